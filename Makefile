@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# tlsaudit build: bpf/*.bpf.c -> .bpf.o -> bpftool skeleton -> user/ loader.
+#
+#   make            build build/tlsaudit
+#   make run        install deps, build, run the monitor on every interface that is up
+#   make test       install deps, build, run unit, packet and end-to-end tests
+#   make bench      per-packet cost against a no-op program, measured in one run
+#   make deps       install the Debian packages the build and tests need
+#   make vmlinux    regenerate vmlinux/<arch>/vmlinux.h from the running kernel
+#   V=1             show full commands
+
+ARCH      ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_DIR := vmlinux/$(shell uname -m)
+OUT       := build
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CC        ?= gcc
+PKG_LIBS  := libbpf libelf zlib
+VERSION   := 0.1.0
+
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Werror
+USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude -Iuser -I$(OUT) \
+	-DTA_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
+USER_LDLIBS := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -lbpf -lelf -lz)
+
+# Clang's own system include directories, after ours, so <linux/types.h>
+# resolves in BPF builds without pulling host-arch headers first.
+CLANG_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -MMD -MP \
+	-I$(VMLINUX_DIR) -Iinclude -Ibpf $(CLANG_SYS_INCLUDES)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+# every user/*.c except the entry point goes into a library the tests link too
+LIB_SRCS   := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS   := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
+PACKET_SRCS := $(wildcard tests/packet/test_*.c)
+PACKET_BINS := $(patsubst tests/packet/%.c,$(OUT)/tests/packet/%,$(PACKET_SRCS))
+
+.PHONY: all run test bench deps vmlinux clean check-tools
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(OUT)/tlsaudit $(UNIT_BINS) $(PACKET_BINS)
+
+$(OUT) $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/packet:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c Makefile | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(OUT)/$*.bpf.d -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o | $(OUT)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+# the loader's objects need the skeletons to exist before they compile
+$(OUT)/user/%.o: user/%.c Makefile $(SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUT)/libta.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/tlsaudit: $(OUT)/user/main.o $(OUT)/libta.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ $(USER_LDLIBS) -o $@
+
+$(OUT)/tests/unit/%: tests/unit/%.c Makefile $(OUT)/libta.a | $(OUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $< $(OUT)/libta.a $(USER_LDLIBS) -o $@
+
+$(OUT)/tests/packet/%: tests/packet/%.c Makefile $(OUT)/libta.a $(SKELS) | $(OUT)/tests/packet
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $< $(OUT)/libta.a $(USER_LDLIBS) -o $@
+
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*/*.d)
+
+# ---- developer and CI entry points ----
+
+DEPS_BUILD := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
+DEPS_TEST  := iproute2 ethtool procps psmisc curl openssl nginx-light gnutls-bin socat jq \
+	python3 tcpdump tshark iperf3 tmux prometheus prometheus-node-exporter
+deps:
+	@missing=""; for p in $(DEPS_BUILD) $(DEPS_TEST); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+			|| { echo "deps: apt-get install failed" >&2; exit 1; }; \
+	fi
+
+run: deps all
+	./$(OUT)/tlsaudit
+
+test: deps all
+	@tests/run.sh
+
+bench: deps all
+	@tests/bench/run.sh
+
+vmlinux:
+	@mkdir -p $(VMLINUX_DIR) $(OUT)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(OUT)/vmlinux.h.new
+	@if cmp -s $(OUT)/vmlinux.h.new $(VMLINUX_DIR)/vmlinux.h; then \
+		echo "vmlinux.h unchanged"; rm -f $(OUT)/vmlinux.h.new; \
+	else mv $(OUT)/vmlinux.h.new $(VMLINUX_DIR)/vmlinux.h; echo "vmlinux.h updated"; fi
+
+clean:
+	rm -rf $(OUT)

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tlsaudit.bpf.c - per-flow first-bytes verdicts at TC, and socket owners
+ * captured in process context.
+ *
+ * Packet path: parse -> port test (the only cost for unwatched traffic) ->
+ * flow lookup. A decided flow costs one lookup and one per-CPU counter update.
+ * An undecided flow collects up to TA_PEEK_LEN contiguous client bytes across
+ * segments, classifies them with the shared pure classifier, and emits exactly
+ * one ring-buffer event per flow.
+ *
+ * Owner path: cgroup connect4/connect6 run in the connecting process, so the
+ * pid, comm, uid and cgroup they record under the socket cookie are the real
+ * owner's. TC egress sees the same cookie on the socket's packets; TC ingress
+ * has no socket at all, and the pid seen in TC is whatever task was running,
+ * so it is never used.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "tlsaudit.h"
+#include "ta_classify.h"
+#include "ta_parse.bpf.h"
+
+#define TC_ACT_UNSPEC (-1) /* also TCX_NEXT: let the next program decide */
+#define TC_ACT_OK 0
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Watched ports, one bit each; set by the loader between open and load. */
+const volatile __u8 ta_ports[8192] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144); /* resized by the loader (--max-flows) */
+	__type(key, struct ta_flow_key);
+	__type(value, struct ta_flow_state);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* socket cookie */
+	__type(value, struct ta_owner);
+} owners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TA_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TA_V_MAX);
+	__type(key, __u32);
+	__type(value, struct ta_counter);
+} verdict_counters SEC(".maps");
+
+static __always_inline int ta_port_watched(__u16 port)
+{
+	return ta_ports[(port >> 3) & 8191] & (1u << (port & 7));
+}
+
+static __always_inline void ta_stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void ta_count(__u32 verdict, __u32 bytes)
+{
+	struct ta_counter *c = bpf_map_lookup_elem(&verdict_counters, &verdict);
+
+	if (c) {
+		c->pkts += 1;
+		c->bytes += bytes;
+	}
+}
+
+/* Where the packet came from, and how to read its payload. */
+struct ta_hook {
+	void *ctx;
+	__u32 ifindex;
+	__u8 is_egress;
+};
+
+static __always_inline long ta_load_payload(struct ta_hook *h, __u32 off, void *to, __u32 len)
+{
+	return bpf_skb_load_bytes(h->ctx, off, to, len);
+}
+
+static __always_inline __u64 ta_socket_cookie(struct ta_hook *h)
+{
+	/* only egress packets carry their local socket */
+	return h->is_egress ? bpf_get_socket_cookie(h->ctx) : 0;
+}
+
+/* Emit the one event of a flow. The caller has already won TA_F_REPORTED. */
+static __always_inline void ta_emit(struct ta_hook *h, const struct ta_flow_key *key,
+				    struct ta_flow_state *st, __u8 verdict)
+{
+	struct ta_flow_event *ev;
+	struct ta_owner *own;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		ta_stat_inc(TA_STAT_RINGBUF_DROPS);
+		return;
+	}
+	ev->type = TA_EV_FLOW;
+	ev->ifindex = h->ifindex;
+	ev->ts_ns = bpf_ktime_get_boot_ns();
+	ev->cookie = st->cookie;
+	__builtin_memcpy(&ev->key, key, sizeof(*key));
+	ev->verdict = verdict;
+	ev->flags = st->flags;
+	ev->peek_len = st->peek_len;
+	__builtin_memcpy(ev->peek, st->peek, TA_PEEK_LEN);
+	ev->has_owner = 0;
+	ev->role = TA_ROLE_NONE;
+	__builtin_memset(&ev->owner, 0, sizeof(ev->owner));
+	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
+	if (st->cookie) {
+		own = bpf_map_lookup_elem(&owners, &st->cookie);
+		if (own) {
+			__builtin_memcpy(&ev->owner, own, sizeof(*own));
+			ev->has_owner = 1;
+			ev->role = own->role;
+		}
+	}
+	bpf_ringbuf_submit(ev, 0);
+	ta_stat_inc(TA_STAT_EVENTS);
+}
+
+/* Decide once: the CPU that flips TA_F_REPORTED is the one that reports. */
+static __always_inline void ta_decide(struct ta_hook *h, const struct ta_flow_key *key,
+				      struct ta_flow_state *st, __u8 verdict)
+{
+	st->verdict = verdict;
+	if (__sync_fetch_and_or(&st->flags, TA_F_REPORTED) & TA_F_REPORTED)
+		return;
+	ta_emit(h, key, st, verdict);
+}
+
+static __always_inline void ta_make_key(struct ta_flow_key *key, const struct ta_pkt *pkt,
+					int c2s)
+{
+	if (c2s) {
+		__builtin_memcpy(key->client, pkt->saddr, 16);
+		__builtin_memcpy(key->server, pkt->daddr, 16);
+		key->client_port = pkt->sport;
+		key->server_port = pkt->dport;
+	} else {
+		__builtin_memcpy(key->client, pkt->daddr, 16);
+		__builtin_memcpy(key->server, pkt->saddr, 16);
+		key->client_port = pkt->dport;
+		key->server_port = pkt->sport;
+	}
+	key->l4proto = pkt->l4proto;
+	key->family = pkt->family;
+	key->pad[0] = 0;
+	key->pad[1] = 0;
+}
+
+/*
+ * Append the client bytes of this segment that extend the contiguous prefix
+ * in st->peek. Returns 1 if the prefix grew.
+ */
+static __always_inline int ta_collect(struct ta_hook *h, struct ta_flow_state *st,
+				      const struct ta_pkt *pkt)
+{
+	__u8 tmp[TA_PEEK_LEN] = {}, merged[TA_PEEK_LEN];
+	__u32 have = st->peek_len, rel, skip, n, i;
+
+	if (have >= TA_PEEK_LEN)
+		return 0;
+	rel = pkt->seq - (st->isn + 1); /* stream offset of this segment */
+	if (rel > have) {
+		/* a hole before this segment: wait for the retransmission */
+		if (!(st->flags & TA_F_TRUNCATED))
+			ta_stat_inc(TA_STAT_GAP);
+		__sync_fetch_and_or(&st->flags, TA_F_TRUNCATED);
+		return 0;
+	}
+	skip = have - rel;
+	if (skip >= pkt->payload_len)
+		return 0; /* a retransmission of bytes we already hold */
+	n = pkt->payload_len - skip;
+	if (n > TA_PEEK_LEN - have)
+		n = TA_PEEK_LEN - have;
+	if (n < 1 || n > TA_PEEK_LEN)
+		return 0;
+	if (ta_load_payload(h, pkt->payload_off + skip, tmp, n))
+		return 0;
+	/* merge on the stack so every index the verifier sees is constant-bounded */
+	__builtin_memcpy(merged, st->peek, TA_PEEK_LEN);
+	for (i = 0; i < TA_PEEK_LEN; i++) {
+		if (i >= have && i - have < n)
+			merged[i] = tmp[(i - have) & (TA_PEEK_LEN - 1)];
+	}
+	__builtin_memcpy(st->peek, merged, TA_PEEK_LEN);
+	st->peek_len = have + n;
+	return 1;
+}
+
+/* A client payload for a flow whose SYN we never saw: we cannot know its first
+ * bytes, so say "midstream" once rather than guess from the middle. */
+static __always_inline void ta_midstream(struct ta_hook *h, const struct ta_flow_key *key)
+{
+	struct ta_flow_state fresh = {}, *st;
+
+	fresh.first_ns = bpf_ktime_get_boot_ns();
+	fresh.ifindex = h->ifindex;
+	fresh.verdict = TA_V_MIDSTREAM;
+	fresh.cookie = ta_socket_cookie(h);
+	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
+	if (bpf_map_update_elem(&flows, key, &fresh, BPF_NOEXIST)) {
+		/* another CPU raced us in, or the table refused: look again */
+		if (!bpf_map_lookup_elem(&flows, key))
+			ta_stat_inc(TA_STAT_FLOW_INSERT_FAIL);
+		return;
+	}
+	st = bpf_map_lookup_elem(&flows, key);
+	if (!st)
+		return;
+	ta_stat_inc(TA_STAT_MIDSTREAM);
+	ta_decide(h, key, st, TA_V_MIDSTREAM);
+}
+
+static __always_inline void ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, int c2s)
+{
+	struct ta_flow_key key;
+	struct ta_flow_state *st;
+	__u8 fl = pkt->tcp_flags;
+	int verdict;
+
+	ta_make_key(&key, pkt, c2s);
+	st = bpf_map_lookup_elem(&flows, &key);
+
+	/* Fast path: a decided flow costs this lookup and one counter. */
+	if (st && st->verdict != TA_V_PENDING) {
+		ta_count(st->verdict, pkt->payload_len);
+		if ((fl & (TA_TCP_FIN | TA_TCP_RST)) && !(fl & TA_TCP_SYN))
+			bpf_map_delete_elem(&flows, &key);
+		else if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK) && st->isn != pkt->seq)
+			goto new_flow; /* port reuse before we saw the old close */
+		return;
+	}
+
+	if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK)) {
+		/* the same SYN seen again (retransmit, or a second interface) */
+		if (st && st->isn == pkt->seq) {
+			if (!st->cookie && h->is_egress) {
+				st->cookie = ta_socket_cookie(h);
+				st->cookie_role = TA_ROLE_CLIENT;
+			}
+			return;
+		}
+		goto new_flow;
+	}
+
+	if (!st) {
+		if (c2s && pkt->payload_len && !(fl & (TA_TCP_FIN | TA_TCP_RST)))
+			ta_midstream(h, &key);
+		return;
+	}
+
+	/* Undecided flow. */
+	ta_count(TA_V_PENDING, pkt->payload_len);
+	if (!st->cookie && c2s && h->is_egress) {
+		st->cookie = ta_socket_cookie(h);
+		st->cookie_role = TA_ROLE_CLIENT;
+	}
+	if (c2s && pkt->payload_len && ta_collect(h, st, pkt)) {
+		verdict = ta_classify(st->peek, st->peek_len, 0);
+		if (verdict != TA_V_PENDING) {
+			ta_decide(h, &key, st, verdict);
+			return;
+		}
+	}
+	if (fl & (TA_TCP_FIN | TA_TCP_RST)) {
+		/* the stream ended undecided: say what the bytes we have are */
+		if (st->peek_len)
+			ta_decide(h, &key, st, ta_classify(st->peek, st->peek_len, 1));
+		else if (st->flags & TA_F_TRUNCATED)
+			ta_decide(h, &key, st, TA_V_UNKNOWN);
+		else
+			ta_stat_inc(TA_STAT_FLOWS_NO_PAYLOAD);
+		bpf_map_delete_elem(&flows, &key);
+	}
+	return;
+
+new_flow: {
+	struct ta_flow_state fresh = {};
+
+	fresh.first_ns = bpf_ktime_get_boot_ns();
+	fresh.isn = pkt->seq;
+	fresh.ifindex = h->ifindex;
+	fresh.flags = TA_F_SYN_SEEN;
+	fresh.cookie = ta_socket_cookie(h);
+	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
+	if (bpf_map_update_elem(&flows, &key, &fresh, BPF_ANY))
+		ta_stat_inc(TA_STAT_FLOW_INSERT_FAIL);
+	else
+		ta_stat_inc(TA_STAT_FLOWS_NEW);
+	ta_count(TA_V_PENDING, 0);
+	}
+}
+
+/* UDP: the first client datagram decides the flow; there is no close. */
+static __always_inline void ta_udp(struct ta_hook *h, const struct ta_pkt *pkt, int c2s)
+{
+	struct ta_flow_state fresh = {}, *st;
+	struct ta_flow_key key;
+	__u32 n;
+
+	ta_make_key(&key, pkt, c2s);
+	st = bpf_map_lookup_elem(&flows, &key);
+	if (st) {
+		ta_count(st->verdict, pkt->payload_len);
+		return;
+	}
+	if (!c2s || !pkt->payload_len)
+		return;
+	n = pkt->payload_len < TA_PEEK_LEN ? pkt->payload_len : TA_PEEK_LEN;
+	if (n < 1 || n > TA_PEEK_LEN)
+		return;
+	if (ta_load_payload(h, pkt->payload_off, fresh.peek, n))
+		return;
+	fresh.peek_len = n;
+	fresh.first_ns = bpf_ktime_get_boot_ns();
+	fresh.ifindex = h->ifindex;
+	fresh.cookie = ta_socket_cookie(h);
+	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
+	fresh.verdict = ta_classify_udp(fresh.peek, n);
+	if (bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST)) {
+		if (!bpf_map_lookup_elem(&flows, &key))
+			ta_stat_inc(TA_STAT_FLOW_INSERT_FAIL);
+		return;
+	}
+	st = bpf_map_lookup_elem(&flows, &key);
+	if (!st)
+		return;
+	ta_count(fresh.verdict, pkt->payload_len);
+	ta_decide(h, &key, st, fresh.verdict);
+}
+
+static __always_inline int ta_handle(struct ta_hook *h, void *data, void *data_end,
+				     __u32 frame_len)
+{
+	struct ta_pkt pkt;
+	int c2s;
+
+	if (ta_parse(data, data_end, frame_len, &pkt) != TA_PARSE_OK)
+		return TA_PARSE_SHORT; /* caller may pull and retry */
+	if (ta_port_watched(pkt.dport))
+		c2s = 1;
+	else if (ta_port_watched(pkt.sport))
+		c2s = 0;
+	else
+		return TA_PARSE_OK;
+
+	if (pkt.l4proto == IPPROTO_TCP)
+		ta_tcp(h, &pkt, c2s);
+	else
+		ta_udp(h, &pkt, c2s);
+	return TA_PARSE_OK;
+}
+
+static __always_inline int ta_tc(struct __sk_buff *skb, int is_egress)
+{
+	struct ta_hook h = { .ctx = skb, .ifindex = skb->ifindex, .is_egress = is_egress };
+	int rc;
+
+	rc = ta_handle(&h, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len);
+	/* Headers outside the linear area: pull just the headers and retry. */
+	if (rc == TA_PARSE_SHORT && skb->data_end - skb->data < skb->len) {
+		if (bpf_skb_pull_data(skb, skb->len < 128 ? skb->len : 128))
+			return TC_ACT_UNSPEC;
+		ta_handle(&h, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len);
+	}
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int ta_tc_ingress(struct __sk_buff *skb)
+{
+	return ta_tc(skb, 0);
+}
+
+SEC("tc")
+int ta_tc_egress(struct __sk_buff *skb)
+{
+	return ta_tc(skb, 1);
+}
+
+/* ---- socket owners, captured in the owning process's context ---- */
+
+static __always_inline void ta_record_owner(struct bpf_sock_addr *ctx)
+{
+	struct ta_owner own = {};
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+	__u64 cookie;
+
+	if (!ta_port_watched(bpf_ntohs(ctx->user_port)))
+		return;
+	cookie = bpf_get_socket_cookie(ctx);
+	own.tgid = id >> 32;
+	own.tid = (__u32)id;
+	own.uid = (__u32)ug;
+	own.gid = ug >> 32;
+	own.cgroup_id = bpf_get_current_cgroup_id();
+	own.netns_cookie = bpf_get_netns_cookie(ctx);
+	own.role = TA_ROLE_CLIENT;
+	bpf_get_current_comm(own.comm, sizeof(own.comm));
+	if (bpf_map_update_elem(&owners, &cookie, &own, BPF_ANY))
+		ta_stat_inc(TA_STAT_OWNER_INSERT_FAIL);
+}
+
+SEC("cgroup/connect4")
+int ta_connect4(struct bpf_sock_addr *ctx)
+{
+	ta_record_owner(ctx);
+	return 1; /* never refuse a connect: we only watch */
+}
+
+SEC("cgroup/connect6")
+int ta_connect6(struct bpf_sock_addr *ctx)
+{
+	ta_record_owner(ctx);
+	return 1;
+}

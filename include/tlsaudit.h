@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * tlsaudit.h - the ABI shared by the BPF programs and the userspace loader.
+ *
+ * Every struct here crosses the kernel/user boundary (map keys, map values,
+ * ring-buffer records), so it uses fixed-width __u* types only, with explicit
+ * padding, and is never mirrored by hand anywhere else.
+ */
+#ifndef TLSAUDIT_H
+#define TLSAUDIT_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TA_COMM_LEN 16
+/* Bytes of the first client payload kept to classify a flow. Enough for the
+ * longest fixed pattern we match ("PRI * HTTP/2.0" is 14 bytes). */
+#define TA_PEEK_LEN 16
+
+/* Verdicts. 0 means "not decided yet" and never leaves the kernel. The string
+ * names (ta_verdict_name) are part of the JSON and metrics contract. */
+enum ta_verdict {
+	TA_V_PENDING = 0,
+	TA_V_TLS = 1,
+	TA_V_PLAINTEXT_HTTP = 2,
+	TA_V_PLAINTEXT = 3,
+	TA_V_SSH = 4,
+	TA_V_QUIC = 5,
+	TA_V_UNKNOWN = 6,
+	TA_V_MIDSTREAM = 7,
+	TA_V_SSLV2 = 8,
+	TA_V_MAX,
+};
+
+/* Which side of the connection the attributed socket is on. */
+enum ta_role {
+	TA_ROLE_NONE = 0,
+	TA_ROLE_CLIENT = 1,
+	TA_ROLE_SERVER = 2,
+	TA_ROLE_FORWARDED = 3,
+};
+
+/* Per-CPU error and activity counters (map "stats"); userspace sums CPUs. */
+enum ta_stat {
+	TA_STAT_EVENTS = 0,        /* flow events written to the ring buffer */
+	TA_STAT_RINGBUF_DROPS,     /* bpf_ringbuf_reserve failed: event lost */
+	TA_STAT_FLOW_INSERT_FAIL,  /* flows map update failed */
+	TA_STAT_OWNER_INSERT_FAIL, /* owners map update failed */
+	TA_STAT_FLOWS_NEW,         /* SYNs that opened a flow entry */
+	TA_STAT_FLOWS_NO_PAYLOAD,  /* closed before the client sent any byte */
+	TA_STAT_MIDSTREAM,         /* payload of a flow whose start we never saw */
+	TA_STAT_GAP,               /* first bytes arrived with a gap before them */
+	TA_STAT_MAX,
+};
+
+/* Per-CPU packet and byte counters by verdict (map "verdict_counters",
+ * indexed by enum ta_verdict; index TA_V_PENDING counts undecided flows). */
+struct ta_counter {
+	__u64 pkts;
+	__u64 bytes; /* L4 payload bytes */
+};
+
+/* Address family as stored in keys: AF_INET / AF_INET6 values. */
+#define TA_AF_INET 2
+#define TA_AF_INET6 10
+
+/*
+ * A flow, always written from the client's point of view: client -> server,
+ * whichever direction the packet that built it was travelling. IPv4 addresses
+ * are stored as IPv4-mapped IPv6 (::ffff:a.b.c.d) so one key shape serves both.
+ * Ports are in host byte order.
+ */
+struct ta_flow_key {
+	__u8 client[16];
+	__u8 server[16];
+	__u16 client_port;
+	__u16 server_port;
+	__u8 l4proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;  /* TA_AF_INET or TA_AF_INET6 as seen on the wire */
+	__u8 pad[2];
+};
+
+/* flow state flags */
+#define TA_F_SYN_SEEN (1u << 0)    /* we saw the client's SYN: isn is valid */
+#define TA_F_REPORTED (1u << 1)    /* the verdict event was emitted */
+#define TA_F_TRUNCATED (1u << 2)   /* a gap in the first bytes: not contiguous */
+
+struct ta_flow_state {
+	__u64 first_ns;      /* bpf_ktime_get_boot_ns() when the flow was created */
+	__u64 cookie;        /* socket cookie of the local socket, 0 if none seen */
+	__u32 isn;           /* client's initial sequence number */
+	__u32 ifindex;       /* interface where the flow was first seen */
+	__u32 flags;         /* TA_F_*; 32 bits so it can be updated atomically */
+	__u8 verdict;        /* enum ta_verdict */
+	__u8 cookie_role;    /* enum ta_role of the socket behind cookie */
+	__u8 peek_len;       /* bytes collected in peek[] */
+	__u8 pad;
+	__u8 peek[TA_PEEK_LEN];
+};
+
+/* Process identity captured in process context (cgroup connect hooks), keyed
+ * by socket cookie. Captured in the kernel so that a process that exits at
+ * once still has its name. */
+struct ta_owner {
+	__u64 cgroup_id;
+	__u64 netns_cookie;
+	__u32 tgid;
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u8 comm[TA_COMM_LEN];
+	__u8 role;  /* enum ta_role */
+	__u8 pad[7];
+};
+
+enum ta_event_type {
+	TA_EV_FLOW = 1,
+};
+
+/* One ring-buffer record per flow verdict. */
+struct ta_flow_event {
+	__u32 type;          /* enum ta_event_type */
+	__u32 ifindex;
+	__u64 ts_ns;         /* bpf_ktime_get_boot_ns() at the verdict */
+	__u64 cookie;
+	struct ta_flow_key key;
+	struct ta_owner owner; /* valid when has_owner */
+	__u8 verdict;
+	__u8 has_owner;
+	__u8 role;           /* enum ta_role of the owner */
+	__u8 flags;          /* TA_F_* of the flow at the verdict */
+	__u8 peek_len;
+	__u8 pad[3];
+	__u8 peek[TA_PEEK_LEN];
+};
+
+#endif /* TLSAUDIT_H */

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* options.c - argp options for tlsaudit. */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+
+const char *argp_program_version = "tlsaudit " TA_VERSION;
+const char *argp_program_bug_address = "<https://github.com/tlsaudit/tlsaudit/issues>";
+
+static const char doc[] =
+	"tlsaudit -- which processes really encrypt their traffic, judged from the wire.\n"
+	"\n"
+	"Watches TCP and UDP flows to the given ports (443 by default) with BPF programs at TC "
+	"ingress and egress, classifies each flow once by the first bytes its client sends, and "
+	"names the process that owns the socket. Verdicts: tls, plaintext_http, plaintext, ssh, "
+	"quic, sslv2, unknown, midstream (the flow started before tlsaudit saw it).\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  tlsaudit                      every interface that is up, port 443\n"
+	"  tlsaudit -i eth0 -p 443,8443  one interface, two ports\n"
+	"  tlsaudit -j -d 60 > flows.json  one minute of JSON lines\n"
+	"\n"
+	"Exit status: 0 on a clean stop (signal or -d), 1 on a runtime error, 2 on a bad option."
+	"\vNeeds root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON, CAP_SYS_ADMIN) and kernel BTF.";
+
+enum { OPT_MAX_FLOWS = 0x100 };
+
+static const struct argp_option options[] = {
+	{ "interface", 'i', "IFACE", 0, "Watch IFACE (repeatable). Default: every interface that is up", 0 },
+	{ "ports", 'p', "LIST", 0, "Watched ports: comma-separated ports or ranges (default 443)", 0 },
+	{ "json", 'j', NULL, 0, "Print one JSON object per line (flows, then the summary)", 0 },
+	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
+	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Size of the kernel flow table (default 262144)", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf messages (twice: debug, with verifier logs)", 0 },
+	{},
+};
+
+int ta_parse_ports(const char *text, __u8 bitmap[8192], const char **bad)
+{
+	static char tok_err[64];
+	char *copy, *tok, *save = NULL, *end;
+	unsigned long lo, hi, p;
+	int n = 0;
+
+	if (!text || !*text) {
+		*bad = "(empty)";
+		return -EINVAL;
+	}
+	copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
+	memset(bitmap, 0, 8192);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		errno = 0;
+		lo = strtoul(tok, &end, 10);
+		hi = lo;
+		if (end != tok && *end == '-') {
+			char *s = end + 1;
+			hi = strtoul(s, &end, 10);
+			if (end == s)
+				goto bad;
+		}
+		if (end == tok || *end || errno || lo < 1 || hi > 65535 || lo > hi)
+			goto bad;
+		for (p = lo; p <= hi; p++)
+			bitmap[p >> 3] |= 1u << (p & 7);
+		n++;
+	}
+	free(copy);
+	if (!n) {
+		*bad = text;
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	snprintf(tok_err, sizeof(tok_err), "%s", tok);
+	*bad = tok_err;
+	free(copy);
+	return -EINVAL;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct ta_options *opt = state->input;
+	const char *bad;
+	unsigned long v;
+	char *end;
+	int i;
+
+	switch (key) {
+	case 'i':
+		if (opt->n_ifaces >= TA_MAX_IFACES)
+			argp_failure(state, TA_EXIT_USAGE, 0, "too many interfaces (max %d)",
+				     TA_MAX_IFACES);
+		if (!ta_iface_index(arg))
+			argp_failure(state, TA_EXIT_USAGE, 0, "no such interface: %s", arg);
+		for (i = 0; i < opt->n_ifaces; i++)
+			if (!strcmp(opt->ifaces[i], arg))
+				return 0;
+		snprintf(opt->ifaces[opt->n_ifaces++], IF_NAMESIZE, "%s", arg);
+		opt->ifaces_explicit = 1;
+		break;
+	case 'p':
+		if (ta_parse_ports(arg, opt->ports, &bad))
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "bad port list '%s' at '%s': want ports 1-65535, e.g. 443,8443 or 8000-8010",
+				     arg, bad);
+		snprintf(opt->ports_text, sizeof(opt->ports_text), "%s", arg);
+		break;
+	case 'j':
+		opt->json = 1;
+		break;
+	case 'd':
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || v == 0 || v > 31536000 || arg[0] == '-')
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "bad duration '%s': want whole seconds, 1 to 31536000", arg);
+		opt->duration = v;
+		break;
+	case OPT_MAX_FLOWS:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || v < 1024 || v > 16777216 || arg[0] == '-')
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "bad --max-flows '%s': want 1024 to 16777216", arg);
+		opt->max_flows = v;
+		break;
+	case 'v':
+		opt->verbose++;
+		break;
+	case ARGP_KEY_ARG:
+		argp_failure(state, TA_EXIT_USAGE, 0, "unexpected argument '%s' (see --help)", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int ta_parse_options(int argc, char **argv, struct ta_options *opt)
+{
+	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
+	const char *bad;
+	int n;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->max_flows = TA_DEFAULT_MAX_FLOWS;
+	ta_parse_ports("443", opt->ports, &bad);
+	snprintf(opt->ports_text, sizeof(opt->ports_text), "443");
+	argp_err_exit_status = TA_EXIT_USAGE;
+	if (argp_parse(&argp, argc, argv, 0, NULL, opt))
+		return TA_EXIT_USAGE;
+	if (!opt->n_ifaces) {
+		n = ta_ifaces_up(opt->ifaces, TA_MAX_IFACES);
+		if (n <= 0) {
+			fprintf(stderr, "tlsaudit: no interface is up to watch\n");
+			return TA_EXIT_USAGE;
+		}
+		opt->n_ifaces = n;
+	}
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * options.h - command-line options, validated before anything is loaded, so a
+ * bad option costs a one-line error and exit code 2 and touches no kernel state.
+ */
+#ifndef TA_OPTIONS_H
+#define TA_OPTIONS_H
+
+#include <net/if.h>
+#include <linux/types.h>
+#include "attach.h"
+
+#define TA_EXIT_USAGE 2
+#define TA_DEFAULT_MAX_FLOWS 262144
+
+struct ta_options {
+	int verbose;
+	int json;
+	unsigned long duration; /* seconds, 0 = until a signal */
+	__u32 max_flows;
+	char ifaces[TA_MAX_IFACES][IF_NAMESIZE];
+	int n_ifaces;
+	int ifaces_explicit; /* named with -i, rather than "every interface up" */
+	__u8 ports[8192];    /* bitmap of watched ports */
+	char ports_text[256];
+};
+
+/* Returns 0, or the exit code to leave with (2 for a usage error). */
+int ta_parse_options(int argc, char **argv, struct ta_options *opt);
+/* Parse "443,8443,9000-9010" into a bitmap; 0 or -EINVAL with *bad set. */
+int ta_parse_ports(const char *text, __u8 bitmap[8192], const char **bad);
+
+static inline int ta_port_isset(const struct ta_options *opt, unsigned int port)
+{
+	return port < 65536 && (opt->ports[port >> 3] & (1u << (port & 7)));
+}
+
+#endif

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* report.c - JSON and human renderings of flow verdicts. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "report.h"
+
+static const char *const verdict_names[TA_V_MAX] = {
+	[TA_V_PENDING] = "pending",
+	[TA_V_TLS] = "tls",
+	[TA_V_PLAINTEXT_HTTP] = "plaintext_http",
+	[TA_V_PLAINTEXT] = "plaintext",
+	[TA_V_SSH] = "ssh",
+	[TA_V_QUIC] = "quic",
+	[TA_V_UNKNOWN] = "unknown",
+	[TA_V_MIDSTREAM] = "midstream",
+	[TA_V_SSLV2] = "sslv2",
+};
+
+const char *ta_verdict_name(unsigned int verdict)
+{
+	return verdict < TA_V_MAX && verdict_names[verdict] ? verdict_names[verdict] : "unknown";
+}
+
+const char *ta_role_name(unsigned int role)
+{
+	switch (role) {
+	case TA_ROLE_CLIENT:
+		return "client";
+	case TA_ROLE_SERVER:
+		return "server";
+	case TA_ROLE_FORWARDED:
+		return "forwarded";
+	default:
+		return NULL;
+	}
+}
+
+void ta_format_addr(const __u8 addr[16], __u8 family, char *out, size_t n)
+{
+	if (family == TA_AF_INET)
+		inet_ntop(AF_INET, addr + 12, out, n);
+	else
+		inet_ntop(AF_INET6, addr, out, n);
+}
+
+void ta_format_time(__u64 realtime_ns, char *out, size_t n)
+{
+	time_t sec = realtime_ns / 1000000000ull;
+	unsigned int ms = (realtime_ns / 1000000ull) % 1000;
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%03uZ", base, ms);
+}
+
+static const char *l4_name(__u8 proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v)
+{
+	const struct ta_flow_event *ev = v->ev;
+	char t[40], cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
+	const char *role = ta_role_name(ev->role);
+
+	ta_format_time(v->realtime_ns, t, sizeof(t));
+	ta_format_addr(ev->key.client, ev->key.family, cli, sizeof(cli));
+	ta_format_addr(ev->key.server, ev->key.family, srv, sizeof(srv));
+	sb_printf(sb, "{\"event\":\"flow\",\"time\":\"%s\",\"verdict\":\"%s\",\"l4\":\"%s\"", t,
+		  ta_verdict_name(ev->verdict), l4_name(ev->key.l4proto));
+	sb_printf(sb, ",\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\",\"server_port\":%u",
+		  cli, ev->key.client_port, srv, ev->key.server_port);
+	if (v->iface) {
+		sb_puts(sb, ",\"iface\":");
+		sb_json_str(sb, v->iface, strlen(v->iface));
+	}
+	if (ev->has_owner) {
+		sb_printf(sb, ",\"pid\":%u,\"comm\":", ev->owner.tgid);
+		sb_json_str(sb, ev->owner.comm, ta_field_len(ev->owner.comm, TA_COMM_LEN));
+		sb_printf(sb, ",\"uid\":%u", ev->owner.uid);
+		if (v->cgroup_path) {
+			sb_puts(sb, ",\"cgroup\":");
+			sb_json_str(sb, v->cgroup_path, strlen(v->cgroup_path));
+		} else {
+			sb_printf(sb, ",\"cgroup_id\":%llu", (unsigned long long)ev->owner.cgroup_id);
+		}
+	}
+	if (role)
+		sb_printf(sb, ",\"role\":\"%s\"", role);
+	if (ev->flags & TA_F_TRUNCATED)
+		sb_puts(sb, ",\"truncated\":true");
+	sb_putc(sb, '}');
+}
+
+void ta_flow_text(struct strbuf *sb, const struct ta_flow_view *v)
+{
+	const struct ta_flow_event *ev = v->ev;
+	char t[40], cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
+	const char *role = ta_role_name(ev->role);
+	int v6 = ev->key.family == TA_AF_INET6;
+
+	ta_format_time(v->realtime_ns, t, sizeof(t));
+	ta_format_addr(ev->key.client, ev->key.family, cli, sizeof(cli));
+	ta_format_addr(ev->key.server, ev->key.family, srv, sizeof(srv));
+	sb_printf(sb, "%s %-14s %s %s%s%s:%u -> %s%s%s:%u", t, ta_verdict_name(ev->verdict),
+		  l4_name(ev->key.l4proto), v6 ? "[" : "", cli, v6 ? "]" : "", ev->key.client_port,
+		  v6 ? "[" : "", srv, v6 ? "]" : "", ev->key.server_port);
+	if (v->iface) {
+		sb_puts(sb, " iface=");
+		sb_term_str(sb, v->iface, strlen(v->iface));
+	}
+	if (ev->has_owner) {
+		sb_printf(sb, " pid=%u comm=", ev->owner.tgid);
+		sb_term_str(sb, ev->owner.comm, ta_field_len(ev->owner.comm, TA_COMM_LEN));
+		sb_printf(sb, " uid=%u", ev->owner.uid);
+		if (v->cgroup_path) {
+			sb_puts(sb, " cgroup=");
+			sb_term_str(sb, v->cgroup_path, strlen(v->cgroup_path));
+		}
+	} else {
+		sb_puts(sb, " owner=?");
+	}
+	if (role)
+		sb_printf(sb, " role=%s", role);
+	if (ev->flags & TA_F_TRUNCATED)
+		sb_puts(sb, " truncated");
+}

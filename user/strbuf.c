@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* strbuf.c - bounded string building and output escaping. */
+#include <stdio.h>
+#include <string.h>
+#include "strbuf.h"
+
+void sb_init(struct strbuf *sb, char *buf, size_t cap)
+{
+	sb->buf = buf;
+	sb->cap = cap;
+	sb->len = 0;
+	sb->overflow = 0;
+	if (cap)
+		buf[0] = '\0';
+}
+
+static void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	size_t room = sb->cap - sb->len;
+	int n = vsnprintf(sb->buf + sb->len, room, fmt, ap);
+
+	if (n < 0)
+		return;
+	if ((size_t)n >= room) {
+		sb->overflow = 1;
+		sb->len = sb->cap ? sb->cap - 1 : 0;
+	} else {
+		sb->len += n;
+	}
+}
+
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vprintf(sb, fmt, ap);
+	va_end(ap);
+}
+
+void sb_putc(struct strbuf *sb, char c)
+{
+	if (sb->len + 1 >= sb->cap) {
+		sb->overflow = 1;
+		return;
+	}
+	sb->buf[sb->len++] = c;
+	sb->buf[sb->len] = '\0';
+}
+
+void sb_puts(struct strbuf *sb, const char *s)
+{
+	while (*s)
+		sb_putc(sb, *s++);
+}
+
+size_t ta_field_len(const void *s, size_t max)
+{
+	const char *p = memchr(s, '\0', max);
+
+	return p ? (size_t)(p - (const char *)s) : max;
+}
+
+int utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	int len, i;
+	unsigned int cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if ((size_t)len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void sb_json_str(struct strbuf *sb, const void *s, size_t n)
+{
+	const unsigned char *p = s;
+	size_t i = 0;
+	int l;
+
+	sb_putc(sb, '"');
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if (c == '"' || c == '\\') {
+			sb_putc(sb, '\\');
+			sb_putc(sb, c);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			sb_printf(sb, "\\u%04x", c);
+			i++;
+		} else if (c < 0x80) {
+			sb_putc(sb, c);
+			i++;
+		} else if ((l = utf8_seq_len(p + i, n - i)) > 0) {
+			while (l--)
+				sb_putc(sb, p[i++]);
+		} else {
+			sb_puts(sb, "\\ufffd");
+			i++;
+		}
+	}
+	sb_putc(sb, '"');
+}
+
+void sb_term_str(struct strbuf *sb, const void *s, size_t n)
+{
+	const unsigned char *p = s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\\')
+			sb_puts(sb, "\\\\");
+		else if (p[i] >= 0x20 && p[i] < 0x7f)
+			sb_putc(sb, p[i]);
+		else
+			sb_printf(sb, "\\x%02x", p[i]);
+	}
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * strbuf.h - a bounded, always-terminated string builder, and the escapers
+ * every output format shares. Anything that came from the network or from a
+ * process (comm, cgroup names, SNI) goes through an escaper before it is
+ * printed: it can never close a JSON string, start a new line, or move the
+ * terminal cursor.
+ */
+#ifndef TA_STRBUF_H
+#define TA_STRBUF_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+struct strbuf {
+	char *buf;
+	size_t cap;
+	size_t len;
+	int overflow; /* set once anything was cut */
+};
+
+void sb_init(struct strbuf *sb, char *buf, size_t cap);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_putc(struct strbuf *sb, char c);
+void sb_puts(struct strbuf *sb, const char *s);
+/* A JSON string literal, quotes included. Invalid UTF-8 becomes U+FFFD,
+ * control characters become \uXXXX. */
+void sb_json_str(struct strbuf *sb, const void *s, size_t n);
+/* Printable ASCII for a terminal; everything else as \xNN, backslash doubled. */
+void sb_term_str(struct strbuf *sb, const void *s, size_t n);
+/* strnlen for fixed-size byte fields from the kernel */
+size_t ta_field_len(const void *s, size_t max);
+/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+int utf8_seq_len(const unsigned char *s, size_t n);
+
+#endif

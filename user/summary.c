@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* summary.c - the per-process verdict tally. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+#include "strbuf.h"
+#include "summary.h"
+
+static struct ta_proc *find_or_add(struct ta_summary *s, const struct ta_owner *o)
+{
+	struct ta_proc *p, *grown;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		p = &s->procs[i];
+		if (p->pid == o->tgid && !memcmp(p->comm, o->comm, TA_COMM_LEN))
+			return p;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+
+		grown = realloc(s->procs, cap * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		s->procs = grown;
+		s->cap = cap;
+	}
+	p = &s->procs[s->n++];
+	memset(p, 0, sizeof(*p));
+	p->pid = o->tgid;
+	p->uid = o->uid;
+	p->cgroup_id = o->cgroup_id;
+	memcpy(p->comm, o->comm, TA_COMM_LEN);
+	return p;
+}
+
+int ta_summary_add(struct ta_summary *s, const struct ta_flow_event *ev)
+{
+	unsigned int v = ev->verdict < TA_V_MAX ? ev->verdict : TA_V_UNKNOWN;
+	struct ta_proc *p;
+
+	if (!ev->has_owner) {
+		s->unattributed[v]++;
+		return 0;
+	}
+	p = find_or_add(s, &ev->owner);
+	if (!p) {
+		s->unattributed[v]++;
+		return -ENOMEM;
+	}
+	p->flows[v]++;
+	p->roles |= 1u << (ev->role & 7);
+	return 0;
+}
+
+/*
+ * Any plaintext is a finding: plaintext alone is "plaintext", next to
+ * encrypted flows it is "mixed". Encrypted flows next to undecided ones
+ * (unknown, midstream) are "mixed" too: not proven all encrypted.
+ */
+const char *ta_status(const __u64 f[TA_V_MAX])
+{
+	__u64 enc = f[TA_V_TLS] + f[TA_V_QUIC] + f[TA_V_SSH];
+	__u64 plain = f[TA_V_PLAINTEXT_HTTP] + f[TA_V_PLAINTEXT];
+	__u64 other = f[TA_V_UNKNOWN] + f[TA_V_MIDSTREAM] + f[TA_V_SSLV2];
+
+	if (plain && (enc || f[TA_V_SSLV2]))
+		return "mixed";
+	if (plain)
+		return "plaintext";
+	if (enc && other)
+		return "mixed";
+	if (enc)
+		return "encrypted";
+	return "unknown";
+}
+
+static void print_flows(struct strbuf *sb, const __u64 f[TA_V_MAX], int json)
+{
+	int v, first = 1;
+
+	if (json)
+		sb_putc(sb, '{');
+	for (v = TA_V_PENDING + 1; v < TA_V_MAX; v++) {
+		if (!f[v])
+			continue;
+		if (json)
+			sb_printf(sb, "%s\"%s\":%llu", first ? "" : ",", ta_verdict_name(v),
+				  (unsigned long long)f[v]);
+		else
+			sb_printf(sb, "%s%s=%llu", first ? "" : " ", ta_verdict_name(v),
+				  (unsigned long long)f[v]);
+		first = 0;
+	}
+	if (json)
+		sb_putc(sb, '}');
+}
+
+static const char *roles_name(__u32 roles)
+{
+	int c = roles & (1u << TA_ROLE_CLIENT), s = roles & (1u << TA_ROLE_SERVER);
+
+	if (c && s)
+		return "both";
+	if (c)
+		return "client";
+	if (s)
+		return "server";
+	return NULL;
+}
+
+void ta_summary_print(const struct ta_summary *s, FILE *out, int json)
+{
+	char buf[1024];
+	struct strbuf sb;
+	size_t i;
+	int v, any_unattr = 0;
+
+	for (i = 0; i < s->n; i++) {
+		const struct ta_proc *p = &s->procs[i];
+		const char *role = roles_name(p->roles);
+		size_t clen = ta_field_len(p->comm, TA_COMM_LEN);
+
+		sb_init(&sb, buf, sizeof(buf));
+		if (json) {
+			sb_printf(&sb, "{\"event\":\"process\",\"pid\":%u,\"comm\":", p->pid);
+			sb_json_str(&sb, p->comm, clen);
+			sb_printf(&sb, ",\"uid\":%u,\"flows\":", p->uid);
+			print_flows(&sb, p->flows, 1);
+			sb_printf(&sb, ",\"status\":\"%s\"", ta_status(p->flows));
+			if (role)
+				sb_printf(&sb, ",\"role\":\"%s\"", role);
+			sb_putc(&sb, '}');
+		} else {
+			sb_printf(&sb, "process pid=%u comm=", p->pid);
+			sb_term_str(&sb, p->comm, clen);
+			sb_printf(&sb, " status=%s flows: ", ta_status(p->flows));
+			print_flows(&sb, p->flows, 0);
+			if (role)
+				sb_printf(&sb, " role=%s", role);
+		}
+		fprintf(out, "%s\n", buf);
+	}
+	for (v = 0; v < TA_V_MAX; v++)
+		any_unattr |= s->unattributed[v] != 0;
+	if (any_unattr) {
+		sb_init(&sb, buf, sizeof(buf));
+		if (json) {
+			sb_puts(&sb, "{\"event\":\"unattributed\",\"flows\":");
+			print_flows(&sb, s->unattributed, 1);
+			sb_putc(&sb, '}');
+		} else {
+			sb_puts(&sb, "unattributed (no local socket seen) flows: ");
+			print_flows(&sb, s->unattributed, 0);
+		}
+		fprintf(out, "%s\n", buf);
+	}
+	fflush(out);
+}
+
+void ta_summary_free(struct ta_summary *s)
+{
+	free(s->procs);
+	s->procs = NULL;
+	s->n = s->cap = 0;
+}
