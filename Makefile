@@ -88,6 +88,15 @@ $(OUT)/tests/packet/%: tests/packet/%.c Makefile $(OUT)/libta.a $(SKELS) | $(OUT
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $< $(OUT)/libta.a $(USER_LDLIBS) -o $@
 
+# benchmarks: a no-op baseline program and the per-packet driver
+$(OUT)/noop.bpf.o: tests/bench/noop.bpf.c Makefile | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(OUT)/noop.bpf.d -c $< -o $@
+
+$(OUT)/bench_packet: tests/bench/bench_packet.c Makefile $(OUT)/libta.a $(SKELS) $(OUT)/noop.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(OUT)/libta.a $(USER_LDLIBS) -o $@
+
 -include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*/*.d)
 
 # ---- developer and CI entry points ----
@@ -112,8 +121,9 @@ run: deps all
 test: deps all
 	@tests/run.sh
 
-bench: deps all
-	@tests/bench/run.sh
+bench: deps all $(OUT)/bench_packet
+	@mkdir -p $(OUT)/bench
+	./$(OUT)/bench_packet | tee $(OUT)/bench/packet.txt
 
 vmlinux:
 	@mkdir -p $(VMLINUX_DIR) $(OUT)

@@ -186,9 +186,8 @@ static __always_inline int ta_collect(struct ta_hook *h, struct ta_flow_state *s
 	rel = pkt->seq - (st->isn + 1); /* stream offset of this segment */
 	if (rel > have) {
 		/* a hole before this segment: wait for the retransmission */
-		if (!(st->flags & TA_F_TRUNCATED))
+		if (!(__sync_fetch_and_or(&st->flags, TA_F_GAP) & TA_F_GAP))
 			ta_stat_inc(TA_STAT_GAP);
-		__sync_fetch_and_or(&st->flags, TA_F_TRUNCATED);
 		return 0;
 	}
 	skip = have - rel;
@@ -199,6 +198,13 @@ static __always_inline int ta_collect(struct ta_hook *h, struct ta_flow_state *s
 		n = TA_PEEK_LEN - have;
 	if (n < 1 || n > TA_PEEK_LEN)
 		return 0;
+	if (have == 0) {
+		/* the common case: the whole first segment, straight into the flow */
+		if (ta_load_payload(h, pkt->payload_off + skip, st->peek, n))
+			return 0;
+		st->peek_len = n;
+		return 1;
+	}
 	if (ta_load_payload(h, pkt->payload_off + skip, tmp, n))
 		return 0;
 	/* merge on the stack so every index the verifier sees is constant-bounded */
@@ -288,10 +294,13 @@ static __always_inline void ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, 
 		}
 	}
 	if (fl & (TA_TCP_FIN | TA_TCP_RST)) {
-		/* the stream ended undecided: say what the bytes we have are */
+		/* the stream ended undecided: say what the bytes we have are, and
+		 * that they were not all there if a hole was never filled */
+		if (st->flags & TA_F_GAP)
+			__sync_fetch_and_or(&st->flags, TA_F_TRUNCATED);
 		if (st->peek_len)
 			ta_decide(h, &key, st, ta_classify(st->peek, st->peek_len, 1));
-		else if (st->flags & TA_F_TRUNCATED)
+		else if (st->flags & TA_F_GAP)
 			ta_decide(h, &key, st, TA_V_UNKNOWN);
 		else
 			ta_stat_inc(TA_STAT_FLOWS_NO_PAYLOAD);

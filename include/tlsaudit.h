@@ -84,7 +84,8 @@ struct ta_flow_key {
 /* flow state flags */
 #define TA_F_SYN_SEEN (1u << 0)    /* we saw the client's SYN: isn is valid */
 #define TA_F_REPORTED (1u << 1)    /* the verdict event was emitted */
-#define TA_F_TRUNCATED (1u << 2)   /* a gap in the first bytes: not contiguous */
+#define TA_F_TRUNCATED (1u << 2)   /* decided without the first bytes complete */
+#define TA_F_GAP (1u << 3)         /* a client segment arrived past a hole */
 
 struct ta_flow_state {
 	__u64 first_ns;      /* bpf_ktime_get_boot_ns() when the flow was created */

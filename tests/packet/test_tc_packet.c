@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * test_tc_packet.c - the real TC programs, loaded into the real kernel, run
+ * with BPF_PROG_TEST_RUN on hand-built frames. Each case asserts the return
+ * code, the flow table entry, and the exact ring-buffer events.
+ *
+ * Needs root (it loads BPF programs); without it every case SKIPs, which the
+ * runner turns into a failure under CI=true.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "ta_test.h"
+#include "tlsaudit.h"
+#include "tlsaudit.skel.h"
+
+#define MAX_EVENTS 16
+
+static struct tlsaudit *skel;
+static struct ring_buffer *rb;
+static struct ta_flow_event events[MAX_EVENTS];
+static int n_events;
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	if (len >= sizeof(struct ta_flow_event) && n_events < MAX_EVENTS)
+		memcpy(&events[n_events], data, sizeof(struct ta_flow_event));
+	n_events++;
+	return 0;
+}
+
+/* ---- frame building ---- */
+
+struct frame {
+	unsigned char b[2048];
+	size_t len;
+};
+
+struct flow_spec {
+	int v6;
+	int vlan;         /* add an 802.1Q tag */
+	int ip_opts;      /* IPv4: 12 bytes of options (ihl 8) */
+	int ext_hdr;      /* IPv6: hop-by-hop + destination options headers */
+	int udp;
+	int frag_offset;  /* IPv4 fragment offset in 8-byte units */
+	const char *cli, *srv;
+	unsigned short cport, sport;
+};
+
+static void put16(unsigned char *p, unsigned v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put32(unsigned char *p, unsigned v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/* Build one frame, client->server when c2s, else server->client. */
+static void build(struct frame *f, const struct flow_spec *s, int c2s, unsigned seq,
+		  unsigned char flags, const void *payload, size_t plen)
+{
+	unsigned char *p = f->b, *ip, *l4;
+	size_t iphl, l4hl = s->udp ? 8 : 20;
+	const char *src = c2s ? s->cli : s->srv, *dst = c2s ? s->srv : s->cli;
+	unsigned short sp = c2s ? s->cport : s->sport, dp = c2s ? s->sport : s->cport;
+
+	memset(f->b, 0, sizeof(f->b));
+	memcpy(p, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
+	p += 12;
+	if (s->vlan) {
+		put16(p, 0x8100);
+		put16(p + 2, 42);
+		p += 4;
+	}
+	put16(p, s->v6 ? 0x86dd : 0x0800);
+	p += 2;
+	ip = p;
+	if (!s->v6) {
+		iphl = s->ip_opts ? 32 : 20;
+		ip[0] = 0x40 | (iphl / 4);
+		put16(ip + 2, iphl + l4hl + plen);
+		put16(ip + 6, s->frag_offset);
+		ip[8] = 64;
+		ip[9] = s->udp ? 17 : 6;
+		inet_pton(AF_INET, src, ip + 12);
+		inet_pton(AF_INET, dst, ip + 16);
+		if (s->ip_opts)
+			memset(ip + 20, 1, 12); /* NOP options */
+	} else {
+		size_t ext = s->ext_hdr ? 16 : 0;
+
+		iphl = 40 + ext;
+		ip[0] = 0x60;
+		put16(ip + 4, ext + l4hl + plen);
+		ip[6] = s->ext_hdr ? 0 : (s->udp ? 17 : 6);
+		ip[7] = 64;
+		inet_pton(AF_INET6, src, ip + 8);
+		inet_pton(AF_INET6, dst, ip + 24);
+		if (s->ext_hdr) {
+			ip[40] = 60; /* hop-by-hop -> destination options */
+			ip[41] = 0;  /* 8 bytes */
+			ip[48] = s->udp ? 17 : 6;
+			ip[49] = 0;
+		}
+	}
+	l4 = ip + iphl;
+	put16(l4, sp);
+	put16(l4 + 2, dp);
+	if (s->udp) {
+		put16(l4 + 4, 8 + plen);
+	} else {
+		put32(l4 + 4, seq);
+		l4[12] = 5 << 4;
+		l4[13] = flags;
+		put16(l4 + 14, 65535);
+	}
+	memcpy(l4 + l4hl, payload, plen);
+	f->len = (l4 + l4hl + plen) - f->b;
+	if (f->len < 60)
+		f->len = 60; /* Ethernet minimum: padding must not count as payload */
+}
+
+#define SYN 0x02
+#define ACK 0x10
+#define PSH 0x08
+#define FIN 0x01
+#define RST 0x04
+
+static int run(int egress, const struct frame *f)
+{
+	struct bpf_program *prog = egress ? skel->progs.ta_tc_egress : skel->progs.ta_tc_ingress;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len,
+		    .repeat = 1);
+	int err;
+
+	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	TA_CHECK(!err, "test_run failed: %s", strerror(errno));
+	TA_CHECK((int)opts.retval == -1, "retval %d, want -1 (TC_ACT_UNSPEC: pass on)",
+		 (int)opts.retval);
+	return (int)opts.retval;
+}
+
+static void send_pkt(const struct flow_spec *s, int c2s, unsigned seq, unsigned char flags,
+		     const void *payload, size_t plen)
+{
+	struct frame f;
+
+	build(&f, s, c2s, seq, flags, payload, plen);
+	run(!c2s, &f); /* client packets at egress: the host is the client */
+}
+
+static void drain(void)
+{
+	n_events = 0;
+	ring_buffer__consume(rb);
+}
+
+static void make_key(struct ta_flow_key *k, const struct flow_spec *s)
+{
+	memset(k, 0, sizeof(*k));
+	if (s->v6) {
+		inet_pton(AF_INET6, s->cli, k->client);
+		inet_pton(AF_INET6, s->srv, k->server);
+		k->family = TA_AF_INET6;
+	} else {
+		k->client[10] = k->client[11] = k->server[10] = k->server[11] = 0xff;
+		inet_pton(AF_INET, s->cli, k->client + 12);
+		inet_pton(AF_INET, s->srv, k->server + 12);
+		k->family = TA_AF_INET;
+	}
+	k->client_port = s->cport;
+	k->server_port = s->sport;
+	k->l4proto = s->udp ? 17 : 6;
+}
+
+/* Returns 1 and fills st if the flow is in the table. */
+static int flow_lookup(const struct flow_spec *s, struct ta_flow_state *st)
+{
+	struct ta_flow_key k;
+
+	make_key(&k, s);
+	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.flows), &k, st) == 0;
+}
+
+static void expect_one_event(const struct flow_spec *s, int verdict)
+{
+	struct ta_flow_key k;
+
+	drain();
+	TA_CHECK_EQ(n_events, 1);
+	if (n_events < 1)
+		return;
+	make_key(&k, s);
+	TA_CHECK_EQ(events[0].verdict, verdict);
+	TA_CHECK(!memcmp(&events[0].key, &k, sizeof(k)), "event key is not the client->server key");
+	TA_CHECK_EQ(events[0].type, TA_EV_FLOW);
+}
+
+static void expect_no_event(void)
+{
+	drain();
+	TA_CHECK_EQ(n_events, 0);
+}
+
+static unsigned char client_hello[600];
+static size_t client_hello_len;
+
+static void load_client_hello(void)
+{
+	FILE *f = fopen("tests/fixtures/tls/curl-tls13.clienthello.bin", "rb");
+
+	if (f) {
+		client_hello_len = fread(client_hello, 1, sizeof(client_hello), f);
+		fclose(f);
+	}
+	if (client_hello_len < 64) {
+		/* a minimal well-formed ClientHello record header + start of body */
+		static const unsigned char hdr[] = { 0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00,
+						     0x00, 0xc4, 0x03, 0x03 };
+		memset(client_hello, 0xab, 205);
+		memcpy(client_hello, hdr, sizeof(hdr));
+		client_hello_len = 205;
+	}
+}
+
+static const char http_get[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+static unsigned cport_next = 40000;
+
+static struct flow_spec v4(void)
+{
+	struct flow_spec s = { .cli = "10.203.9.1", .srv = "10.203.9.2", .sport = 443 };
+
+	s.cport = cport_next++;
+	return s;
+}
+
+static struct flow_spec v6(void)
+{
+	struct flow_spec s = { .v6 = 1, .cli = "fd00:203:9::1", .srv = "fd00:203:9::2",
+			       .sport = 443 };
+
+	s.cport = cport_next++;
+	return s;
+}
+
+/* SYN, SYN-ACK, ACK, then the first payload: the whole handshake. */
+static void open_flow(const struct flow_spec *s, unsigned isn)
+{
+	send_pkt(s, 1, isn, SYN, NULL, 0);
+	send_pkt(s, 0, 7777, SYN | ACK, NULL, 0);
+	send_pkt(s, 1, isn + 1, ACK, NULL, 0);
+}
+
+static void case_first_payload(const char *name, struct flow_spec s, const void *p, size_t n,
+			       int verdict)
+{
+	struct ta_flow_state st;
+
+	ta_case_begin(name);
+	open_flow(&s, 1000);
+	expect_no_event();
+	TA_CHECK(flow_lookup(&s, &st), "SYN did not create a flow");
+	TA_CHECK_EQ(st.verdict, TA_V_PENDING);
+	send_pkt(&s, 1, 1001, ACK | PSH, p, n);
+	expect_one_event(&s, verdict);
+	TA_CHECK(flow_lookup(&s, &st), "flow vanished after the verdict");
+	TA_CHECK_EQ(st.verdict, verdict);
+	/* later packets of the decided flow: no second event */
+	send_pkt(&s, 0, 7778, ACK | PSH, "xyz", 3);
+	send_pkt(&s, 1, 1001 + n, ACK | PSH, p, n);
+	expect_no_event();
+	ta_case_end();
+}
+
+int main(void)
+{
+	struct flow_spec s;
+	struct ta_flow_state st;
+	struct frame f;
+	int err;
+
+	if (geteuid() != 0) {
+		ta_skip("packet tests", "needs root to load BPF programs");
+		return 0;
+	}
+	load_client_hello();
+	skel = tlsaudit__open();
+	if (!skel) {
+		printf("FAIL: open: %s\n", strerror(errno));
+		return 1;
+	}
+	skel->rodata->ta_ports[443 >> 3] |= 1u << (443 & 7);
+	err = tlsaudit__load(skel);
+	if (err) {
+		printf("FAIL: load: %s\n", strerror(-err));
+		return 1;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
+	if (!rb) {
+		printf("FAIL: ring buffer\n");
+		return 1;
+	}
+
+	ta_case_begin("unwatched port: no flow, no event");
+	s = v4();
+	s.sport = 80;
+	open_flow(&s, 1);
+	send_pkt(&s, 1, 2, ACK | PSH, http_get, sizeof(http_get) - 1);
+	expect_no_event();
+	TA_CHECK(!flow_lookup(&s, &st), "an unwatched flow entered the table");
+	ta_case_end();
+
+	case_first_payload("ipv4 ClientHello -> tls", v4(), client_hello, client_hello_len, TA_V_TLS);
+	case_first_payload("ipv4 GET -> plaintext_http", v4(), http_get, sizeof(http_get) - 1,
+			   TA_V_PLAINTEXT_HTTP);
+	s = v4();
+	s.ip_opts = 1;
+	case_first_payload("ipv4 with options GET -> plaintext_http", s, http_get,
+			   sizeof(http_get) - 1, TA_V_PLAINTEXT_HTTP);
+	case_first_payload("ipv6 ClientHello -> tls", v6(), client_hello, client_hello_len, TA_V_TLS);
+	s = v6();
+	s.ext_hdr = 1;
+	case_first_payload("ipv6 extension headers GET -> plaintext_http", s, http_get,
+			   sizeof(http_get) - 1, TA_V_PLAINTEXT_HTTP);
+	s = v4();
+	s.vlan = 1;
+	case_first_payload("vlan ipv4 ClientHello -> tls", s, client_hello, client_hello_len,
+			   TA_V_TLS);
+	case_first_payload("ssh banner -> ssh", v4(), "SSH-2.0-OpenSSH_9.2\r\n", 21, TA_V_SSH);
+	case_first_payload("binary -> unknown", v4(), "\x00\x01\x02\x03\x04\x05\x06", 7,
+			   TA_V_UNKNOWN);
+
+	ta_case_begin("SYN and pure ACK: pending, no event");
+	s = v4();
+	send_pkt(&s, 1, 5000, SYN, NULL, 0);
+	send_pkt(&s, 1, 5001, ACK, NULL, 0);
+	expect_no_event();
+	TA_CHECK(flow_lookup(&s, &st), "no flow after SYN");
+	TA_CHECK_EQ(st.verdict, TA_V_PENDING);
+	TA_CHECK_EQ(st.isn, 5000);
+	TA_CHECK_EQ(st.peek_len, 0);
+	ta_case_end();
+
+	ta_case_begin("record header alone waits for the next segment");
+	s = v4();
+	open_flow(&s, 100);
+	send_pkt(&s, 1, 101, ACK | PSH, client_hello, 5);
+	expect_no_event();
+	TA_CHECK(flow_lookup(&s, &st), "flow missing");
+	TA_CHECK_EQ(st.verdict, TA_V_PENDING);
+	TA_CHECK_EQ(st.peek_len, 5);
+	send_pkt(&s, 1, 106, ACK | PSH, client_hello + 5, client_hello_len - 5);
+	expect_one_event(&s, TA_V_TLS);
+	TA_CHECK(!(events[0].flags & TA_F_TRUNCATED), "contiguous bytes flagged truncated");
+	ta_case_end();
+
+	ta_case_begin("retransmitted first segment: one event");
+	s = v4();
+	open_flow(&s, 200);
+	send_pkt(&s, 1, 201, ACK | PSH, "GE", 2);
+	send_pkt(&s, 1, 201, ACK | PSH, "GE", 2);
+	expect_no_event();
+	send_pkt(&s, 1, 201, ACK | PSH, http_get, sizeof(http_get) - 1);
+	expect_one_event(&s, TA_V_PLAINTEXT_HTTP);
+	ta_case_end();
+
+	ta_case_begin("out-of-order: later segment waits for the hole");
+	s = v4();
+	open_flow(&s, 300);
+	send_pkt(&s, 1, 306, ACK | PSH, client_hello + 5, 100);
+	expect_no_event();
+	send_pkt(&s, 1, 301, ACK | PSH, client_hello, 5);
+	expect_no_event(); /* 5 bytes: still a bare header */
+	send_pkt(&s, 1, 306, ACK | PSH, client_hello + 5, 100);
+	expect_one_event(&s, TA_V_TLS);
+	ta_case_end();
+
+	ta_case_begin("FIN deletes the flow; the same 4-tuple starts a new one");
+	s = v4();
+	open_flow(&s, 400);
+	send_pkt(&s, 1, 401, ACK | PSH, client_hello, client_hello_len);
+	expect_one_event(&s, TA_V_TLS);
+	send_pkt(&s, 1, 401 + client_hello_len, FIN | ACK, NULL, 0);
+	TA_CHECK(!flow_lookup(&s, &st), "flow kept after FIN");
+	open_flow(&s, 90000);
+	send_pkt(&s, 1, 90001, ACK | PSH, http_get, sizeof(http_get) - 1);
+	expect_one_event(&s, TA_V_PLAINTEXT_HTTP);
+	ta_case_end();
+
+	ta_case_begin("port reuse without a seen close: new SYN resets the flow");
+	s = v4();
+	open_flow(&s, 500);
+	send_pkt(&s, 1, 501, ACK | PSH, client_hello, client_hello_len);
+	expect_one_event(&s, TA_V_TLS);
+	open_flow(&s, 123456);
+	send_pkt(&s, 1, 123457, ACK | PSH, http_get, sizeof(http_get) - 1);
+	expect_one_event(&s, TA_V_PLAINTEXT_HTTP);
+	ta_case_end();
+
+	ta_case_begin("RST with a few text bytes: decided as final");
+	s = v4();
+	open_flow(&s, 600);
+	send_pkt(&s, 1, 601, ACK | PSH, "ab", 2);
+	expect_no_event();
+	send_pkt(&s, 1, 603, RST, NULL, 0);
+	expect_one_event(&s, TA_V_PLAINTEXT);
+	TA_CHECK(!flow_lookup(&s, &st), "flow kept after RST");
+	ta_case_end();
+
+	ta_case_begin("FIN with no payload: no event, counted");
+	s = v4();
+	open_flow(&s, 700);
+	send_pkt(&s, 1, 701, FIN | ACK, NULL, 0);
+	expect_no_event();
+	TA_CHECK(!flow_lookup(&s, &st), "flow kept after FIN");
+	ta_case_end();
+
+	ta_case_begin("payload without a seen SYN -> midstream, once");
+	s = v4();
+	send_pkt(&s, 1, 99, ACK | PSH, "\x17\x03\x03\x00\x20zzzz", 9);
+	expect_one_event(&s, TA_V_MIDSTREAM);
+	send_pkt(&s, 1, 108, ACK | PSH, "\x17\x03\x03\x00\x20zzzz", 9);
+	expect_no_event();
+	ta_case_end();
+
+	ta_case_begin("server payload before any client byte: still pending");
+	s = v4();
+	open_flow(&s, 800);
+	send_pkt(&s, 0, 7778, ACK | PSH, "220 banner\r\n", 12);
+	expect_no_event();
+	send_pkt(&s, 1, 801, ACK | PSH, client_hello, client_hello_len);
+	expect_one_event(&s, TA_V_TLS);
+	ta_case_end();
+
+	ta_case_begin("non-first IPv4 fragment is skipped");
+	s = v4();
+	s.frag_offset = 10;
+	build(&f, &s, 1, 1, ACK | PSH, http_get, sizeof(http_get) - 1);
+	run(1, &f);
+	expect_no_event();
+	TA_CHECK(!flow_lookup(&s, &st), "fragment created a flow");
+	ta_case_end();
+
+	ta_case_begin("truncated TCP header is ignored");
+	s = v4();
+	build(&f, &s, 1, 1, SYN, NULL, 0);
+	f.len = 14 + 20 + 10; /* cut in the middle of the TCP header */
+	run(1, &f);
+	expect_no_event();
+	TA_CHECK(!flow_lookup(&s, &st), "truncated frame created a flow");
+	ta_case_end();
+
+	ta_case_begin("udp QUIC v1 Initial -> quic; random UDP -> unknown");
+	s = v4();
+	s.udp = 1;
+	{
+		unsigned char q[64] = { 0xc3, 0x00, 0x00, 0x00, 0x01, 0x08 };
+		send_pkt(&s, 1, 0, 0, q, sizeof(q));
+		expect_one_event(&s, TA_V_QUIC);
+		send_pkt(&s, 1, 0, 0, q, sizeof(q));
+		expect_no_event();
+	}
+	s = v4();
+	s.udp = 1;
+	send_pkt(&s, 1, 0, 0, "\x9e\x01\xff\x00\x13\x37\x42\x99", 8);
+	expect_one_event(&s, TA_V_UNKNOWN);
+	ta_case_end();
+
+	ta_case_begin("stats: no ring-buffer drops, no insert failures");
+	{
+		int ncpu = libbpf_num_possible_cpus(), c;
+		__u64 *vals = calloc(ncpu, sizeof(__u64)), sum;
+		__u32 keys[] = { TA_STAT_RINGBUF_DROPS, TA_STAT_FLOW_INSERT_FAIL };
+		unsigned i;
+
+		for (i = 0; i < 2 && vals; i++) {
+			sum = 0;
+			if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &keys[i], vals))
+				for (c = 0; c < ncpu; c++)
+					sum += vals[c];
+			TA_CHECK(sum == 0, "stat %u = %llu", keys[i], (unsigned long long)sum);
+		}
+		free(vals);
+	}
+	ta_case_end();
+
+	ring_buffer__free(rb);
+	tlsaudit__destroy(skel);
+	TA_TEST_EXIT();
+}

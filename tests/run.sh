@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Run every test layer: unit (host, no privileges), packet (BPF_PROG_TEST_RUN,
+# root) and end-to-end (namespaces and real clients, root).
+#
+# Every test prints "PASS: name", "FAIL: name: why" or "SKIP: name: why". This
+# runner counts them and ends with "N passed, N failed, N skipped". A test
+# program that exits non-zero without a FAIL line counts as one failure. Under
+# CI=true a skip is a failure: privileged tests must really run there.
+#
+#   tests/run.sh            all layers
+#   TA_TESTS=unit tests/run.sh    one layer (unit, packet, e2e), or a space list
+set -u
+cd "$(dirname "$0")/.." || exit 1
+layers=${TA_TESTS:-unit packet e2e}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run_one() { # layer, command...
+	local layer=$1 out rc
+	shift
+	printf '== %s: %s\n' "$layer" "$*"
+	out=$(mktemp)
+	"$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	cat "$out" >>"$log"
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL:' "$out"; then
+		echo "FAIL: $*: exited with status $rc" | tee -a "$log"
+	fi
+	rm -f "$out"
+}
+
+for layer in $layers; do
+	case $layer in
+	unit)   for t in build/tests/unit/test_*; do [ -x "$t" ] && run_one unit "$t"; done ;;
+	packet) for t in build/tests/packet/test_*; do [ -x "$t" ] && run_one packet "$t"; done ;;
+	e2e)    for t in tests/e2e/test_*.sh; do [ -f "$t" ] && run_one e2e bash "$t"; done ;;
+	*)      echo "unknown test layer: $layer" >&2; exit 2 ;;
+	esac
+done
+
+passed=$(grep -c '^PASS:' "$log")
+failed=$(grep -c '^FAIL:' "$log")
+skipped=$(grep -c '^SKIP:' "$log")
+if [ "${CI:-}" = "true" ] && [ "$skipped" -gt 0 ]; then
+	echo "CI=true: $skipped skipped test(s) count as failures:"
+	grep '^SKIP:' "$log"
+	failed=$((failed + skipped))
+fi
+echo
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+	echo "no test ran"
+	failed=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
