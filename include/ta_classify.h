@@ -20,7 +20,8 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
-/* Fewer printable bytes than this are not enough to call a stream "text". */
+/* While more bytes may come, fewer printable bytes than this do not yet make
+ * a stream "text" (they may still become an HTTP method or a banner). */
 #define TA_MIN_TEXT 4
 /* Largest TLSPlaintext/TLSCompressed record: 2^14 + 2048. */
 #define TA_TLS_MAX_RECORD (16384 + 2048)
@@ -72,8 +73,9 @@ static __always_inline int ta_classify_tls(const __u8 *b, __u32 len, int final)
 		return TA_V_UNKNOWN;
 	if (len >= 5) {
 		rec_len = ((__u32)b[3] << 8) | b[4];
-		/* a ClientHello body is at least 4 + 2 + 32 + 1 + 2 + 1 bytes */
-		if (rec_len < 42 || rec_len > TA_TLS_MAX_RECORD)
+		/* RFC 8446 lets a ClientHello span several records, so the first
+		 * record may be short; it may not be empty or oversized */
+		if (rec_len == 0 || rec_len > TA_TLS_MAX_RECORD)
 			return TA_V_UNKNOWN;
 	}
 	if (len < 6)
