@@ -97,6 +97,9 @@ $(OUT)/bench_packet: tests/bench/bench_packet.c Makefile $(OUT)/libta.a $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $< $(OUT)/libta.a $(USER_LDLIBS) -o $@
 
+# libFuzzer harnesses (make fuzz) live with their rules in tests/fuzz/
+include $(wildcard tests/fuzz/*.mk)
+
 -include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*/*.d)
 
 # ---- developer and CI entry points ----
