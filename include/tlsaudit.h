@@ -86,6 +86,8 @@ struct ta_flow_key {
 #define TA_F_REPORTED (1u << 1)    /* the verdict event was emitted */
 #define TA_F_TRUNCATED (1u << 2)   /* decided without the first bytes complete */
 #define TA_F_GAP (1u << 3)         /* a client segment arrived past a hole */
+#define TA_F_AWAIT_OWNER (1u << 4) /* decided at ingress with no owner yet: a local
+				    * server may still accept() it (TA_EV_OWNER) */
 
 struct ta_flow_state {
 	__u64 first_ns;      /* bpf_ktime_get_boot_ns() when the flow was created */
@@ -106,6 +108,8 @@ struct ta_flow_state {
 struct ta_owner {
 	__u64 cgroup_id;
 	__u64 netns_cookie;
+	__u32 netns_ino;  /* network namespace inode, 0 when not known */
+	__u32 pad0;
 	__u32 tgid;
 	__u32 tid;
 	__u32 uid;
@@ -117,6 +121,17 @@ struct ta_owner {
 
 enum ta_event_type {
 	TA_EV_FLOW = 1,
+	TA_EV_OWNER = 2, /* a local server accepted a watched connection */
+};
+
+/* Sent when accept() returns a watched connection, so a verdict that was
+ * decided before the accept can still be joined to the server process. */
+struct ta_owner_event {
+	__u32 type;          /* TA_EV_OWNER */
+	__u32 pad;
+	__u64 ts_ns;
+	struct ta_flow_key key;
+	struct ta_owner owner;
 };
 
 /* One ring-buffer record per flow verdict. */

@@ -19,9 +19,15 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include "attach.h"
 #include "cgroup.h"
+#include "netlink.h"
 #include "options.h"
+#include "pipeline.h"
+#include "procinfo.h"
 #include "report.h"
 #include "strbuf.h"
 #include "summary.h"
@@ -36,13 +42,14 @@ static struct ta_app {
 	struct ta_options opt;
 	struct tlsaudit *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *cg_links[2];
+	struct bpf_link *links[8]; /* cgroup hooks and tracepoints */
+	int n_links;
 	int cg_fd;
+	int linkwatch_fd;          /* rtnetlink, when following every interface */
 	struct ta_iface ifaces[TA_MAX_IFACES];
 	int n_ifaces;
-	__u64 boot_to_real_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME at start */
-	struct ta_summary summary;
-} app = { .cg_fd = -1 };
+	struct ta_pipeline pipe;
+} app = { .cg_fd = -1, .linkwatch_fd = -1 };
 
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void warn(const char *fmt, ...)
@@ -91,27 +98,8 @@ static const char *iface_name(__u32 ifindex)
 
 static int handle_event(void *ctx, void *data, size_t len)
 {
-	const struct ta_flow_event *ev = data;
-	struct ta_flow_view v = { .ev = ev };
-	char line[2048], cg[256];
-	struct strbuf sb;
-
 	(void)ctx;
-	if (len < sizeof(*ev) || ev->type != TA_EV_FLOW)
-		return 0;
-	v.realtime_ns = ev->ts_ns + app.boot_to_real_ns;
-	v.iface = iface_name(ev->ifindex);
-	if (ev->has_owner && ta_cgroup_path(ev->owner.cgroup_id, cg, sizeof(cg)) == 0)
-		v.cgroup_path = cg;
-	ta_summary_add(&app.summary, ev);
-	sb_init(&sb, line, sizeof(line));
-	if (app.opt.json)
-		ta_flow_json(&sb, &v);
-	else
-		ta_flow_text(&sb, &v);
-	puts(line);
-	fflush(stdout);
-	return 0;
+	return ta_pipeline_record(&app.pipe, data, len);
 }
 
 static int open_and_load(void)
@@ -146,10 +134,35 @@ static int open_and_load(void)
 	return 0;
 }
 
-static int attach_cgroup_hooks(void)
+static int keep_link(struct bpf_link *l, const char *what)
+{
+	if (!l) {
+		int err = -errno;
+		warn("cannot attach %s: %s", what, strerror(-err));
+		return err;
+	}
+	app.links[app.n_links++] = l;
+	return 0;
+}
+
+/* Syscall tracepoints need tracefs; a minimal system may not have mounted it. */
+static void ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (!stat("/sys/kernel/tracing/events", &st) || !stat("/sys/kernel/debug/tracing/events", &st))
+		return;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) && app.opt.verbose)
+		warn("cannot mount tracefs: %s", strerror(errno));
+}
+
+/* Process-context hooks: connect4/6 and sockops on the cgroup2 root (every
+ * process on the machine, containers included), and the accept tracepoints
+ * for local servers. */
+static int attach_owner_hooks(void)
 {
 	const char *mnt = ta_cgroup2_mount();
-	struct bpf_link *l;
+	struct tlsaudit *sk = app.skel;
 
 	if (!mnt) {
 		warn("no cgroup2 mount found: process attribution needs one");
@@ -160,40 +173,52 @@ static int attach_cgroup_hooks(void)
 		warn("cannot open cgroup2 mount %s: %s", mnt, strerror(errno));
 		return -errno;
 	}
-	l = bpf_program__attach_cgroup(app.skel->progs.ta_connect4, app.cg_fd);
-	if (!l)
-		goto fail;
-	app.cg_links[0] = l;
-	l = bpf_program__attach_cgroup(app.skel->progs.ta_connect6, app.cg_fd);
-	if (!l)
-		goto fail;
-	app.cg_links[1] = l;
+	ensure_tracefs();
+	if (keep_link(bpf_program__attach_cgroup(sk->progs.ta_connect4, app.cg_fd), "connect4") ||
+	    keep_link(bpf_program__attach_cgroup(sk->progs.ta_connect6, app.cg_fd), "connect6") ||
+	    keep_link(bpf_program__attach_cgroup(sk->progs.ta_sockops, app.cg_fd), "sockops") ||
+	    keep_link(bpf_program__attach(sk->progs.ta_accept4_exit), "accept4 tracepoint") ||
+	    keep_link(bpf_program__attach(sk->progs.ta_accept_exit), "accept tracepoint"))
+		return -EINVAL;
 	return 0;
-fail:
-	warn("cannot attach the connect hooks to %s: %s", mnt, strerror(errno));
-	return -errno;
+}
+
+static int attach_one(const char *name, int ifindex)
+{
+	int in_fd = bpf_program__fd(app.skel->progs.ta_tc_ingress);
+	int eg_fd = bpf_program__fd(app.skel->progs.ta_tc_egress);
+	struct ta_iface *ifc;
+	int err, i;
+
+	for (i = 0; i < app.n_ifaces; i++)
+		if (app.ifaces[i].ifindex == ifindex && app.ifaces[i].mode != TA_ATTACH_NONE)
+			return 0;
+	if (app.n_ifaces == TA_MAX_IFACES) {
+		warn("cannot watch %s: already watching %d interfaces", name, TA_MAX_IFACES);
+		return -ENOSPC;
+	}
+	ifc = &app.ifaces[app.n_ifaces++];
+	memset(ifc, 0, sizeof(*ifc));
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	ifc->ifindex = ifindex;
+	ifc->ingress_fd = ifc->egress_fd = -1;
+	err = ifindex ? ta_iface_attach(ifc, in_fd, eg_fd) : -ENODEV;
+	if (err) {
+		ifc->attach_failures += !ifindex;
+		warn("cannot attach to %s: %s", name, strerror(-err));
+	}
+	return err;
 }
 
 static int attach_interfaces(void)
 {
-	int in_fd = bpf_program__fd(app.skel->progs.ta_tc_ingress);
-	int eg_fd = bpf_program__fd(app.skel->progs.ta_tc_egress);
-	int i, err, ok = 0;
+	int i, ok = 0;
 
 	for (i = 0; i < app.opt.n_ifaces; i++) {
-		struct ta_iface *ifc = &app.ifaces[app.n_ifaces];
-
-		memset(ifc, 0, sizeof(*ifc));
-		snprintf(ifc->name, sizeof(ifc->name), "%s", app.opt.ifaces[i]);
-		ifc->ifindex = ta_iface_index(ifc->name);
-		ifc->ingress_fd = ifc->egress_fd = -1;
-		app.n_ifaces++;
-		err = ifc->ifindex ? ta_iface_attach(ifc, in_fd, eg_fd) : -ENODEV;
-		if (err) {
-			warn("cannot attach to %s: %s", ifc->name, strerror(-err));
+		if (attach_one(app.opt.ifaces[i], ta_iface_index(app.opt.ifaces[i]))) {
 			/* interfaces named by the user must all work */
 			if (app.opt.ifaces_explicit)
-				return err;
+				return -ENODEV;
 			continue;
 		}
 		ok++;
@@ -203,6 +228,106 @@ static int attach_interfaces(void)
 		return -ENODEV;
 	}
 	return 0;
+}
+
+/* rtnetlink: watch interfaces that come up later, forget those that vanish
+ * (their tcx links went with them). */
+static void on_link(int ifindex, const char *name, int up, int gone, void *ctx)
+{
+	int i;
+
+	(void)ctx;
+	for (i = 0; i < app.n_ifaces; i++) {
+		struct ta_iface *ifc = &app.ifaces[i];
+
+		if (ifc->ifindex != ifindex || ifc->mode == TA_ATTACH_NONE)
+			continue;
+		if (gone) {
+			ta_iface_detach(ifc);
+			fprintf(stderr, "tlsaudit: interface %s is gone\n", ifc->name);
+			*ifc = app.ifaces[--app.n_ifaces];
+		}
+		return;
+	}
+	if (gone || !up || !name[0])
+		return;
+	if (!attach_one(name, ifindex))
+		fprintf(stderr, "tlsaudit: watching new interface %s\n", name);
+}
+
+/* inode -> pid for the sockets of every process, for connections that were
+ * established before we started. */
+
+static __u32 pid_of_socket_inode(__u32 inode)
+{
+	char path[600], target[64], want[32];
+	struct dirent *pd, *fd;
+	DIR *proc, *fds;
+	__u32 found = 0;
+	ssize_t n;
+
+	snprintf(want, sizeof(want), "socket:[%u]", inode);
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while (!found && (pd = readdir(proc))) {
+		if (pd->d_name[0] < '1' || pd->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", pd->d_name);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((fd = readdir(fds))) {
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", pd->d_name, fd->d_name);
+			n = readlink(path, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			if (!strcmp(target, want)) {
+				found = strtoul(pd->d_name, NULL, 10);
+				break;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+static void on_preexisting(const struct ta_sockinfo *si, void *ctx)
+{
+	struct ta_flow_state st = { .verdict = TA_V_MIDSTREAM, .flags = TA_F_REPORTED };
+	struct ta_flow_event ev = { .type = TA_EV_FLOW, .verdict = TA_V_MIDSTREAM };
+	char comm_path[64];
+	struct timespec ts;
+	__u32 pid;
+	FILE *f;
+
+	(void)ctx;
+	/* the kernel must not report these again when their next packet passes */
+	if (bpf_map_update_elem(bpf_map__fd(app.skel->maps.flows), &si->key, &st, BPF_NOEXIST))
+		return; /* both ends are local and the other socket was listed first */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	ev.ts_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	ev.key = si->key;
+	pid = pid_of_socket_inode(si->inode);
+	if (pid) {
+		ev.has_owner = 1;
+		ev.owner.tgid = ev.owner.tid = pid;
+		ev.owner.uid = si->uid;
+		ev.owner.cgroup_id = ta_cgroup_id_of_pid(pid);
+		ev.owner.role = si->local_is_server ? TA_ROLE_SERVER : TA_ROLE_CLIENT;
+		ev.role = ev.owner.role;
+		snprintf(comm_path, sizeof(comm_path), "/proc/%u/comm", pid);
+		f = fopen(comm_path, "r");
+		if (f) {
+			if (fgets((char *)ev.owner.comm, TA_COMM_LEN, f))
+				ev.owner.comm[strcspn((char *)ev.owner.comm, "\n")] = '\0';
+			fclose(f);
+		}
+	}
+	app.pipe.preexisting++;
+	ta_pipeline_record(&app.pipe, &ev, sizeof(ev));
 }
 
 static __u64 sum_percpu(int map_fd, __u32 key, size_t value_size, size_t field_off)
@@ -253,8 +378,12 @@ static void print_stats(void)
 		sb_printf(&sb, app.opt.json ? ",\"%s\":%llu" : " %s=%llu", names[i],
 			  (unsigned long long)v);
 	}
-	sb_printf(&sb, app.opt.json ? ",\"attach_failures\":%d}" : " attach_failures=%d",
+	sb_printf(&sb, app.opt.json ? ",\"attach_failures\":%d" : " attach_failures=%d",
 		  attach_failures);
+	sb_printf(&sb, app.opt.json ? ",\"preexisting\":%llu,\"late_owners\":%llu,\"filtered\":%llu}"
+				    : " preexisting=%llu late_owners=%llu filtered=%llu",
+		  (unsigned long long)app.pipe.preexisting, (unsigned long long)app.pipe.late_owners,
+		  (unsigned long long)app.pipe.filtered);
 	if (app.opt.json) {
 		puts(buf);
 		fflush(stdout);
@@ -272,13 +401,15 @@ static void cleanup(void)
 
 	for (i = 0; i < app.n_ifaces; i++)
 		ta_iface_detach(&app.ifaces[i]);
-	for (i = 0; i < 2; i++)
-		bpf_link__destroy(app.cg_links[i]);
+	for (i = 0; i < app.n_links; i++)
+		bpf_link__destroy(app.links[i]);
 	if (app.cg_fd >= 0)
 		close(app.cg_fd);
+	if (app.linkwatch_fd >= 0)
+		close(app.linkwatch_fd);
 	ring_buffer__free(app.rb);
 	tlsaudit__destroy(app.skel);
-	ta_summary_free(&app.summary);
+	ta_pipeline_free(&app.pipe);
 	ta_cgroup_cleanup();
 }
 
@@ -299,17 +430,27 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	ta_pipeline_init(&app.pipe, &app.opt, iface_name);
 
-	if (open_and_load() || attach_cgroup_hooks() || attach_interfaces())
+	if (open_and_load() || attach_owner_hooks() || attach_interfaces())
 		goto out;
+	if (!app.opt.ifaces_explicit) {
+		app.linkwatch_fd = ta_linkwatch_open();
+		if (app.linkwatch_fd < 0)
+			warn("cannot follow new interfaces: %s", strerror(-app.linkwatch_fd));
+	}
 	app.rb = ring_buffer__new(bpf_map__fd(app.skel->maps.events), handle_event, NULL, NULL);
 	if (!app.rb) {
 		warn("cannot open the ring buffer: %s", strerror(errno));
 		goto out;
 	}
-	app.boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	if (app.opt.duration)
 		deadline = clock_ns(CLOCK_MONOTONIC) + app.opt.duration * 1000000000ull;
+
+	/* hooks are live: what was established before them is midstream */
+	err = ta_list_established(app.opt.ports, on_preexisting, NULL);
+	if (err < 0)
+		warn("cannot list established connections: %s", strerror(-err));
 
 	fprintf(stderr, "tlsaudit: ready: watching");
 	for (i = 0; i < app.n_ifaces; i++)
@@ -319,17 +460,21 @@ int main(int argc, char **argv)
 	fflush(stderr);
 
 	while (!exiting) {
-		err = ring_buffer__poll(app.rb, 200);
+		err = ring_buffer__poll(app.rb, 100);
 		if (err < 0 && err != -EINTR) {
 			warn("ring buffer poll failed: %s", strerror(-err));
 			goto out;
 		}
+		if (app.linkwatch_fd >= 0)
+			ta_linkwatch_read(app.linkwatch_fd, on_link, NULL);
+		ta_pipeline_tick(&app.pipe, 0);
 		if (deadline && clock_ns(CLOCK_MONOTONIC) >= deadline)
 			break;
 	}
 	/* everything the kernel already decided is reported before we stop */
 	ring_buffer__consume(app.rb);
-	ta_summary_print(&app.summary, stdout, app.opt.json);
+	ta_pipeline_tick(&app.pipe, 1);
+	ta_summary_print(&app.pipe.summary, stdout, app.opt.json);
 	print_stats();
 	rc = 0;
 out:

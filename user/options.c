@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include "cgroup.h"
 #include "options.h"
 
 const char *argp_program_version = "tlsaudit " TA_VERSION;
@@ -26,7 +28,14 @@ static const char doc[] =
 	"Exit status: 0 on a clean stop (signal or -d), 1 on a runtime error, 2 on a bad option."
 	"\vNeeds root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON, CAP_SYS_ADMIN) and kernel BTF.";
 
-enum { OPT_MAX_FLOWS = 0x100 };
+enum {
+	OPT_MAX_FLOWS = 0x100,
+	OPT_PID,
+	OPT_CGROUP,
+	OPT_CONTAINER,
+	OPT_TOP,
+	OPT_TOP_CONTAINERS,
+};
 
 static const struct argp_option options[] = {
 	{ "interface", 'i', "IFACE", 0, "Watch IFACE (repeatable). Default: every interface that is up", 0 },
@@ -35,6 +44,19 @@ static const struct argp_option options[] = {
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
 	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Size of the kernel flow table (default 262144)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf messages (twice: debug, with verifier logs)", 0 },
+	{ NULL, 0, NULL, 0, "Filters (flows whose owner does not match are not reported):", 1 },
+	{ "pid", OPT_PID, "PID", 0, "Only flows of process PID", 1 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "Only flows of cgroup2 PATH and its descendants (a path under the cgroup2 mount, "
+	  "or relative to it)", 1 },
+	{ "container", OPT_CONTAINER, "ID", 0,
+	  "Only flows of the container (docker, containerd, CRI-O, podman) or pod with this id "
+	  "(a unique prefix of at least 4 characters)", 1 },
+	{ NULL, 0, NULL, 0, "Live view:", 2 },
+	{ "top", OPT_TOP, NULL, 0,
+	  "A table refreshed every second, plaintext first (keys: q quit, c per container, "
+	  "p per process)", 2 },
+	{ "top-containers", OPT_TOP_CONTAINERS, NULL, 0, "Like --top, one row per container", 2 },
 	{},
 };
 
@@ -131,6 +153,34 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		opt->verbose++;
+		break;
+	case OPT_PID:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || v == 0 || v > 4194304 || arg[0] == '-')
+			argp_failure(state, TA_EXIT_USAGE, 0, "bad --pid '%s': want a process id", arg);
+		if (kill((pid_t)v, 0) && errno == ESRCH)
+			argp_failure(state, TA_EXIT_USAGE, 0, "--pid %lu: no such process", v);
+		opt->filter_pid = v;
+		break;
+	case OPT_CGROUP:
+		if (ta_resolve_cgroup_arg(arg, opt->filter_cgroup, sizeof(opt->filter_cgroup)))
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "--cgroup '%s': not a cgroup directory under the cgroup2 mount (%s)",
+				     arg, ta_cgroup2_mount() ? ta_cgroup2_mount() : "none found");
+		break;
+	case OPT_CONTAINER:
+		if (strlen(arg) < 4 ||
+		    ta_find_container(arg, opt->filter_container, sizeof(opt->filter_container)))
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "--container '%s': no running container or pod has this id", arg);
+		break;
+	case OPT_TOP:
+		opt->top = 1;
+		break;
+	case OPT_TOP_CONTAINERS:
+		opt->top = 1;
+		opt->top_containers = 1;
 		break;
 	case ARGP_KEY_ARG:
 		argp_failure(state, TA_EXIT_USAGE, 0, "unexpected argument '%s' (see --help)", arg);

@@ -23,6 +23,12 @@ struct ta_options {
 	int ifaces_explicit; /* named with -i, rather than "every interface up" */
 	__u8 ports[8192];    /* bitmap of watched ports */
 	char ports_text[256];
+	int top;             /* live table instead of lines */
+	int top_containers;  /* --top starts with one row per container */
+	/* filters: only flows whose owner matches are reported */
+	__u32 filter_pid;
+	char filter_cgroup[512];    /* path relative to the cgroup2 root, "" = none */
+	char filter_container[72];  /* full container or pod id, "" = none */
 };
 
 /* Returns 0, or the exit code to leave with (2 for a usage error). */

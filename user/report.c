@@ -67,7 +67,7 @@ void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v)
 {
 	const struct ta_flow_event *ev = v->ev;
 	char t[40], cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
-	const char *role = ta_role_name(ev->role);
+	const char *role = ta_role_name(v->role);
 
 	ta_format_time(v->realtime_ns, t, sizeof(t));
 	ta_format_addr(ev->key.client, ev->key.family, cli, sizeof(cli));
@@ -90,7 +90,21 @@ void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v)
 		} else {
 			sb_printf(sb, ",\"cgroup_id\":%llu", (unsigned long long)ev->owner.cgroup_id);
 		}
+		if (v->exe) {
+			sb_puts(sb, ",\"exe\":");
+			sb_json_str(sb, v->exe, strlen(v->exe));
+		}
 	}
+	if (v->container) {
+		sb_puts(sb, ",\"container\":");
+		sb_json_str(sb, v->container, strlen(v->container));
+	}
+	if (v->pod) {
+		sb_puts(sb, ",\"pod\":");
+		sb_json_str(sb, v->pod, strlen(v->pod));
+	}
+	if (v->netns_ino)
+		sb_printf(sb, ",\"netns\":%u", v->netns_ino);
 	if (role)
 		sb_printf(sb, ",\"role\":\"%s\"", role);
 	if (ev->flags & TA_F_TRUNCATED)
@@ -102,7 +116,7 @@ void ta_flow_text(struct strbuf *sb, const struct ta_flow_view *v)
 {
 	const struct ta_flow_event *ev = v->ev;
 	char t[40], cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
-	const char *role = ta_role_name(ev->role);
+	const char *role = ta_role_name(v->role);
 	int v6 = ev->key.family == TA_AF_INET6;
 
 	ta_format_time(v->realtime_ns, t, sizeof(t));
@@ -123,8 +137,12 @@ void ta_flow_text(struct strbuf *sb, const struct ta_flow_view *v)
 			sb_puts(sb, " cgroup=");
 			sb_term_str(sb, v->cgroup_path, strlen(v->cgroup_path));
 		}
-	} else {
+	} else if (v->role != TA_ROLE_FORWARDED) {
 		sb_puts(sb, " owner=?");
+	}
+	if (v->container) {
+		sb_puts(sb, " container=");
+		sb_term_str(sb, v->container, strlen(v->container));
 	}
 	if (role)
 		sb_printf(sb, " role=%s", role);

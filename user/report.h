@@ -25,6 +25,11 @@ struct ta_flow_view {
 	__u64 realtime_ns;
 	const char *iface;       /* NULL when unknown */
 	const char *cgroup_path; /* NULL when unknown */
+	const char *exe;         /* NULL when unknown */
+	const char *container;   /* NULL when the cgroup names none */
+	const char *pod;         /* NULL when the cgroup names none */
+	__u32 netns_ino;         /* 0 when unknown */
+	unsigned int role;       /* enum ta_role, decided by userspace */
 };
 
 void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v);

@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* summary.c - the per-process verdict tally. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
 #include "strbuf.h"
 #include "summary.h"
 
-static struct ta_proc *find_or_add(struct ta_summary *s, const struct ta_owner *o)
+/* A process is its pid, its name and its start time: a pid reused by a later
+ * process (even one with the same name) is a different row. */
+static struct ta_proc *find_or_add(struct ta_summary *s, const struct ta_owner *o,
+				   __u64 start_ticks)
 {
 	struct ta_proc *p, *grown;
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
 		p = &s->procs[i];
-		if (p->pid == o->tgid && !memcmp(p->comm, o->comm, TA_COMM_LEN))
+		if (p->pid == o->tgid && !memcmp(p->comm, o->comm, TA_COMM_LEN) &&
+		    (p->start_ticks == start_ticks || !p->start_ticks || !start_ticks))
 			return p;
 	}
 	if (s->n == s->cap) {
@@ -31,11 +36,13 @@ static struct ta_proc *find_or_add(struct ta_summary *s, const struct ta_owner *
 	p->pid = o->tgid;
 	p->uid = o->uid;
 	p->cgroup_id = o->cgroup_id;
+	p->start_ticks = start_ticks;
 	memcpy(p->comm, o->comm, TA_COMM_LEN);
 	return p;
 }
 
-int ta_summary_add(struct ta_summary *s, const struct ta_flow_event *ev)
+int ta_summary_add(struct ta_summary *s, const struct ta_flow_event *ev,
+		   const struct ta_owner_info *info)
 {
 	unsigned int v = ev->verdict < TA_V_MAX ? ev->verdict : TA_V_UNKNOWN;
 	struct ta_proc *p;
@@ -44,13 +51,23 @@ int ta_summary_add(struct ta_summary *s, const struct ta_flow_event *ev)
 		s->unattributed[v]++;
 		return 0;
 	}
-	p = find_or_add(s, &ev->owner);
+	p = find_or_add(s, &ev->owner, info ? info->start_ticks : 0);
 	if (!p) {
 		s->unattributed[v]++;
 		return -ENOMEM;
 	}
 	p->flows[v]++;
 	p->roles |= 1u << (ev->role & 7);
+	p->last_port = ev->key.server_port;
+	if (info) {
+		if (!p->start_ticks)
+			p->start_ticks = info->start_ticks;
+		if (info->container)
+			snprintf(p->container, sizeof(p->container), "%s", info->container);
+		if (info->peer)
+			snprintf(p->last_peer, sizeof(p->last_peer), "%s", info->peer);
+		p->last_ns = info->realtime_ns;
+	}
 	return 0;
 }
 
@@ -97,7 +114,7 @@ static void print_flows(struct strbuf *sb, const __u64 f[TA_V_MAX], int json)
 		sb_putc(sb, '}');
 }
 
-static const char *roles_name(__u32 roles)
+const char *ta_roles_name(__u32 roles)
 {
 	int c = roles & (1u << TA_ROLE_CLIENT), s = roles & (1u << TA_ROLE_SERVER);
 
@@ -119,7 +136,7 @@ void ta_summary_print(const struct ta_summary *s, FILE *out, int json)
 
 	for (i = 0; i < s->n; i++) {
 		const struct ta_proc *p = &s->procs[i];
-		const char *role = roles_name(p->roles);
+		const char *role = ta_roles_name(p->roles);
 		size_t clen = ta_field_len(p->comm, TA_COMM_LEN);
 
 		sb_init(&sb, buf, sizeof(buf));
@@ -131,6 +148,10 @@ void ta_summary_print(const struct ta_summary *s, FILE *out, int json)
 			sb_printf(&sb, ",\"status\":\"%s\"", ta_status(p->flows));
 			if (role)
 				sb_printf(&sb, ",\"role\":\"%s\"", role);
+			if (p->container[0]) {
+				sb_puts(&sb, ",\"container\":");
+				sb_json_str(&sb, p->container, strlen(p->container));
+			}
 			sb_putc(&sb, '}');
 		} else {
 			sb_printf(&sb, "process pid=%u comm=", p->pid);
@@ -139,6 +160,10 @@ void ta_summary_print(const struct ta_summary *s, FILE *out, int json)
 			print_flows(&sb, p->flows, 0);
 			if (role)
 				sb_printf(&sb, " role=%s", role);
+			if (p->container[0]) {
+				sb_puts(&sb, " container=");
+				sb_term_str(&sb, p->container, strlen(p->container));
+			}
 		}
 		fprintf(out, "%s\n", buf);
 	}
