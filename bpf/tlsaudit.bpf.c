@@ -47,7 +47,8 @@ struct {
 
 /* Owners keyed by the flow's 4-tuple, for packets that carry no socket: a
  * container's traffic seen on the host side of its veth (sockops, at connect)
- * and connections accepted by local servers (accept tracepoints). */
+ * and connections accepted by local servers (accept tracepoints). Both ends of
+ * one flow can be local, so the key's pad[0] says which end: enum ta_role. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -120,6 +121,7 @@ static __always_inline void ta_emit(struct ta_hook *h, const struct ta_flow_key 
 				    struct ta_flow_state *st, __u8 verdict)
 {
 	struct ta_flow_event *ev;
+	struct ta_flow_key end;
 	struct ta_owner *own;
 
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
@@ -137,18 +139,27 @@ static __always_inline void ta_emit(struct ta_hook *h, const struct ta_flow_key 
 	ev->peek_len = st->peek_len;
 	__builtin_memcpy(ev->peek, st->peek, TA_PEEK_LEN);
 	ev->has_owner = 0;
+	ev->has_server_owner = 0;
 	ev->role = TA_ROLE_NONE;
 	__builtin_memset(&ev->owner, 0, sizeof(ev->owner));
+	__builtin_memset(&ev->server_owner, 0, sizeof(ev->server_owner));
 	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
+	if (!h->is_egress)
+		ev->flags |= TA_F_INGRESS;
+	__builtin_memcpy(&end, key, sizeof(end));
+	end.pad[0] = TA_ROLE_CLIENT;
 	own = st->cookie ? bpf_map_lookup_elem(&owners, &st->cookie) : NULL;
 	if (!own)
-		own = bpf_map_lookup_elem(&tuple_owners, key);
+		own = bpf_map_lookup_elem(&tuple_owners, &end);
 	if (own) {
 		__builtin_memcpy(&ev->owner, own, sizeof(*own));
 		ev->has_owner = 1;
-		ev->role = own->role;
-	} else if (!h->is_egress) {
-		ev->flags |= TA_F_AWAIT_OWNER;
+	}
+	end.pad[0] = TA_ROLE_SERVER;
+	own = bpf_map_lookup_elem(&tuple_owners, &end);
+	if (own) {
+		__builtin_memcpy(&ev->server_owner, own, sizeof(*own));
+		ev->has_server_owner = 1;
 	}
 	bpf_ringbuf_submit(ev, 0);
 	ta_stat_inc(TA_STAT_EVENTS);
@@ -519,6 +530,7 @@ int ta_sockops(struct bpf_sock_ops *ctx)
 	key.client_port = ctx->local_port;
 	key.server_port = bpf_ntohl(ctx->remote_port);
 	key.l4proto = IPPROTO_TCP;
+	key.pad[0] = TA_ROLE_CLIENT;
 	if (bpf_map_update_elem(&tuple_owners, &key, own, BPF_ANY))
 		ta_stat_inc(TA_STAT_OWNER_INSERT_FAIL);
 	return 1;
@@ -589,8 +601,10 @@ static __always_inline int ta_accepted(struct ta_sys_exit *ctx)
 	own.netns_ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	own.role = TA_ROLE_SERVER;
 	bpf_get_current_comm(own.comm, sizeof(own.comm));
+	key.pad[0] = TA_ROLE_SERVER;
 	if (bpf_map_update_elem(&tuple_owners, &key, &own, BPF_ANY))
 		ta_stat_inc(TA_STAT_OWNER_INSERT_FAIL);
+	key.pad[0] = 0;
 
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {

@@ -86,8 +86,7 @@ struct ta_flow_key {
 #define TA_F_REPORTED (1u << 1)    /* the verdict event was emitted */
 #define TA_F_TRUNCATED (1u << 2)   /* decided without the first bytes complete */
 #define TA_F_GAP (1u << 3)         /* a client segment arrived past a hole */
-#define TA_F_AWAIT_OWNER (1u << 4) /* decided at ingress with no owner yet: a local
-				    * server may still accept() it (TA_EV_OWNER) */
+#define TA_F_INGRESS (1u << 4)     /* decided on an ingress hook */
 
 struct ta_flow_state {
 	__u64 first_ns;      /* bpf_ktime_get_boot_ns() when the flow was created */
@@ -141,13 +140,15 @@ struct ta_flow_event {
 	__u64 ts_ns;         /* bpf_ktime_get_boot_ns() at the verdict */
 	__u64 cookie;
 	struct ta_flow_key key;
-	struct ta_owner owner; /* valid when has_owner */
+	struct ta_owner owner;        /* the client socket's owner, when has_owner */
+	struct ta_owner server_owner; /* the server socket's, when has_server_owner */
 	__u8 verdict;
 	__u8 has_owner;
-	__u8 role;           /* enum ta_role of the owner */
+	__u8 has_server_owner;
 	__u8 flags;          /* TA_F_* of the flow at the verdict */
 	__u8 peek_len;
-	__u8 pad[3];
+	__u8 role;           /* enum ta_role of owner; set by userspace */
+	__u8 pad[2];
 	__u8 peek[TA_PEEK_LEN];
 };
 

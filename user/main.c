@@ -312,19 +312,23 @@ static void on_preexisting(const struct ta_sockinfo *si, void *ctx)
 	ev.key = si->key;
 	pid = pid_of_socket_inode(si->inode);
 	if (pid) {
-		ev.has_owner = 1;
-		ev.owner.tgid = ev.owner.tid = pid;
-		ev.owner.uid = si->uid;
-		ev.owner.cgroup_id = ta_cgroup_id_of_pid(pid);
-		ev.owner.role = si->local_is_server ? TA_ROLE_SERVER : TA_ROLE_CLIENT;
-		ev.role = ev.owner.role;
+		struct ta_owner *o = si->local_is_server ? &ev.server_owner : &ev.owner;
+
+		o->tgid = o->tid = pid;
+		o->uid = si->uid;
+		o->cgroup_id = ta_cgroup_id_of_pid(pid);
+		o->role = si->local_is_server ? TA_ROLE_SERVER : TA_ROLE_CLIENT;
 		snprintf(comm_path, sizeof(comm_path), "/proc/%u/comm", pid);
 		f = fopen(comm_path, "r");
 		if (f) {
-			if (fgets((char *)ev.owner.comm, TA_COMM_LEN, f))
-				ev.owner.comm[strcspn((char *)ev.owner.comm, "\n")] = '\0';
+			if (fgets((char *)o->comm, TA_COMM_LEN, f))
+				o->comm[strcspn((char *)o->comm, "\n")] = '\0';
 			fclose(f);
 		}
+		if (si->local_is_server)
+			ev.has_server_owner = 1;
+		else
+			ev.has_owner = 1;
 	}
 	app.pipe.preexisting++;
 	ta_pipeline_record(&app.pipe, &ev, sizeof(ev));

@@ -52,51 +52,98 @@ static int passes_filters(const struct ta_pipeline *p, const struct ta_flow_even
 	return 1;
 }
 
+/*
+ * Which local socket a flow belongs to. Both ends may be on this kernel (a
+ * client in one namespace, a server in another): a verdict taken at ingress
+ * towards one of our addresses is the server's, anything else is the client's
+ * first, the server's when only the server is known.
+ */
+static int pick_server(const struct ta_flow_event *ev)
+{
+	if (ev->has_server_owner && (ev->flags & TA_F_INGRESS) &&
+	    ta_addr_is_local(ev->key.server, ev->key.family))
+		return 1;
+	return !ev->has_owner && ev->has_server_owner;
+}
+
 /* Report one flow: everything userspace knows, then the filters, the tally
  * and the line. */
-static void report(struct ta_pipeline *p, const struct ta_flow_event *ev)
+static void report(struct ta_pipeline *p, const struct ta_flow_event *kev)
 {
-	struct ta_flow_view v = { .ev = ev, .role = ev->role };
+	struct ta_flow_event ev = *kev;
+	struct ta_flow_view v = { .ev = &ev };
 	struct ta_owner_info info = { 0 };
 	struct ta_procinfo pi;
 	char line[4096], cg[512], cid[80], pod[80], peer[INET6_ADDRSTRLEN + 8];
+	struct ta_owner other = { 0 };
+	int server = pick_server(kev), has_other;
 	struct strbuf sb;
 
-	v.realtime_ns = ev->ts_ns + p->boot_to_real_ns;
-	v.iface = p->iface_name ? p->iface_name(ev->ifindex) : NULL;
-	if (ev->has_owner) {
-		if (ta_cgroup_path(ev->owner.cgroup_id, cg, sizeof(cg)) == 0) {
+	/* the reported owner goes in ev.owner; the other end, if local, is the peer */
+	if (server) {
+		ev.owner = kev->server_owner;
+		ev.has_owner = 1;
+		ev.role = TA_ROLE_SERVER;
+		has_other = kev->has_owner;
+		other = kev->owner;
+		other.role = TA_ROLE_CLIENT;
+	} else {
+		ev.role = kev->has_owner ? TA_ROLE_CLIENT : TA_ROLE_NONE;
+		has_other = kev->has_server_owner;
+		other = kev->server_owner;
+		other.role = TA_ROLE_SERVER;
+	}
+	v.role = ev.role;
+	v.peer = has_other ? &other : NULL;
+	v.realtime_ns = ev.ts_ns + p->boot_to_real_ns;
+	v.iface = p->iface_name ? p->iface_name(ev.ifindex) : NULL;
+	if (ev.has_owner) {
+		if (ta_cgroup_path(ev.owner.cgroup_id, cg, sizeof(cg)) == 0) {
 			v.cgroup_path = cg;
 			if (ta_container_from_cgroup(cg, cid, sizeof(cid), pod, sizeof(pod))) {
 				v.container = cid[0] ? cid : NULL;
 				v.pod = pod[0] ? pod : NULL;
 			}
 		}
-		if (ta_procinfo_read(ev->owner.tgid, ev->ts_ns, &pi) == 0) {
+		if (ta_procinfo_read(ev.owner.tgid, ev.ts_ns, &pi) == 0) {
 			v.exe = pi.exe[0] ? pi.exe : NULL;
 			info.start_ticks = pi.start_ticks;
 			v.netns_ino = pi.netns_ino;
 		}
-		if (ev->owner.netns_ino)
-			v.netns_ino = ev->owner.netns_ino;
-	} else if (!ta_addr_is_local(ev->key.client, ev->key.family) &&
-		   !ta_addr_is_local(ev->key.server, ev->key.family)) {
+		if (ev.owner.netns_ino)
+			v.netns_ino = ev.owner.netns_ino;
+	} else if (!ta_addr_is_local(ev.key.client, ev.key.family) &&
+		   !ta_addr_is_local(ev.key.server, ev.key.family)) {
 		/* no local socket and neither end is ours: passing through */
-		v.role = TA_ROLE_FORWARDED;
+		v.role = ev.role = TA_ROLE_FORWARDED;
 	}
-	if (!passes_filters(p, ev, v.cgroup_path, v.container, v.pod)) {
+	if (!passes_filters(p, &ev, v.cgroup_path, v.container, v.pod)) {
 		p->filtered++;
 		return;
 	}
 	p->reported++;
-	ta_format_addr(ev->role == TA_ROLE_SERVER ? ev->key.client : ev->key.server,
-		       ev->key.family, peer, sizeof(peer));
+	ta_format_addr(ev.role == TA_ROLE_SERVER ? ev.key.client : ev.key.server, ev.key.family,
+		       peer, sizeof(peer));
 	info.container = v.container ? v.container : v.pod;
 	info.peer = peer;
 	info.realtime_ns = v.realtime_ns;
-	ta_summary_add(&p->summary, ev, &info);
+	ta_summary_add(&p->summary, &ev, &info);
+	if (has_other) {
+		/* the other local process had this flow too: it counts in its row */
+		struct ta_flow_event pe = ev;
+		struct ta_owner_info pinfo = { .realtime_ns = v.realtime_ns };
+		char ppeer[INET6_ADDRSTRLEN + 8];
+
+		pe.owner = other;
+		pe.role = other.role;
+		ta_format_addr(pe.role == TA_ROLE_SERVER ? ev.key.client : ev.key.server,
+			       ev.key.family, ppeer, sizeof(ppeer));
+		pinfo.peer = ppeer;
+		pinfo.start_ticks = ta_proc_start_ticks(other.tgid);
+		ta_summary_add(&p->summary, &pe, &pinfo);
+	}
 	if (p->on_flow)
-		p->on_flow(ev, info.container, p->on_flow_ctx);
+		p->on_flow(&ev, info.container, p->on_flow_ctx);
 	if (p->quiet)
 		return;
 	sb_init(&sb, line, sizeof(line));
@@ -130,9 +177,8 @@ static void owner_arrived(struct ta_pipeline *p, const struct ta_owner_event *oe
 
 		if (memcmp(&ev->key, &oe->key, sizeof(oe->key)))
 			continue;
-		ev->owner = oe->owner;
-		ev->has_owner = 1;
-		ev->role = oe->owner.role;
+		ev->server_owner = oe->owner;
+		ev->has_server_owner = 1;
 		p->late_owners++;
 		report(p, ev);
 		memmove(&p->held[i], &p->held[i + 1], sizeof(p->held[0]) * (p->n_held - i - 1));
@@ -148,7 +194,9 @@ int ta_pipeline_record(struct ta_pipeline *p, const void *data, size_t len)
 	if (len < sizeof(__u32))
 		return 0;
 	if (ev->type == TA_EV_FLOW && len >= sizeof(*ev)) {
-		if (!ev->has_owner && (ev->flags & TA_F_AWAIT_OWNER))
+		/* at ingress, towards a local address, before the server's accept() */
+		if ((ev->flags & TA_F_INGRESS) && !ev->has_server_owner &&
+		    ta_addr_is_local(ev->key.server, ev->key.family))
 			hold(p, ev);
 		else
 			report(p, ev);

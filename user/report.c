@@ -107,6 +107,12 @@ void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v)
 		sb_printf(sb, ",\"netns\":%u", v->netns_ino);
 	if (role)
 		sb_printf(sb, ",\"role\":\"%s\"", role);
+	if (v->peer) {
+		sb_printf(sb, ",\"peer\":{\"pid\":%u,\"comm\":", v->peer->tgid);
+		sb_json_str(sb, v->peer->comm, ta_field_len(v->peer->comm, TA_COMM_LEN));
+		sb_printf(sb, ",\"uid\":%u,\"role\":\"%s\"}", v->peer->uid,
+			  ta_role_name(v->peer->role) ? ta_role_name(v->peer->role) : "client");
+	}
 	if (ev->flags & TA_F_TRUNCATED)
 		sb_puts(sb, ",\"truncated\":true");
 	sb_putc(sb, '}');
@@ -146,6 +152,10 @@ void ta_flow_text(struct strbuf *sb, const struct ta_flow_view *v)
 	}
 	if (role)
 		sb_printf(sb, " role=%s", role);
+	if (v->peer) {
+		sb_printf(sb, " peer=%u/", v->peer->tgid);
+		sb_term_str(sb, v->peer->comm, ta_field_len(v->peer->comm, TA_COMM_LEN));
+	}
 	if (ev->flags & TA_F_TRUNCATED)
 		sb_puts(sb, " truncated");
 }

@@ -30,6 +30,7 @@ struct ta_flow_view {
 	const char *pod;         /* NULL when the cgroup names none */
 	__u32 netns_ino;         /* 0 when unknown */
 	unsigned int role;       /* enum ta_role, decided by userspace */
+	const struct ta_owner *peer; /* the other end's owner when it is local too */
 };
 
 void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v);
