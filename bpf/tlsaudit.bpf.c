@@ -25,11 +25,23 @@
 
 #define TC_ACT_UNSPEC (-1) /* also TCX_NEXT: let the next program decide */
 #define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Watched ports, one bit each; set by the loader between open and load. */
 const volatile __u8 ta_ports[8192] = {};
+/* --enforce: drop client packets of flows that do not start with TLS (QUIC). */
+const volatile __u8 ta_enforce = 0;
+
+/* --allow: servers exempt from --enforce */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ta_allow_key);
+	__type(value, __u8);
+} allow SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -103,17 +115,44 @@ struct ta_hook {
 	void *ctx;
 	__u32 ifindex;
 	__u8 is_egress;
+	__u8 is_xdp;
+	__u8 gateway; /* forwarded traffic: there is no local socket to look for */
 };
 
-static __always_inline long ta_load_payload(struct ta_hook *h, __u32 off, void *to, __u32 len)
+enum ta_action {
+	TA_PASS = 0,
+	TA_DROP = 1,
+};
+
+/* xdp is a compile-time constant at every call, so each program keeps only
+ * the helper its type may call. */
+static __always_inline long ta_load_payload(struct ta_hook *h, __u32 off, void *to, __u32 len,
+					    const int xdp)
 {
+	if (xdp)
+		return bpf_xdp_load_bytes(h->ctx, off, to, len);
 	return bpf_skb_load_bytes(h->ctx, off, to, len);
 }
 
-static __always_inline __u64 ta_socket_cookie(struct ta_hook *h)
+static __always_inline __u64 ta_socket_cookie(struct ta_hook *h, const int xdp)
 {
 	/* only egress packets carry their local socket */
-	return h->is_egress ? bpf_get_socket_cookie(h->ctx) : 0;
+	if (xdp || h->gateway || !h->is_egress)
+		return 0;
+	return bpf_get_socket_cookie(h->ctx);
+}
+
+/* Under --enforce, does a flow with this verdict get blocked? */
+static __always_inline int ta_should_block(const struct ta_flow_key *key, __u8 verdict)
+{
+	struct ta_allow_key ak = { .prefixlen = 128 };
+
+	if (!ta_enforce || verdict == TA_V_MIDSTREAM)
+		return 0;
+	if (verdict == (key->l4proto == IPPROTO_UDP ? TA_V_QUIC : TA_V_TLS))
+		return 0;
+	__builtin_memcpy(ak.addr, key->server, 16);
+	return !bpf_map_lookup_elem(&allow, &ak);
 }
 
 /* Emit the one event of a flow. The caller has already won TA_F_REPORTED. */
@@ -146,6 +185,10 @@ static __always_inline void ta_emit(struct ta_hook *h, const struct ta_flow_key 
 	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
 	if (!h->is_egress)
 		ev->flags |= TA_F_INGRESS;
+	if (h->gateway) {
+		ev->flags |= TA_F_FORWARDED;
+		goto submit;
+	}
 	__builtin_memcpy(&end, key, sizeof(end));
 	end.pad[0] = TA_ROLE_CLIENT;
 	own = st->cookie ? bpf_map_lookup_elem(&owners, &st->cookie) : NULL;
@@ -161,18 +204,27 @@ static __always_inline void ta_emit(struct ta_hook *h, const struct ta_flow_key 
 		__builtin_memcpy(&ev->server_owner, own, sizeof(*own));
 		ev->has_server_owner = 1;
 	}
+submit:
 	bpf_ringbuf_submit(ev, 0);
 	ta_stat_inc(TA_STAT_EVENTS);
 }
 
-/* Decide once: the CPU that flips TA_F_REPORTED is the one that reports. */
-static __always_inline void ta_decide(struct ta_hook *h, const struct ta_flow_key *key,
-				      struct ta_flow_state *st, __u8 verdict)
+/* Decide once: the CPU that flips TA_F_REPORTED is the one that reports.
+ * Returns TA_DROP when --enforce blocks the flow from this packet on. */
+static __always_inline int ta_decide(struct ta_hook *h, const struct ta_flow_key *key,
+				     struct ta_flow_state *st, __u8 verdict)
 {
+	int block = ta_should_block(key, verdict);
+
+	if (block)
+		__sync_fetch_and_or(&st->flags, TA_F_BLOCKED);
 	st->verdict = verdict;
 	if (__sync_fetch_and_or(&st->flags, TA_F_REPORTED) & TA_F_REPORTED)
-		return;
+		return block ? TA_DROP : TA_PASS;
+	if (block)
+		ta_stat_inc(TA_STAT_BLOCKED);
 	ta_emit(h, key, st, verdict);
+	return block ? TA_DROP : TA_PASS;
 }
 
 static __always_inline void ta_make_key(struct ta_flow_key *key, const struct ta_pkt *pkt,
@@ -200,7 +252,7 @@ static __always_inline void ta_make_key(struct ta_flow_key *key, const struct ta
  * in st->peek. Returns 1 if the prefix grew.
  */
 static __always_inline int ta_collect(struct ta_hook *h, struct ta_flow_state *st,
-				      const struct ta_pkt *pkt)
+				      const struct ta_pkt *pkt, const int xdp)
 {
 	__u8 tmp[TA_PEEK_LEN] = {}, merged[TA_PEEK_LEN];
 	__u32 have = st->peek_len, rel, skip, n, i;
@@ -224,12 +276,12 @@ static __always_inline int ta_collect(struct ta_hook *h, struct ta_flow_state *s
 		return 0;
 	if (have == 0) {
 		/* the common case: the whole first segment, straight into the flow */
-		if (ta_load_payload(h, pkt->payload_off + skip, st->peek, n))
+		if (ta_load_payload(h, pkt->payload_off + skip, st->peek, n, xdp))
 			return 0;
 		st->peek_len = n;
 		return 1;
 	}
-	if (ta_load_payload(h, pkt->payload_off + skip, tmp, n))
+	if (ta_load_payload(h, pkt->payload_off + skip, tmp, n, xdp))
 		return 0;
 	/* merge on the stack so every index the verifier sees is constant-bounded */
 	__builtin_memcpy(merged, st->peek, TA_PEEK_LEN);
@@ -244,14 +296,15 @@ static __always_inline int ta_collect(struct ta_hook *h, struct ta_flow_state *s
 
 /* A client payload for a flow whose SYN we never saw: we cannot know its first
  * bytes, so say "midstream" once rather than guess from the middle. */
-static __always_inline void ta_midstream(struct ta_hook *h, const struct ta_flow_key *key)
+static __always_inline void ta_midstream(struct ta_hook *h, const struct ta_flow_key *key,
+					 const int xdp)
 {
 	struct ta_flow_state fresh = {}, *st;
 
 	fresh.first_ns = bpf_ktime_get_boot_ns();
 	fresh.ifindex = h->ifindex;
 	fresh.verdict = TA_V_MIDSTREAM;
-	fresh.cookie = ta_socket_cookie(h);
+	fresh.cookie = ta_socket_cookie(h, xdp);
 	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
 	if (bpf_map_update_elem(&flows, key, &fresh, BPF_NOEXIST)) {
 		/* another CPU raced us in, or the table refused: look again */
@@ -266,12 +319,29 @@ static __always_inline void ta_midstream(struct ta_hook *h, const struct ta_flow
 	ta_decide(h, key, st, TA_V_MIDSTREAM);
 }
 
-static __always_inline void ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, int c2s)
+static __always_inline void ta_delete(const struct ta_flow_key *key)
+{
+	if (!bpf_map_delete_elem(&flows, key))
+		ta_stat_inc(TA_STAT_FLOWS_DELETED);
+}
+
+/* A client packet with payload of a flow --enforce blocked: never let it by. */
+static __always_inline int ta_blocked_pkt(const struct ta_flow_state *st, const struct ta_pkt *pkt,
+					  int c2s)
+{
+	if (!ta_enforce || !c2s || !pkt->payload_len || !(st->flags & TA_F_BLOCKED))
+		return TA_PASS;
+	ta_stat_inc(TA_STAT_BLOCKED_PKTS);
+	return TA_DROP;
+}
+
+static __always_inline int ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, int c2s,
+				  const int xdp)
 {
 	struct ta_flow_key key;
 	struct ta_flow_state *st;
 	__u8 fl = pkt->tcp_flags;
-	int verdict;
+	int verdict, act;
 
 	ta_make_key(&key, pkt, c2s);
 	st = bpf_map_lookup_elem(&flows, &key);
@@ -279,58 +349,65 @@ static __always_inline void ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, 
 	/* Fast path: a decided flow costs this lookup and one counter. */
 	if (st && st->verdict != TA_V_PENDING) {
 		ta_count(st->verdict, pkt->payload_len);
+		act = ta_blocked_pkt(st, pkt, c2s);
 		if ((fl & (TA_TCP_FIN | TA_TCP_RST)) && !(fl & TA_TCP_SYN))
-			bpf_map_delete_elem(&flows, &key);
+			ta_delete(&key);
 		else if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK) && st->isn != pkt->seq)
 			goto new_flow; /* port reuse before we saw the old close */
-		return;
+		return act;
 	}
 
 	if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK)) {
 		/* the same SYN seen again (retransmit, or a second interface) */
 		if (st && st->isn == pkt->seq) {
 			if (!st->cookie && h->is_egress) {
-				st->cookie = ta_socket_cookie(h);
+				st->cookie = ta_socket_cookie(h, xdp);
 				st->cookie_role = TA_ROLE_CLIENT;
 			}
-			return;
+			return TA_PASS;
 		}
 		goto new_flow;
 	}
 
 	if (!st) {
 		if (c2s && pkt->payload_len && !(fl & (TA_TCP_FIN | TA_TCP_RST)))
-			ta_midstream(h, &key);
-		return;
+			ta_midstream(h, &key, xdp);
+		return TA_PASS;
 	}
 
 	/* Undecided flow. */
 	ta_count(TA_V_PENDING, pkt->payload_len);
 	if (!st->cookie && c2s && h->is_egress) {
-		st->cookie = ta_socket_cookie(h);
+		st->cookie = ta_socket_cookie(h, xdp);
 		st->cookie_role = TA_ROLE_CLIENT;
 	}
-	if (c2s && pkt->payload_len && ta_collect(h, st, pkt)) {
+	if (c2s && pkt->payload_len && ta_collect(h, st, pkt, xdp)) {
 		verdict = ta_classify(st->peek, st->peek_len, 0);
-		if (verdict != TA_V_PENDING) {
-			ta_decide(h, &key, st, verdict);
-			return;
-		}
+		if (verdict != TA_V_PENDING)
+			return ta_decide(h, &key, st, verdict);
 	}
 	if (fl & (TA_TCP_FIN | TA_TCP_RST)) {
 		/* the stream ended undecided: say what the bytes we have are, and
 		 * that they were not all there if a hole was never filled */
+		act = TA_PASS;
 		if (st->flags & TA_F_GAP)
 			__sync_fetch_and_or(&st->flags, TA_F_TRUNCATED);
 		if (st->peek_len)
-			ta_decide(h, &key, st, ta_classify(st->peek, st->peek_len, 1));
+			act = ta_decide(h, &key, st, ta_classify(st->peek, st->peek_len, 1));
 		else if (st->flags & TA_F_GAP)
-			ta_decide(h, &key, st, TA_V_UNKNOWN);
+			act = ta_decide(h, &key, st, TA_V_UNKNOWN);
 		else
 			ta_stat_inc(TA_STAT_FLOWS_NO_PAYLOAD);
-		bpf_map_delete_elem(&flows, &key);
+		ta_delete(&key);
+		return act;
 	}
-	return;
+	/* Enforcing: undecided client bytes wait at the gate. The client will
+	 * retransmit them, with more, and the verdict is taken then. */
+	if (ta_enforce && c2s && pkt->payload_len) {
+		ta_stat_inc(TA_STAT_BLOCKED_PKTS);
+		return TA_DROP;
+	}
+	return TA_PASS;
 
 new_flow: {
 	struct ta_flow_state fresh = {};
@@ -339,7 +416,7 @@ new_flow: {
 	fresh.isn = pkt->seq;
 	fresh.ifindex = h->ifindex;
 	fresh.flags = TA_F_SYN_SEEN;
-	fresh.cookie = ta_socket_cookie(h);
+	fresh.cookie = ta_socket_cookie(h, xdp);
 	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
 	if (bpf_map_update_elem(&flows, &key, &fresh, BPF_ANY))
 		ta_stat_inc(TA_STAT_FLOW_INSERT_FAIL);
@@ -347,10 +424,12 @@ new_flow: {
 		ta_stat_inc(TA_STAT_FLOWS_NEW);
 	ta_count(TA_V_PENDING, 0);
 	}
+	return TA_PASS;
 }
 
 /* UDP: the first client datagram decides the flow; there is no close. */
-static __always_inline void ta_udp(struct ta_hook *h, const struct ta_pkt *pkt, int c2s)
+static __always_inline int ta_udp(struct ta_hook *h, const struct ta_pkt *pkt, int c2s,
+				  const int xdp)
 {
 	struct ta_flow_state fresh = {}, *st;
 	struct ta_flow_key key;
@@ -360,41 +439,62 @@ static __always_inline void ta_udp(struct ta_hook *h, const struct ta_pkt *pkt, 
 	st = bpf_map_lookup_elem(&flows, &key);
 	if (st) {
 		ta_count(st->verdict, pkt->payload_len);
-		return;
+		return ta_blocked_pkt(st, pkt, c2s);
 	}
 	if (!c2s || !pkt->payload_len)
-		return;
+		return TA_PASS;
 	n = pkt->payload_len < TA_PEEK_LEN ? pkt->payload_len : TA_PEEK_LEN;
 	if (n < 1 || n > TA_PEEK_LEN)
-		return;
-	if (ta_load_payload(h, pkt->payload_off, fresh.peek, n))
-		return;
+		return TA_PASS;
+	if (ta_load_payload(h, pkt->payload_off, fresh.peek, n, xdp))
+		return TA_PASS;
 	fresh.peek_len = n;
 	fresh.first_ns = bpf_ktime_get_boot_ns();
 	fresh.ifindex = h->ifindex;
-	fresh.cookie = ta_socket_cookie(h);
+	fresh.cookie = ta_socket_cookie(h, xdp);
 	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
 	fresh.verdict = ta_classify_udp(fresh.peek, n);
 	if (bpf_map_update_elem(&flows, &key, &fresh, BPF_NOEXIST)) {
 		if (!bpf_map_lookup_elem(&flows, &key))
 			ta_stat_inc(TA_STAT_FLOW_INSERT_FAIL);
-		return;
+		return TA_PASS;
 	}
 	st = bpf_map_lookup_elem(&flows, &key);
 	if (!st)
-		return;
+		return TA_PASS;
 	ta_count(fresh.verdict, pkt->payload_len);
-	ta_decide(h, &key, st, fresh.verdict);
+	return ta_decide(h, &key, st, fresh.verdict);
 }
 
+/* The flow logic as BPF subprograms, one per context type: the packet stays in
+ * memory (clang 14 otherwise splits it into registers and spills them in ways
+ * the verifier refuses), each is verified once per call site, and each keeps
+ * only the payload helper its program type may call. */
+static __noinline int ta_l4_skb(struct ta_hook *h, const struct ta_pkt *pkt, int c2s)
+{
+	if (pkt->l4proto == IPPROTO_TCP)
+		return ta_tcp(h, pkt, c2s, 0);
+	return ta_udp(h, pkt, c2s, 0);
+}
+
+static __noinline int ta_l4_xdp(struct ta_hook *h, const struct ta_pkt *pkt, int c2s)
+{
+	if (pkt->l4proto == IPPROTO_TCP)
+		return ta_tcp(h, pkt, c2s, 1);
+	return ta_udp(h, pkt, c2s, 1);
+}
+
+/* Parse and handle one frame. Returns TA_PARSE_SHORT when the headers were
+ * not all in reach, else TA_PARSE_OK with the verdict's action in *act. */
 static __always_inline int ta_handle(struct ta_hook *h, void *data, void *data_end,
-				     __u32 frame_len)
+				     __u32 frame_len, int *act)
 {
 	struct ta_pkt pkt;
 	int c2s;
 
+	*act = TA_PASS;
 	if (ta_parse(data, data_end, frame_len, &pkt) != TA_PARSE_OK)
-		return TA_PARSE_SHORT; /* caller may pull and retry */
+		return TA_PARSE_SHORT;
 	if (ta_port_watched(pkt.dport))
 		c2s = 1;
 	else if (ta_port_watched(pkt.sport))
@@ -402,38 +502,57 @@ static __always_inline int ta_handle(struct ta_hook *h, void *data, void *data_e
 	else
 		return TA_PARSE_OK;
 
-	if (pkt.l4proto == IPPROTO_TCP)
-		ta_tcp(h, &pkt, c2s);
-	else
-		ta_udp(h, &pkt, c2s);
+	*act = h->is_xdp ? ta_l4_xdp(h, &pkt, c2s) : ta_l4_skb(h, &pkt, c2s);
 	return TA_PARSE_OK;
 }
 
-static __always_inline int ta_tc(struct __sk_buff *skb, int is_egress)
+static __always_inline int ta_tc(struct __sk_buff *skb, int is_egress, int gateway)
 {
-	struct ta_hook h = { .ctx = skb, .ifindex = skb->ifindex, .is_egress = is_egress };
-	int rc;
+	struct ta_hook h = { .ctx = skb, .ifindex = skb->ifindex, .is_egress = is_egress,
+			     .gateway = gateway };
+	int rc, act;
 
-	rc = ta_handle(&h, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len);
+	rc = ta_handle(&h, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &act);
 	/* Headers outside the linear area: pull just the headers and retry. */
 	if (rc == TA_PARSE_SHORT && skb->data_end - skb->data < skb->len) {
 		if (bpf_skb_pull_data(skb, skb->len < 128 ? skb->len : 128))
 			return TC_ACT_UNSPEC;
-		ta_handle(&h, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len);
+		ta_handle(&h, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &act);
 	}
-	return TC_ACT_UNSPEC;
+	return act == TA_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 }
 
 SEC("tc")
 int ta_tc_ingress(struct __sk_buff *skb)
 {
-	return ta_tc(skb, 0);
+	return ta_tc(skb, 0, 0);
 }
 
 SEC("tc")
 int ta_tc_egress(struct __sk_buff *skb)
 {
-	return ta_tc(skb, 1);
+	return ta_tc(skb, 1, 0);
+}
+
+/* Gateway mode at TC ingress: forwarded flows, both directions seen as each
+ * side's ingress. Keeps GRO, which XDP on a veth defeats. */
+SEC("tc")
+int ta_tc_gateway(struct __sk_buff *skb)
+{
+	return ta_tc(skb, 0, 1);
+}
+
+/* Gateway mode at XDP: the earliest and cheapest hook on real NICs. */
+SEC("xdp")
+int ta_xdp_gateway(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ta_hook h = { .ctx = ctx, .ifindex = ctx->ingress_ifindex, .is_xdp = 1,
+			     .gateway = 1 };
+	int act;
+
+	ta_handle(&h, data, data_end, data_end - data, &act);
+	return act == TA_DROP ? XDP_DROP : XDP_PASS;
 }
 
 /* ---- socket owners, captured in the owning process's context ---- */

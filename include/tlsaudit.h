@@ -51,6 +51,9 @@ enum ta_stat {
 	TA_STAT_FLOWS_NO_PAYLOAD,  /* closed before the client sent any byte */
 	TA_STAT_MIDSTREAM,         /* payload of a flow whose start we never saw */
 	TA_STAT_GAP,               /* first bytes arrived with a gap before them */
+	TA_STAT_BLOCKED,           /* flows --enforce blocked */
+	TA_STAT_BLOCKED_PKTS,      /* client packets --enforce dropped */
+	TA_STAT_FLOWS_DELETED,     /* flow entries removed at FIN/RST */
 	TA_STAT_MAX,
 };
 
@@ -59,6 +62,12 @@ enum ta_stat {
 struct ta_counter {
 	__u64 pkts;
 	__u64 bytes; /* L4 payload bytes */
+};
+
+/* --allow prefixes, an LPM trie key: the address as IPv4-mapped IPv6. */
+struct ta_allow_key {
+	__u32 prefixlen;
+	__u8 addr[16];
 };
 
 /* Address family as stored in keys: AF_INET / AF_INET6 values. */
@@ -87,6 +96,8 @@ struct ta_flow_key {
 #define TA_F_TRUNCATED (1u << 2)   /* decided without the first bytes complete */
 #define TA_F_GAP (1u << 3)         /* a client segment arrived past a hole */
 #define TA_F_INGRESS (1u << 4)     /* decided on an ingress hook */
+#define TA_F_FORWARDED (1u << 5)   /* gateway mode: no local socket by design */
+#define TA_F_BLOCKED (1u << 6)     /* --enforce dropped it: not TLS on a TLS port */
 
 struct ta_flow_state {
 	__u64 first_ns;      /* bpf_ktime_get_boot_ns() when the flow was created */
