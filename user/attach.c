@@ -55,6 +55,10 @@ static int tcx_attach(struct ta_iface *ifc, int in_fd, int eg_fd)
 		ifc->ingress_fd = -1;
 		return err;
 	}
+	if (eg_fd < 0) {
+		ifc->mode = TA_ATTACH_TCX;
+		return 0;
+	}
 	ifc->egress_fd = bpf_link_create(eg_fd, ifc->ifindex,
 					 (enum bpf_attach_type)TA_BPF_TCX_EGRESS, NULL);
 	if (ifc->egress_fd < 0) {
@@ -94,7 +98,7 @@ static int clsact_attach(struct ta_iface *ifc, int in_fd, int eg_fd)
 	clsact_detach_point(ifc->ifindex, BPF_TC_EGRESS);
 	hook.attach_point = BPF_TC_INGRESS;
 	err = bpf_tc_attach(&hook, &in_opts);
-	if (!err) {
+	if (!err && eg_fd >= 0) {
 		hook.attach_point = BPF_TC_EGRESS;
 		err = bpf_tc_attach(&hook, &eg_opts);
 	}
@@ -121,7 +125,10 @@ int ta_iface_attach(struct ta_iface *ifc, int in_fd, int eg_fd)
 
 void ta_iface_detach(struct ta_iface *ifc)
 {
-	if (ifc->mode == TA_ATTACH_TCX) {
+	if (ifc->mode == TA_ATTACH_XDP) {
+		bpf_link__destroy(ifc->xdp_link);
+		ifc->xdp_link = NULL;
+	} else if (ifc->mode == TA_ATTACH_TCX) {
 		if (ifc->ingress_fd >= 0)
 			close(ifc->ingress_fd);
 		if (ifc->egress_fd >= 0)

@@ -13,12 +13,15 @@
 #include <net/if.h>
 #include <linux/types.h>
 
+struct bpf_link;
+
 #define TA_MAX_IFACES 64
 
 enum ta_attach_mode {
 	TA_ATTACH_NONE = 0,
 	TA_ATTACH_TCX,
 	TA_ATTACH_CLSACT,
+	TA_ATTACH_XDP,
 };
 
 struct ta_iface {
@@ -28,6 +31,7 @@ struct ta_iface {
 	int egress_fd;
 	int mode;           /* enum ta_attach_mode */
 	int created_qdisc;  /* clsact mode: we made the qdisc, so we remove it */
+	struct bpf_link *xdp_link;
 	int attach_failures;
 };
 
@@ -35,7 +39,8 @@ struct ta_iface {
 int ta_iface_index(const char *name);
 /* Fill names with every interface that is up; returns how many. */
 int ta_ifaces_up(char names[][IF_NAMESIZE], int max);
-/* Attach both directions; returns 0 or -errno (nothing is left half-attached). */
+/* Attach both directions (ingress only when egress_prog_fd < 0); returns 0 or
+ * -errno (nothing is left half-attached). */
 int ta_iface_attach(struct ta_iface *ifc, int ingress_prog_fd, int egress_prog_fd);
 void ta_iface_detach(struct ta_iface *ifc);
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <dirent.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -116,6 +117,7 @@ static int open_and_load(void)
 	for (p = 0; p < 65536; p++)
 		if (ta_port_isset(&app.opt, p))
 			skel->rodata->ta_ports[p >> 3] |= 1u << (p & 7);
+	skel->rodata->ta_enforce = app.opt.enforce;
 	err = bpf_map__set_max_entries(skel->maps.flows, app.opt.max_flows);
 	if (err) {
 		warn("cannot size the flow table: %s", strerror(-err));
@@ -130,6 +132,14 @@ static int open_and_load(void)
 			warn("cannot load the BPF programs: %s (run with -v for the verifier log)",
 			     strerror(-err));
 		return err;
+	}
+	for (p = 0; p < app.opt.n_allow; p++) {
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.allow), &app.opt.allow[p], &one, 0)) {
+			warn("cannot load --allow prefixes: %s", strerror(errno));
+			return -errno;
+		}
 	}
 	return 0;
 }
@@ -183,12 +193,38 @@ static int attach_owner_hooks(void)
 	return 0;
 }
 
+/* Gateway mode, XDP: a link, so the kernel detaches it when we die. Native
+ * mode where the driver has it, generic otherwise, with a notice. */
+static int attach_xdp(struct ta_iface *ifc)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_link *l;
+
+	l = bpf_program__attach_xdp(app.skel->progs.ta_xdp_gateway, ifc->ifindex);
+	if (!l) {
+		ifc->attach_failures++;
+		return -errno;
+	}
+	ifc->xdp_link = l;
+	ifc->mode = TA_ATTACH_XDP;
+	if (!bpf_xdp_query(ifc->ifindex, 0, &q) && q.attach_mode == XDP_ATTACHED_SKB)
+		fprintf(stderr, "tlsaudit: %s: no native XDP in this driver, using generic mode "
+				"(slower)\n", ifc->name);
+	return 0;
+}
+
 static int attach_one(const char *name, int ifindex)
 {
 	int in_fd = bpf_program__fd(app.skel->progs.ta_tc_ingress);
 	int eg_fd = bpf_program__fd(app.skel->progs.ta_tc_egress);
 	struct ta_iface *ifc;
 	int err, i;
+
+	if (app.opt.gateway) {
+		/* forwarded traffic: each direction is some interface's ingress */
+		in_fd = bpf_program__fd(app.skel->progs.ta_tc_gateway);
+		eg_fd = -1;
+	}
 
 	for (i = 0; i < app.n_ifaces; i++)
 		if (app.ifaces[i].ifindex == ifindex && app.ifaces[i].mode != TA_ATTACH_NONE)
@@ -202,7 +238,12 @@ static int attach_one(const char *name, int ifindex)
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
 	ifc->ifindex = ifindex;
 	ifc->ingress_fd = ifc->egress_fd = -1;
-	err = ifindex ? ta_iface_attach(ifc, in_fd, eg_fd) : -ENODEV;
+	if (!ifindex)
+		err = -ENODEV;
+	else if (app.opt.gateway && app.opt.hook_xdp)
+		err = attach_xdp(ifc);
+	else
+		err = ta_iface_attach(ifc, in_fd, eg_fd);
 	if (err) {
 		ifc->attach_failures += !ifindex;
 		warn("cannot attach to %s: %s", name, strerror(-err));
@@ -366,6 +407,9 @@ static void print_stats(void)
 		[TA_STAT_FLOWS_NO_PAYLOAD] = "flows_no_payload",
 		[TA_STAT_MIDSTREAM] = "midstream",
 		[TA_STAT_GAP] = "first_bytes_gaps",
+		[TA_STAT_BLOCKED] = "blocked",
+		[TA_STAT_BLOCKED_PKTS] = "blocked_packets",
+		[TA_STAT_FLOWS_DELETED] = "flows_closed",
 	};
 	int fd = bpf_map__fd(app.skel->maps.stats);
 	int attach_failures = 0, i;
@@ -436,7 +480,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	ta_pipeline_init(&app.pipe, &app.opt, iface_name);
 
-	if (open_and_load() || attach_owner_hooks() || attach_interfaces())
+	if (open_and_load() || (!app.opt.gateway && attach_owner_hooks()) || attach_interfaces())
 		goto out;
 	if (!app.opt.ifaces_explicit) {
 		app.linkwatch_fd = ta_linkwatch_open();
@@ -452,15 +496,19 @@ int main(int argc, char **argv)
 		deadline = clock_ns(CLOCK_MONOTONIC) + app.opt.duration * 1000000000ull;
 
 	/* hooks are live: what was established before them is midstream */
-	err = ta_list_established(app.opt.ports, on_preexisting, NULL);
-	if (err < 0)
-		warn("cannot list established connections: %s", strerror(-err));
+	if (!app.opt.gateway) {
+		err = ta_list_established(app.opt.ports, on_preexisting, NULL);
+		if (err < 0)
+			warn("cannot list established connections: %s", strerror(-err));
+	}
 
 	fprintf(stderr, "tlsaudit: ready: watching");
 	for (i = 0; i < app.n_ifaces; i++)
 		if (app.ifaces[i].mode != TA_ATTACH_NONE)
 			fprintf(stderr, " %s", app.ifaces[i].name);
-	fprintf(stderr, "; ports %s\n", app.opt.ports_text);
+	fprintf(stderr, "; ports %s%s%s\n", app.opt.ports_text,
+		app.opt.gateway ? (app.opt.hook_xdp ? "; gateway (xdp)" : "; gateway (tc)") : "",
+		app.opt.enforce ? "; enforcing" : "");
 	fflush(stderr);
 
 	while (!exiting) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* options.c - argp options for tlsaudit. */
+#include <arpa/inet.h>
 #include <argp.h>
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +36,10 @@ enum {
 	OPT_CONTAINER,
 	OPT_TOP,
 	OPT_TOP_CONTAINERS,
+	OPT_GATEWAY,
+	OPT_HOOK,
+	OPT_ENFORCE,
+	OPT_ALLOW,
 };
 
 static const struct argp_option options[] = {
@@ -52,6 +57,17 @@ static const struct argp_option options[] = {
 	{ "container", OPT_CONTAINER, "ID", 0,
 	  "Only flows of the container (docker, containerd, CRI-O, podman) or pod with this id "
 	  "(a unique prefix of at least 4 characters)", 1 },
+	{ NULL, 0, NULL, 0, "Gateway and enforcement:", 3 },
+	{ "gateway", OPT_GATEWAY, NULL, 0,
+	  "Audit forwarded traffic (a router or gateway): XDP on each -i interface, no process "
+	  "attribution, events say role \"forwarded\"", 3 },
+	{ "hook", OPT_HOOK, "xdp|tc", 0,
+	  "Gateway hook: xdp (default; earliest and cheapest on real NICs) or tc (keeps GRO: "
+	  "pick it on veth or when bulk TCP throughput matters more)", 3 },
+	{ "enforce", OPT_ENFORCE, NULL, 0,
+	  "Block flows on watched ports whose first client bytes are not TLS (QUIC for UDP): "
+	  "their packets are dropped from that payload on. Default: audit only", 3 },
+	{ "allow", OPT_ALLOW, "CIDR", 0, "Exempt servers in CIDR from --enforce (repeatable)", 3 },
 	{ NULL, 0, NULL, 0, "Live view:", 2 },
 	{ "top", OPT_TOP, NULL, 0,
 	  "A table refreshed every second, plaintext first (keys: q quit, c per container, "
@@ -178,9 +194,43 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_TOP:
 		opt->top = 1;
 		break;
+	case OPT_GATEWAY:
+		opt->gateway = 1;
+		break;
+	case OPT_HOOK:
+		if (!strcmp(arg, "xdp"))
+			opt->hook_xdp = 1;
+		else if (!strcmp(arg, "tc"))
+			opt->hook_xdp = 0;
+		else
+			argp_failure(state, TA_EXIT_USAGE, 0, "bad --hook '%s': want xdp or tc", arg);
+		opt->hook_set = 1;
+		break;
+	case OPT_ENFORCE:
+		opt->enforce = 1;
+		break;
+	case OPT_ALLOW:
+		if (opt->n_allow >= (int)(sizeof(opt->allow) / sizeof(opt->allow[0])))
+			argp_failure(state, TA_EXIT_USAGE, 0, "too many --allow prefixes");
+		if (ta_parse_cidr(arg, &opt->allow[opt->n_allow]))
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "bad --allow '%s': want an address or prefix, e.g. 10.0.0.0/8", arg);
+		opt->n_allow++;
+		break;
 	case OPT_TOP_CONTAINERS:
 		opt->top = 1;
 		opt->top_containers = 1;
+		break;
+	case ARGP_KEY_END:
+		if (opt->hook_set && !opt->gateway)
+			argp_failure(state, TA_EXIT_USAGE, 0, "--hook only applies with --gateway");
+		if (opt->n_allow && !opt->enforce)
+			argp_failure(state, TA_EXIT_USAGE, 0, "--allow only applies with --enforce");
+		if (opt->gateway && !opt->ifaces_explicit)
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "--gateway needs the interfaces to watch: -i IF1 -i IF2");
+		if (opt->top && opt->json)
+			argp_failure(state, TA_EXIT_USAGE, 0, "--top and --json do not mix");
 		break;
 	case ARGP_KEY_ARG:
 		argp_failure(state, TA_EXIT_USAGE, 0, "unexpected argument '%s' (see --help)", arg);
@@ -188,6 +238,34 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
+	return 0;
+}
+
+int ta_parse_cidr(const char *text, struct ta_allow_key *key)
+{
+	char addr[INET6_ADDRSTRLEN + 1], *slash, *end;
+	unsigned long plen;
+	int v4;
+
+	memset(key, 0, sizeof(*key));
+	snprintf(addr, sizeof(addr), "%s", text);
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash = '\0';
+	v4 = inet_pton(AF_INET, addr, key->addr + 12) == 1;
+	if (v4) {
+		key->addr[10] = key->addr[11] = 0xff;
+	} else if (inet_pton(AF_INET6, addr, key->addr) != 1) {
+		return -EINVAL;
+	}
+	plen = v4 ? 32 : 128;
+	if (slash) {
+		errno = 0;
+		plen = strtoul(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || plen > (v4 ? 32u : 128u))
+			return -EINVAL;
+	}
+	key->prefixlen = v4 ? 96 + plen : plen;
 	return 0;
 }
 
@@ -199,6 +277,7 @@ int ta_parse_options(int argc, char **argv, struct ta_options *opt)
 
 	memset(opt, 0, sizeof(*opt));
 	opt->max_flows = TA_DEFAULT_MAX_FLOWS;
+	opt->hook_xdp = 1;
 	ta_parse_ports("443", opt->ports, &bad);
 	snprintf(opt->ports_text, sizeof(opt->ports_text), "443");
 	argp_err_exit_status = TA_EXIT_USAGE;

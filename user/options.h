@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 #include "attach.h"
+#include "tlsaudit.h"
 
 #define TA_EXIT_USAGE 2
 #define TA_DEFAULT_MAX_FLOWS 262144
@@ -29,7 +30,18 @@ struct ta_options {
 	__u32 filter_pid;
 	char filter_cgroup[512];    /* path relative to the cgroup2 root, "" = none */
 	char filter_container[72];  /* full container or pod id, "" = none */
+	/* gateway mode and enforcement */
+	int gateway;         /* forwarded traffic: no local sockets, role "forwarded" */
+	int hook_xdp;        /* --gateway --hook xdp (default) rather than tc */
+	int hook_set;
+	int enforce;
+	struct ta_allow_key allow[64];
+	int n_allow;
 };
+
+/* Parse "10.0.0.0/8", "fd00::/8" or a bare address into an LPM key with the
+ * address IPv4-mapped; 0 or -EINVAL. */
+int ta_parse_cidr(const char *text, struct ta_allow_key *key);
 
 /* Returns 0, or the exit code to leave with (2 for a usage error). */
 int ta_parse_options(int argc, char **argv, struct ta_options *opt);

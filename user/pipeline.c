@@ -112,8 +112,9 @@ static void report(struct ta_pipeline *p, const struct ta_flow_event *kev)
 		}
 		if (ev.owner.netns_ino)
 			v.netns_ino = ev.owner.netns_ino;
-	} else if (!ta_addr_is_local(ev.key.client, ev.key.family) &&
-		   !ta_addr_is_local(ev.key.server, ev.key.family)) {
+	} else if ((ev.flags & TA_F_FORWARDED) ||
+		   (!ta_addr_is_local(ev.key.client, ev.key.family) &&
+		    !ta_addr_is_local(ev.key.server, ev.key.family))) {
 		/* no local socket and neither end is ours: passing through */
 		v.role = ev.role = TA_ROLE_FORWARDED;
 	}
@@ -194,6 +195,10 @@ int ta_pipeline_record(struct ta_pipeline *p, const void *data, size_t len)
 	if (len < sizeof(__u32))
 		return 0;
 	if (ev->type == TA_EV_FLOW && len >= sizeof(*ev)) {
+		if (ev->flags & TA_F_FORWARDED) {
+			report(p, ev);
+			return 0;
+		}
 		/* at ingress, towards a local address, before the server's accept() */
 		if ((ev->flags & TA_F_INGRESS) && !ev->has_server_owner &&
 		    ta_addr_is_local(ev->key.server, ev->key.family))

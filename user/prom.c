@@ -22,15 +22,16 @@
 #include "report.h"
 #include "strbuf.h"
 
-/* A flow row in the "other" owner: owner index 0, created with the model. */
+/* The comm="other",container="" owner: index 0, created with the model. */
 #define OTHER_OWNER 0
 /* Row port meaning "every port outside the top TA_PROM_MAX_PORTS". */
 #define PORT_OTHER 65536u
 #define OWNER_SLOTS (2 * TA_PROM_TRACKED_OWNERS)
-/* Ordinary owners stop here; the last quarter is for the "other" owner. */
+/* Ordinary owners stop at 3/4 full; up to 7/8 is kept for the "other"
+ * owner. Linear probing gets slow near full (a miss scans the whole cluster),
+ * and a full table is exactly when every flow misses, so never go further. */
 #define SERIES_SOFT_LIMIT (TA_PROM_SERIES_SLOTS / 4 * 3)
-/* One slot always stays empty so every probe ends. */
-#define SERIES_HARD_LIMIT (TA_PROM_SERIES_SLOTS - 1)
+#define SERIES_HARD_LIMIT (TA_PROM_SERIES_SLOTS / 8 * 7)
 /* A cleaned name: every input byte may become the 3-byte U+FFFD. */
 #define IFNAME_CLEAN (16 * 3 + 1)
 #define COMM_CLEAN (TA_COMM_LEN * 3 + 1)
@@ -83,13 +84,11 @@ struct ta_prom {
 
 	struct prom_iface ifaces[TA_PROM_MAX_IFACES];
 	size_t n_ifaces;
-	__u64 other_iface_failures;
-	int has_other_iface;
 
 	struct prom_tls tls[TA_PROM_MAX_TLS];
 	size_t n_tls;
 	__u64 other_tls;
-	int has_tls;
+	int has_tls, has_other_tls;
 
 	__u64 preexisting, evictions, write_errors;
 	int has_preexisting, has_evictions;
@@ -134,6 +133,12 @@ static void prom_clean(const void *in, size_t n, char *out)
 		i += l;
 	}
 	out[o] = '\0';
+}
+
+/* strnlen that takes NULL for "" */
+static size_t name_len(const char *s, size_t max)
+{
+	return s ? strnlen(s, max) : 0;
 }
 
 /* A cleaned string as a label value, quotes included. */
@@ -301,7 +306,7 @@ void ta_prom_add_flow(struct ta_prom *p, const char comm[TA_COMM_LEN], const cha
 		return;
 	if (verdict >= TA_V_MAX)
 		verdict = TA_V_UNKNOWN; /* what ta_verdict_name() would print */
-	prom_clean(comm, ta_field_len(comm, TA_COMM_LEN), c_comm);
+	prom_clean(comm ? comm : "", comm ? ta_field_len(comm, TA_COMM_LEN) : 0, c_comm);
 	if (!container)
 		container = "";
 	prom_clean(container, strnlen(container, TA_PROM_CONTAINER_MAX), c_cont);
@@ -341,32 +346,38 @@ void ta_prom_set_stats(struct ta_prom *p, const __u64 stats[TA_STAT_MAX])
 	memcpy(p->stats, stats, sizeof(p->stats));
 }
 
-static struct prom_iface *iface_get(struct ta_prom *p, const char *ifname)
+/* The interface's entry; created unless create is 0 or the table is full. */
+static struct prom_iface *iface_get(struct ta_prom *p, const char *ifname, int create)
 {
 	char name[IFNAME_CLEAN];
 	size_t i;
 
-	prom_clean(ifname, strnlen(ifname, 16), name);
+	prom_clean(ifname ? ifname : "", name_len(ifname, 16), name);
 	for (i = 0; i < p->n_ifaces; i++)
 		if (!strcmp(p->ifaces[i].name, name))
 			return &p->ifaces[i];
-	if (p->n_ifaces >= TA_PROM_MAX_IFACES)
+	if (!create || p->n_ifaces >= TA_PROM_MAX_IFACES)
 		return NULL;
+	memset(&p->ifaces[p->n_ifaces], 0, sizeof(p->ifaces[0]));
 	memcpy(p->ifaces[p->n_ifaces].name, name, sizeof(name));
 	return &p->ifaces[p->n_ifaces++];
 }
 
+/* An interface no longer watched and with nothing to report frees its slot,
+ * so interfaces that come and go (container veths) do not fill the table. */
+static void iface_put(struct ta_prom *p, struct prom_iface *ifc)
+{
+	if (ifc->monitored || ifc->attach_failures)
+		return;
+	*ifc = p->ifaces[--p->n_ifaces];
+}
+
 int ta_prom_set_attach_failures(struct ta_prom *p, const char *ifname, __u64 n)
 {
-	struct prom_iface *ifc = iface_get(p, ifname);
+	struct prom_iface *ifc = iface_get(p, ifname, 1);
 
-	if (!ifc) {
-		/* Absolute values of several interfaces cannot be summed here
-		 * without remembering each, so the bucket only ever grows. */
-		p->other_iface_failures += n;
-		p->has_other_iface = 1;
+	if (!ifc)
 		return -ENOSPC;
-	}
 	ifc->attach_failures = n;
 	ifc->has_failures = 1;
 	return 0;
@@ -374,11 +385,13 @@ int ta_prom_set_attach_failures(struct ta_prom *p, const char *ifname, __u64 n)
 
 int ta_prom_set_monitored(struct ta_prom *p, const char *ifname, int monitored)
 {
-	struct prom_iface *ifc = iface_get(p, ifname);
+	struct prom_iface *ifc = iface_get(p, ifname, monitored);
 
 	if (!ifc)
-		return -ENOSPC;
+		return monitored ? -ENOSPC : 0;
 	ifc->monitored = !!monitored;
+	if (!monitored)
+		iface_put(p, ifc);
 	return 0;
 }
 
@@ -400,8 +413,14 @@ int ta_prom_add_tls(struct ta_prom *p, const char *version, const char *outcome,
 	size_t i;
 
 	p->has_tls = 1;
-	prom_clean(version ? version : "", strnlen(version ? version : "", TLS_NAME_MAX), v);
-	prom_clean(outcome ? outcome : "", strnlen(outcome ? outcome : "", TLS_NAME_MAX), o);
+	prom_clean(version ? version : "", name_len(version, TLS_NAME_MAX), v);
+	prom_clean(outcome ? outcome : "", name_len(outcome, TLS_NAME_MAX), o);
+	/* the overflow row's own labels: one series, whichever way it came */
+	if (!strcmp(v, "other") && !strcmp(o, "other")) {
+		p->other_tls += n;
+		p->has_other_tls = 1;
+		return 0;
+	}
 	for (i = 0; i < p->n_tls; i++) {
 		if (!strcmp(p->tls[i].version, v) && !strcmp(p->tls[i].outcome, o)) {
 			p->tls[i].n += n;
@@ -410,6 +429,7 @@ int ta_prom_add_tls(struct ta_prom *p, const char *version, const char *outcome,
 	}
 	if (p->n_tls >= TA_PROM_MAX_TLS) {
 		p->other_tls += n;
+		p->has_other_tls = 1;
 		return -ENOSPC;
 	}
 	memcpy(p->tls[p->n_tls].version, v, sizeof(v));
@@ -631,27 +651,15 @@ static void render_ifaces(const struct ta_prom *p, FILE *f)
 	}
 
 	shown = 0;
-	for (i = 0; i <= n; i++) {
-		const char *name;
-		__u64 v;
-
-		if (i < n) {
-			if (!ifs[i].has_failures)
-				continue;
-			name = ifs[i].name;
-			v = ifs[i].attach_failures;
-		} else {
-			if (!p->has_other_iface)
-				continue;
-			name = "other";
-			v = p->other_iface_failures;
-		}
+	for (i = 0; i < n; i++) {
+		if (!ifs[i].has_failures)
+			continue;
 		if (!shown++)
 			put_family(f, "tlsaudit_attach_failures_total", "counter",
 				   "Failed attempts to attach the TC programs to an interface.");
 		fputs("tlsaudit_attach_failures_total{interface=", f);
-		put_label_value(f, name);
-		fprintf(f, "} %llu\n", (unsigned long long)v);
+		put_label_value(f, ifs[i].name);
+		fprintf(f, "} %llu\n", (unsigned long long)ifs[i].attach_failures);
 	}
 }
 
@@ -673,7 +681,7 @@ static void render_tls(const struct ta_prom *p, FILE *f)
 		put_label_value(f, tls[i].outcome);
 		fprintf(f, "} %llu\n", (unsigned long long)tls[i].n);
 	}
-	if (p->other_tls || p->n_tls >= TA_PROM_MAX_TLS)
+	if (p->has_other_tls)
 		fprintf(f, "tlsaudit_tls_flows_total{version=\"other\",outcome=\"other\"} %llu\n",
 			(unsigned long long)p->other_tls);
 }
@@ -705,7 +713,8 @@ static const struct {
 	[TA_STAT_RINGBUF_DROPS] = { "tlsaudit_ringbuf_events_lost_total",
 				    "Flow verdict events lost because the ring buffer was full." },
 	[TA_STAT_FLOW_INSERT_FAIL] = { "tlsaudit_flow_insert_failures_total",
-				       "Flows the kernel flow table could not take: never classified." },
+				       "Flows the kernel flow table could not take: never "
+				       "classified." },
 	[TA_STAT_OWNER_INSERT_FAIL] = { "tlsaudit_owner_insert_failures_total",
 					"Sockets whose owning process could not be recorded." },
 	[TA_STAT_FLOWS_NEW] = { "tlsaudit_flows_opened_total",
@@ -713,9 +722,17 @@ static const struct {
 	[TA_STAT_FLOWS_NO_PAYLOAD] = { "tlsaudit_flows_no_payload_total",
 				       "Flows that closed before the client sent a byte." },
 	[TA_STAT_MIDSTREAM] = { "tlsaudit_midstream_flows_total",
-				"Flows first seen in the middle, so their first bytes are unknown." },
+				"Flows first seen in the middle, so their first bytes are "
+				"unknown." },
 	[TA_STAT_GAP] = { "tlsaudit_first_bytes_gaps_total",
 			  "Flows whose first client bytes arrived after a hole in the stream." },
+	[TA_STAT_BLOCKED] = { "tlsaudit_enforce_blocked_flows_total",
+			      "Flows --enforce blocked because of their verdict." },
+	[TA_STAT_BLOCKED_PKTS] = { "tlsaudit_enforce_dropped_packets_total",
+				   "Client packets --enforce dropped: of blocked flows, or held "
+				   "back until a verdict." },
+	[TA_STAT_FLOWS_DELETED] = { "tlsaudit_flows_closed_total",
+				    "Flow entries removed when their flow ended (FIN or RST)." },
 };
 
 int ta_prom_render(const struct ta_prom *p, FILE *f)
@@ -723,7 +740,8 @@ int ta_prom_render(const struct ta_prom *p, FILE *f)
 	unsigned int i;
 	int err;
 
-	put_family(f, "tlsaudit_build_info", "gauge", "Always 1; the version label says which tlsaudit.");
+	put_family(f, "tlsaudit_build_info", "gauge",
+		   "Always 1; the version label says which tlsaudit.");
 	fputs("tlsaudit_build_info{version=", f);
 	put_label_value(f, p->version);
 	fputs("} 1\n", f);
@@ -733,10 +751,12 @@ int ta_prom_render(const struct ta_prom *p, FILE *f)
 	if (err)
 		return err;
 	render_by_verdict(f, "tlsaudit_packets_total",
-			  "Packets of watched flows, by the flow's verdict (pending: not decided yet).",
+			  "Packets of watched flows, by the flow's verdict "
+			  "(pending: not decided yet).",
 			  p->pkts);
 	render_by_verdict(f, "tlsaudit_bytes_total",
-			  "Layer 4 payload bytes of watched flows, by the flow's verdict.", p->bytes);
+			  "Layer 4 payload bytes of watched flows, by the flow's verdict.",
+			  p->bytes);
 	for (i = 0; i < TA_STAT_MAX; i++)
 		if (stat_family[i].name)
 			render_scalar(f, stat_family[i].name, "counter", stat_family[i].help,
@@ -744,7 +764,8 @@ int ta_prom_render(const struct ta_prom *p, FILE *f)
 	render_tls(p, f);
 	if (p->has_evictions)
 		render_scalar(f, "tlsaudit_flow_evictions_total", "counter",
-			      "Undecided flows pushed out of the full kernel flow table.", p->evictions);
+			      "Undecided flows pushed out of the full kernel flow table.",
+			      p->evictions);
 	if (p->has_preexisting)
 		render_scalar(f, "tlsaudit_preexisting_flows_total", "counter",
 			      "Flows already open when tlsaudit started (reported as midstream).",
@@ -797,7 +818,8 @@ static int open_temp(int dfd, const char *base, char *name, size_t n)
 	char suf[7];
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	x = ((unsigned long long)ts.tv_nsec << 20) ^ ts.tv_sec ^ ((unsigned long long)getpid() << 40);
+	x = ((unsigned long long)ts.tv_nsec << 20) ^ ts.tv_sec ^
+	    ((unsigned long long)getpid() << 40);
 	for (tries = 0; tries < 100; tries++) {
 		for (i = 0; i < 6; i++) {
 			x = x * 6364136223846793005ull + 1442695040888963407ull;
@@ -904,7 +926,8 @@ int ta_prom_check_dir(const char *path, char *err, size_t n)
 	bl = strlen(base);
 	if (bl < 5 || strcmp(base + bl - 5, ".prom")) {
 		snprintf(err, n,
-			 "--textfile %s: the name must end in .prom (node_exporter reads only *.prom)",
+			 "--textfile %s: the name must end in .prom "
+			 "(node_exporter reads only *.prom)",
 			 path);
 		return -EINVAL;
 	}
@@ -924,7 +947,8 @@ int ta_prom_check_dir(const char *path, char *err, size_t n)
 	}
 	if (!lstat(path, &st)) {
 		if (S_ISLNK(st.st_mode)) {
-			snprintf(err, n, "--textfile %s: is a symlink; refusing to replace it", path);
+			snprintf(err, n, "--textfile %s: is a symlink; refusing to replace it",
+				 path);
 			return -ELOOP;
 		}
 		if (!S_ISREG(st.st_mode)) {

@@ -16,13 +16,13 @@
  *
  *   tlsaudit_flows_total:  (max_owners + 1) * TA_V_MAX * (TA_PROM_MAX_PORTS + 1)
  *   fixed families:        2 * TA_V_MAX (packets, bytes) + TA_STAT_MAX
- *                          + 2 * TA_PROM_MAX_IFACES + 1 (monitored, attach failures)
+ *                          + 2 * TA_PROM_MAX_IFACES (monitored, attach failures)
  *                          + TA_PROM_MAX_TLS + 1 + 6
  *
- * "+ 1" is the comm="other" owner, or port="other", or the "other" row of a
- * bounded table. With today's header (TA_V_MAX 9, TA_STAT_MAX 8) and the
- * default of 100 owners that is 101 * 9 * 33 = 29997 flow series plus at most
- * 18 + 8 + 129 + 65 + 6 = 226 others. The usual case, one port and the eight
+ * "+ 1" is the comm="other" owner, port="other", or the TLS "other" row. With
+ * today's header (TA_V_MAX 9, TA_STAT_MAX 11) and the default of 100 owners
+ * that is 101 * 9 * 33 = 29997 flow series plus at most
+ * 18 + 11 + 128 + 65 + 6 = 228 others. The usual case, one port and the eight
  * verdicts that reach userspace, is (max_owners + 1) * 8 = 808 flow series.
  */
 #ifndef TA_PROM_H
@@ -46,9 +46,10 @@
  *   comm="other",container="" from then on.
  * - TA_PROM_SERIES_SLOTS open-addressing slots (16 bytes each) hold one count
  *   per (owner, port, verdict). Ordinary owners may fill three quarters of
- *   them; the rest is kept for the "other" owner, so an overflowing flow still
- *   finds its (other, port, verdict) row. If even that is full, the flow is
- *   counted in a per-verdict row with port="other".
+ *   them; the next eighth is kept for the "other" owner, so an overflowing
+ *   flow still finds its (other, port, verdict) row. If even that is full, the
+ *   flow is counted in a per-verdict row with port="other". The last eighth
+ *   stays empty so that probing stays short.
  *
  * Each of those fallbacks keeps the sum over all series exact, and is counted
  * in tlsaudit_series_overflow_flows_total.
@@ -57,7 +58,8 @@
 #define TA_PROM_SERIES_SLOTS 65536
 /* Server ports that get their own port label; the rest is port="other". */
 #define TA_PROM_MAX_PORTS 32
-/* Interface names remembered for the per-interface families. */
+/* Interface names remembered for the per-interface families: as many as the
+ * loader can watch (TA_MAX_IFACES in attach.h). */
 #define TA_PROM_MAX_IFACES 64
 /* Distinct (version, outcome) pairs of tlsaudit_tls_flows_total. */
 #define TA_PROM_MAX_TLS 64
@@ -86,10 +88,11 @@ void ta_prom_set_packets(struct ta_prom *p, const __u64 pkts[TA_V_MAX]);
 void ta_prom_set_bytes(struct ta_prom *p, const __u64 bytes[TA_V_MAX]);
 void ta_prom_set_stats(struct ta_prom *p, const __u64 stats[TA_STAT_MAX]);
 
-/* Per interface; 0 or -ENOSPC past TA_PROM_MAX_IFACES names (attach failures
- * of further interfaces are then added to interface="other"). Call
- * set_attach_failures(name, 0) for every watched interface at start so the
- * counter exists before it first moves. */
+/* Per interface; 0, or -ENOSPC past TA_PROM_MAX_IFACES names (the value is
+ * then not exported). Call set_attach_failures(name, 0) for every watched
+ * interface at start so the counter exists before it first moves, and
+ * set_monitored(name, 0) when an interface goes away: an entry that is not
+ * monitored and has no failures frees its slot. */
 int ta_prom_set_attach_failures(struct ta_prom *p, const char *ifname, __u64 n);
 int ta_prom_set_monitored(struct ta_prom *p, const char *ifname, int monitored);
 

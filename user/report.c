@@ -115,6 +115,8 @@ void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v)
 	}
 	if (ev->flags & TA_F_TRUNCATED)
 		sb_puts(sb, ",\"truncated\":true");
+	if (ev->flags & TA_F_BLOCKED)
+		sb_puts(sb, ",\"action\":\"blocked\"");
 	sb_putc(sb, '}');
 }
 
@@ -158,4 +160,6 @@ void ta_flow_text(struct strbuf *sb, const struct ta_flow_view *v)
 	}
 	if (ev->flags & TA_F_TRUNCATED)
 		sb_puts(sb, " truncated");
+	if (ev->flags & TA_F_BLOCKED)
+		sb_puts(sb, " BLOCKED");
 }
