@@ -68,6 +68,14 @@ struct {
 	__type(value, struct ta_owner);
 } tuple_owners SEC(".maps");
 
+/* Written by userspace only; pinned with the counters under /sys/fs/bpf/tlsaudit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ta_series_key);
+	__type(value, __u64);
+} series SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);

@@ -70,6 +70,17 @@ struct ta_allow_key {
 	__u8 addr[16];
 };
 
+/* Flow counts by bounded owner labels, kept by userspace in a pinned map so
+ * the exported counters survive a restart of tlsaudit (a reboot clears them). */
+#define TA_CONTAINER_LEN 72
+struct ta_series_key {
+	__u8 comm[TA_COMM_LEN];
+	__u8 container[TA_CONTAINER_LEN];
+	__u16 port;
+	__u8 verdict;
+	__u8 pad[5];
+};
+
 /* Address family as stored in keys: AF_INET / AF_INET6 values. */
 #define TA_AF_INET 2
 #define TA_AF_INET6 10

@@ -28,7 +28,10 @@
 #include "netlink.h"
 #include "options.h"
 #include "pipeline.h"
+#include "privs.h"
 #include "procinfo.h"
+#include "prom.h"
+#include "top.h"
 #include "report.h"
 #include "strbuf.h"
 #include "summary.h"
@@ -50,6 +53,9 @@ static struct ta_app {
 	struct ta_iface ifaces[TA_MAX_IFACES];
 	int n_ifaces;
 	struct ta_pipeline pipe;
+	struct ta_prom *prom;      /* --textfile */
+	int top_active;            /* --top owns the terminal */
+	int top_by_container;
 } app = { .cg_fd = -1, .linkwatch_fd = -1 };
 
 static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -103,6 +109,46 @@ static int handle_event(void *ctx, void *data, size_t len)
 	return ta_pipeline_record(&app.pipe, data, len);
 }
 
+/* bpffs may not be mounted on a minimal system */
+static int ensure_pin_dir(void)
+{
+	struct stat st;
+
+	if (stat("/sys/fs/bpf", &st) == 0 && mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL) &&
+	    errno != EBUSY) {
+		/* EBUSY: already mounted; anything else is checked by mkdir below */
+	}
+	if (mkdir(TA_PIN_DIR, 0700) && errno != EEXIST) {
+		warn("cannot create %s: %s", TA_PIN_DIR, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* --reset: forget the pinned counters; the next start begins at zero. */
+static int reset_pins(void)
+{
+	static const char *const names[] = { "stats", "verdict_counters", "series" };
+	char path[256];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", TA_PIN_DIR, names[i]);
+		if (unlink(path) && errno != ENOENT) {
+			warn("cannot remove %s: %s", path, strerror(errno));
+			rc = EXIT_RUNTIME;
+		}
+	}
+	if (rmdir(TA_PIN_DIR) && errno != ENOENT && errno != ENOTEMPTY) {
+		warn("cannot remove %s: %s", TA_PIN_DIR, strerror(errno));
+		rc = EXIT_RUNTIME;
+	}
+	if (!rc)
+		fprintf(stderr, "tlsaudit: pinned counters in %s cleared\n", TA_PIN_DIR);
+	return rc;
+}
+
 static int open_and_load(void)
 {
 	struct tlsaudit *skel;
@@ -118,6 +164,15 @@ static int open_and_load(void)
 		if (ta_port_isset(&app.opt, p))
 			skel->rodata->ta_ports[p >> 3] |= 1u << (p & 7);
 	skel->rodata->ta_enforce = app.opt.enforce;
+	if (app.opt.textfile[0]) {
+		/* counters that must survive a restart live in bpffs */
+		err = ensure_pin_dir();
+		if (err)
+			return err;
+		bpf_map__set_pin_path(skel->maps.stats, TA_PIN_DIR "/stats");
+		bpf_map__set_pin_path(skel->maps.verdict_counters, TA_PIN_DIR "/verdict_counters");
+		bpf_map__set_pin_path(skel->maps.series, TA_PIN_DIR "/series");
+	}
 	err = bpf_map__set_max_entries(skel->maps.flows, app.opt.max_flows);
 	if (err) {
 		warn("cannot size the flow table: %s", strerror(-err));
@@ -128,6 +183,9 @@ static int open_and_load(void)
 		if (err == -EPERM || err == -EACCES)
 			warn("permission denied loading BPF programs: run as root "
 			     "(CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON and CAP_SYS_ADMIN)");
+		else if (app.opt.textfile[0] && err == -EINVAL)
+			warn("cannot load the BPF programs: %s (pinned counters in %s from another "
+			     "version? clear them with tlsaudit --reset)", strerror(-err), TA_PIN_DIR);
 		else
 			warn("cannot load the BPF programs: %s (run with -v for the verifier log)",
 			     strerror(-err));
@@ -443,6 +501,104 @@ static void print_stats(void)
 		warn("%llu flow events were lost (ring buffer full)", (unsigned long long)v);
 }
 
+static void read_percpu_array(int fd, __u32 n, size_t value_size, size_t field_off, __u64 *out)
+{
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		out[i] = sum_percpu(fd, i, value_size, field_off);
+}
+
+/* Every reported flow counts in the owner series, in the model and in the
+ * pinned map that carries it across restarts. */
+static void on_flow_export(const struct ta_flow_event *ev, const char *container, void *ctx)
+{
+	struct ta_series_key k = { 0 };
+	const char *comm = ev->has_owner ? (const char *)ev->owner.comm : "";
+	__u64 one = 1, *cur, v;
+	int fd;
+
+	(void)ctx;
+	if (!app.prom)
+		return;
+	ta_prom_add_flow(app.prom, comm, container ? container : "", ev->key.server_port,
+			 ev->verdict, 1);
+	fd = bpf_map__fd(app.skel->maps.series);
+	memcpy(k.comm, comm, strnlen(comm, TA_COMM_LEN));
+	if (container)
+		snprintf((char *)k.container, sizeof(k.container), "%s", container);
+	k.port = ev->key.server_port;
+	k.verdict = ev->verdict;
+	cur = &v;
+	if (bpf_map_lookup_elem(fd, &k, cur) == 0)
+		one = v + 1;
+	bpf_map_update_elem(fd, &k, &one, BPF_ANY);
+}
+
+/* The flows counted before this start, from the pinned series map. */
+static void load_series(void)
+{
+	struct ta_series_key k, next, *prev = NULL;
+	int fd = bpf_map__fd(app.skel->maps.series);
+	__u64 v;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(fd, &next, &v) == 0)
+			ta_prom_add_flow(app.prom, (const char *)next.comm,
+					 (const char *)next.container, next.port, next.verdict, v);
+		k = next;
+		prev = &k;
+	}
+}
+
+static void write_textfile(void)
+{
+	__u64 stats[TA_STAT_MAX], pkts[TA_V_MAX], bytes[TA_V_MAX];
+	int i;
+
+	if (!app.prom)
+		return;
+	read_percpu_array(bpf_map__fd(app.skel->maps.stats), TA_STAT_MAX, sizeof(__u64), 0, stats);
+	read_percpu_array(bpf_map__fd(app.skel->maps.verdict_counters), TA_V_MAX,
+			  sizeof(struct ta_counter), 0, pkts);
+	read_percpu_array(bpf_map__fd(app.skel->maps.verdict_counters), TA_V_MAX,
+			  sizeof(struct ta_counter), sizeof(__u64), bytes);
+	ta_prom_set_stats(app.prom, stats);
+	ta_prom_set_packets(app.prom, pkts);
+	ta_prom_set_bytes(app.prom, bytes);
+	ta_prom_set_preexisting(app.prom, app.pipe.preexisting);
+	for (i = 0; i < app.n_ifaces; i++) {
+		ta_prom_set_monitored(app.prom, app.ifaces[i].name,
+				      app.ifaces[i].mode != TA_ATTACH_NONE);
+		ta_prom_set_attach_failures(app.prom, app.ifaces[i].name,
+					    app.ifaces[i].attach_failures);
+	}
+	if (ta_prom_write_textfile(app.prom, app.opt.textfile, time(NULL)))
+		warn("cannot write %s: %s (will retry)", app.opt.textfile, strerror(errno));
+}
+
+static void top_frame(void)
+{
+	static char buf[TA_TOP_OUT_SIZE(200, TA_TOP_MAX_COLS)];
+	struct strbuf sb;
+	int rows, cols, key;
+
+	while ((key = ta_top_key(STDIN_FILENO))) {
+		if (key == 'q')
+			exiting = 1;
+		else if (key == 'c')
+			app.top_by_container = 1;
+		else if (key == 'p')
+			app.top_by_container = 0;
+	}
+	ta_top_size(STDOUT_FILENO, &rows, &cols);
+	if (rows > 200)
+		rows = 200;
+	sb_init(&sb, buf, sizeof(buf));
+	ta_top_render(&app.pipe.summary, app.top_by_container, rows, cols, 1, &sb);
+	ta_top_write(STDOUT_FILENO, &sb);
+}
+
 static void cleanup(void)
 {
 	int i;
@@ -458,12 +614,15 @@ static void cleanup(void)
 	ring_buffer__free(app.rb);
 	tlsaudit__destroy(app.skel);
 	ta_pipeline_free(&app.pipe);
+	ta_prom_free(app.prom);
 	ta_cgroup_cleanup();
+	if (app.top_active)
+		ta_top_restore();
 }
 
 int main(int argc, char **argv)
 {
-	__u64 deadline = 0;
+	__u64 deadline = 0, now, next_write, next_frame;
 	int err, rc = EXIT_RUNTIME, i;
 	struct sigaction sa = { .sa_handler = on_signal };
 
@@ -471,6 +630,8 @@ int main(int argc, char **argv)
 	if (err)
 		return err;
 	libbpf_set_print(libbpf_print);
+	if (app.opt.reset)
+		return reset_pins();
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		warn("kernel BTF not found at /sys/kernel/btf/vmlinux (needs CONFIG_DEBUG_INFO_BTF)");
@@ -479,6 +640,25 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ta_pipeline_init(&app.pipe, &app.opt, iface_name);
+	if (app.opt.textfile[0]) {
+		app.prom = ta_prom_new(app.opt.max_series_owners);
+		if (!app.prom) {
+			warn("cannot set up the metrics model: %s", strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		ta_prom_set_version(app.prom, TA_VERSION);
+		app.pipe.on_flow = on_flow_export;
+	}
+	if (app.opt.top) {
+		err = ta_top_init(STDIN_FILENO);
+		if (err) {
+			warn("--top needs an interactive terminal: %s", strerror(-err));
+			return 2;
+		}
+		app.top_active = 1;
+		app.top_by_container = app.opt.top_containers;
+		app.pipe.quiet = 1;
+	}
 
 	if (open_and_load() || (!app.opt.gateway && attach_owner_hooks()) || attach_interfaces())
 		goto out;
@@ -494,6 +674,8 @@ int main(int argc, char **argv)
 	}
 	if (app.opt.duration)
 		deadline = clock_ns(CLOCK_MONOTONIC) + app.opt.duration * 1000000000ull;
+	if (app.prom)
+		load_series();
 
 	/* hooks are live: what was established before them is midstream */
 	if (!app.opt.gateway) {
@@ -511,6 +693,16 @@ int main(int argc, char **argv)
 		app.opt.enforce ? "; enforcing" : "");
 	fflush(stderr);
 
+	/* everything is attached: the loop keeps only what it still uses */
+	for (i = 0, err = 0; i < app.n_ifaces; i++)
+		err |= app.ifaces[i].mode == TA_ATTACH_CLSACT; /* removing filters needs it */
+	err = ta_drop_privileges(!app.opt.ifaces_explicit || err);
+	if (err)
+		warn("cannot drop capabilities: %s", strerror(-err));
+	write_textfile();
+	next_write = clock_ns(CLOCK_MONOTONIC) + app.opt.interval * 1000000000ull;
+	next_frame = 0;
+
 	while (!exiting) {
 		err = ring_buffer__poll(app.rb, 100);
 		if (err < 0 && err != -EINTR) {
@@ -520,12 +712,26 @@ int main(int argc, char **argv)
 		if (app.linkwatch_fd >= 0)
 			ta_linkwatch_read(app.linkwatch_fd, on_link, NULL);
 		ta_pipeline_tick(&app.pipe, 0);
-		if (deadline && clock_ns(CLOCK_MONOTONIC) >= deadline)
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (app.prom && now >= next_write) {
+			write_textfile();
+			next_write = now + app.opt.interval * 1000000000ull;
+		}
+		if (app.top_active && now >= next_frame) {
+			top_frame();
+			next_frame = now + 1000000000ull;
+		}
+		if (deadline && now >= deadline)
 			break;
 	}
 	/* everything the kernel already decided is reported before we stop */
 	ring_buffer__consume(app.rb);
 	ta_pipeline_tick(&app.pipe, 1);
+	write_textfile();
+	if (app.top_active) {
+		ta_top_restore();
+		app.top_active = 0;
+	}
 	ta_summary_print(&app.pipe.summary, stdout, app.opt.json);
 	print_stats();
 	rc = 0;

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include "cgroup.h"
 #include "options.h"
+#include "prom.h"
 
 const char *argp_program_version = "tlsaudit " TA_VERSION;
 const char *argp_program_bug_address = "<https://github.com/tlsaudit/tlsaudit/issues>";
@@ -40,6 +41,10 @@ enum {
 	OPT_HOOK,
 	OPT_ENFORCE,
 	OPT_ALLOW,
+	OPT_TEXTFILE,
+	OPT_INTERVAL,
+	OPT_MAX_SERIES_OWNERS,
+	OPT_RESET,
 };
 
 static const struct argp_option options[] = {
@@ -68,6 +73,16 @@ static const struct argp_option options[] = {
 	  "Block flows on watched ports whose first client bytes are not TLS (QUIC for UDP): "
 	  "their packets are dropped from that payload on. Default: audit only", 3 },
 	{ "allow", OPT_ALLOW, "CIDR", 0, "Exempt servers in CIDR from --enforce (repeatable)", 3 },
+	{ NULL, 0, NULL, 0, "Prometheus (node_exporter textfile collector):", 4 },
+	{ "textfile", OPT_TEXTFILE, "PATH", 0,
+	  "Write metrics to PATH (a .prom file in node_exporter's --collector.textfile.directory) "
+	  "every --interval and at exit. Counters are kept pinned in " TA_PIN_DIR
+	  " so a restart does not reset them", 4 },
+	{ "interval", OPT_INTERVAL, "SEC", 0, "Seconds between textfile writes (default 15)", 4 },
+	{ "max-series-owners", OPT_MAX_SERIES_OWNERS, "N", 0,
+	  "Label at most N owners (comm, container) by name; the rest are summed as "
+	  "comm=\"other\" (default 100, at most 4000)", 4 },
+	{ "reset", OPT_RESET, NULL, 0, "Clear the pinned counters in " TA_PIN_DIR " and exit", 4 },
 	{ NULL, 0, NULL, 0, "Live view:", 2 },
 	{ "top", OPT_TOP, NULL, 0,
 	  "A table refreshed every second, plaintext first (keys: q quit, c per container, "
@@ -194,6 +209,34 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_TOP:
 		opt->top = 1;
 		break;
+	case OPT_TEXTFILE: {
+		char err[256];
+
+		if (ta_prom_check_dir(arg, err, sizeof(err)))
+			argp_failure(state, TA_EXIT_USAGE, 0, "--textfile %s: %s", arg, err);
+		snprintf(opt->textfile, sizeof(opt->textfile), "%s", arg);
+		break;
+	}
+	case OPT_INTERVAL:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || v < 1 || v > 86400 || arg[0] == '-')
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "bad --interval '%s': want seconds, 1 to 86400", arg);
+		opt->interval = v;
+		break;
+	case OPT_MAX_SERIES_OWNERS:
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || v > TA_PROM_MAX_SERIES_OWNERS || arg[0] == '-')
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "bad --max-series-owners '%s': want 0 to %d", arg,
+				     TA_PROM_MAX_SERIES_OWNERS);
+		opt->max_series_owners = v;
+		break;
+	case OPT_RESET:
+		opt->reset = 1;
+		break;
 	case OPT_GATEWAY:
 		opt->gateway = 1;
 		break;
@@ -278,11 +321,15 @@ int ta_parse_options(int argc, char **argv, struct ta_options *opt)
 	memset(opt, 0, sizeof(*opt));
 	opt->max_flows = TA_DEFAULT_MAX_FLOWS;
 	opt->hook_xdp = 1;
+	opt->interval = 15;
+	opt->max_series_owners = TA_PROM_DEFAULT_MAX_OWNERS;
 	ta_parse_ports("443", opt->ports, &bad);
 	snprintf(opt->ports_text, sizeof(opt->ports_text), "443");
 	argp_err_exit_status = TA_EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, 0, NULL, opt))
 		return TA_EXIT_USAGE;
+	if (opt->reset)
+		return 0;
 	if (!opt->n_ifaces) {
 		n = ta_ifaces_up(opt->ifaces, TA_MAX_IFACES);
 		if (n <= 0) {

@@ -37,7 +37,14 @@ struct ta_options {
 	int enforce;
 	struct ta_allow_key allow[64];
 	int n_allow;
+	/* Prometheus textfile export */
+	char textfile[4096];
+	unsigned long interval;   /* seconds between textfile writes */
+	unsigned long max_series_owners;
+	int reset;                /* clear the pinned counters and exit */
 };
+
+#define TA_PIN_DIR "/sys/fs/bpf/tlsaudit"
 
 /* Parse "10.0.0.0/8", "fd00::/8" or a bare address into an LPM key with the
  * address IPv4-mapped; 0 or -EINVAL. */
