@@ -50,7 +50,13 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
 PACKET_SRCS := $(wildcard tests/packet/test_*.c)
 PACKET_BINS := $(patsubst tests/packet/%.c,$(OUT)/tests/packet/%,$(PACKET_SRCS))
 
-.PHONY: all run test bench deps vmlinux clean check-tools
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+SBINDIR   := $(PREFIX)/sbin
+MANDIR    := $(PREFIX)/share/man
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+
+.PHONY: all run test bench deps vmlinux clean install demo fuzz fuzz-smoke
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -127,6 +133,20 @@ test: deps all
 bench: deps all $(OUT)/bench_packet
 	@mkdir -p $(OUT)/bench
 	./$(OUT)/bench_packet | tee $(OUT)/bench/packet.txt
+
+# the unit names the installed binary, wherever PREFIX put it
+install: $(OUT)/tlsaudit
+	install -D -m 0755 $(OUT)/tlsaudit $(DESTDIR)$(SBINDIR)/tlsaudit
+	install -D -m 0644 doc/tlsaudit.8 $(DESTDIR)$(MANDIR)/man8/tlsaudit.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/sbin/tlsaudit|$(SBINDIR)/tlsaudit|' deploy/systemd/tlsaudit.service \
+		> $(DESTDIR)$(UNITDIR)/tlsaudit.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tlsaudit.service
+
+# five minutes with tlsaudit: throw-away namespaces, a TLS and a plaintext
+# server on 443, real clients, the report and the textfile; then cleans up
+demo: deps all
+	@deploy/demo.sh
 
 vmlinux:
 	@mkdir -p $(VMLINUX_DIR) $(OUT)
