@@ -333,6 +333,123 @@ static __always_inline void ta_delete(const struct ta_flow_key *key)
 		ta_stat_inc(TA_STAT_FLOWS_DELETED);
 }
 
+/* ---- TLS handshake capture: the ClientHello and the server's first bytes ---- */
+
+static __always_inline int ta_chunk(struct ta_hook *h, const struct ta_flow_key *key, __u8 dir,
+				    __u32 offset, __u32 cap_end, __u32 off, __u32 n, __u8 flags,
+				    const __u8 *from_peek, const int xdp)
+{
+	struct ta_chunk_event *ev;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		ta_stat_inc(TA_STAT_RINGBUF_DROPS);
+		return -1;
+	}
+	ev->type = n || flags ? TA_EV_CHUNK : TA_EV_CLOSE;
+	ev->dir = dir;
+	ev->flags = flags;
+	ev->ts_ns = bpf_ktime_get_boot_ns();
+	__builtin_memcpy(&ev->key, key, sizeof(*key));
+	ev->offset = offset;
+	ev->cap_end = cap_end;
+	ev->len = 0;
+	if (from_peek) {
+		__builtin_memcpy(ev->data, from_peek, TA_PEEK_LEN);
+		ev->len = n > TA_PEEK_LEN ? TA_PEEK_LEN : n;
+	} else if (n >= 1 && n <= TA_CHUNK_MAX) {
+		if (ta_load_payload(h, off, ev->data, n, xdp)) {
+			bpf_ringbuf_discard(ev, 0);
+			return -1;
+		}
+		ev->len = n;
+	}
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/* A TLS verdict starts the capture: what peek[] holds goes first, the rest of
+ * the first record (capped) follows from this and later segments. */
+static __always_inline void ta_capture_start(struct ta_hook *h, const struct ta_flow_key *key,
+					     struct ta_flow_state *st, const int xdp)
+{
+	__u32 end = 5 + (((__u32)st->peek[3] << 8) | st->peek[4]);
+
+	if (end > TA_CAP_MAX)
+		end = TA_CAP_MAX;
+	st->cap_end = end;
+	st->cap_next = st->peek_len;
+	__sync_fetch_and_or(&st->flags, TA_F_CAPTURING | TA_F_AWAIT_SERVER);
+	ta_chunk(h, key, TA_CHUNK_CLIENT, 0, end, 0, st->peek_len, 0, st->peek, xdp);
+}
+
+/* Copy the part of this client segment that continues the capture. */
+static __always_inline void ta_capture_client(struct ta_hook *h, const struct ta_flow_key *key,
+					      struct ta_flow_state *st, const struct ta_pkt *pkt,
+					      const int xdp)
+{
+	__u32 rel = pkt->seq - (st->isn + 1), next = st->cap_next, end = st->cap_end;
+	__u32 skip, left, n, i;
+
+	if (next >= end)
+		goto done;
+	if (rel > next) {
+		/* a hole: what we have is all we will get, and it says so */
+		ta_chunk(h, key, TA_CHUNK_CLIENT, next, end, 0, 0, TA_CHUNK_F_GAP, NULL, xdp);
+		goto done;
+	}
+	skip = next - rel;
+	if (skip >= pkt->payload_len)
+		return; /* a retransmission of what was already copied */
+	left = pkt->payload_len - skip;
+	if (left > end - next)
+		left = end - next;
+	for (i = 0; i < TA_CHUNKS_PER_PKT && left; i++) {
+		n = left > TA_CHUNK_MAX ? TA_CHUNK_MAX : left;
+		if (ta_chunk(h, key, TA_CHUNK_CLIENT, next, end, pkt->payload_off + skip, n,
+			     next + n >= end ? TA_CHUNK_F_LAST : 0, NULL, xdp))
+			goto done;
+		next += n;
+		skip += n;
+		left -= n;
+	}
+	st->cap_next = next;
+	if (next < end)
+		return;
+done:
+	__sync_fetch_and_and(&st->flags, ~TA_F_CAPTURING);
+}
+
+/* The server's first payload, once. */
+static __always_inline void ta_capture_server(struct ta_hook *h, const struct ta_flow_key *key,
+					      struct ta_flow_state *st, const struct ta_pkt *pkt,
+					      const int xdp)
+{
+	__u32 n = pkt->payload_len > TA_CHUNK_MAX ? TA_CHUNK_MAX : pkt->payload_len;
+
+	if (!(__sync_fetch_and_and(&st->flags, ~TA_F_AWAIT_SERVER) & TA_F_AWAIT_SERVER))
+		return;
+	__sync_fetch_and_or(&st->flags, TA_F_SERVER_SEEN);
+	ta_chunk(h, key, TA_CHUNK_SERVER, 0, 0, pkt->payload_off, n, 0, NULL, xdp);
+}
+
+/* The slow part of a decided TLS flow's packets, while the handshake is
+ * still being captured. */
+static __always_inline void ta_tls_track(struct ta_hook *h, const struct ta_flow_key *key,
+					 struct ta_flow_state *st, const struct ta_pkt *pkt,
+					 int c2s, const int xdp)
+{
+	__u32 fl = st->flags;
+
+	if (c2s && pkt->payload_len && (fl & TA_F_CAPTURING))
+		ta_capture_client(h, key, st, pkt, xdp);
+	else if (!c2s && pkt->payload_len && (fl & TA_F_AWAIT_SERVER))
+		ta_capture_server(h, key, st, pkt, xdp);
+	if ((pkt->tcp_flags & (TA_TCP_FIN | TA_TCP_RST)) && (st->flags & TA_F_AWAIT_SERVER))
+		/* closed before the server said anything */
+		ta_chunk(h, key, TA_CHUNK_SERVER, 0, 0, 0, 0, 0, NULL, xdp);
+}
+
 /* A client packet with payload of a flow --enforce blocked: never let it by. */
 static __always_inline int ta_blocked_pkt(const struct ta_flow_state *st, const struct ta_pkt *pkt,
 					  int c2s)
@@ -357,6 +474,8 @@ static __always_inline int ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, i
 	/* Fast path: a decided flow costs this lookup and one counter. */
 	if (st && st->verdict != TA_V_PENDING) {
 		ta_count(st->verdict, pkt->payload_len);
+		if (st->flags & (TA_F_CAPTURING | TA_F_AWAIT_SERVER))
+			ta_tls_track(h, &key, st, pkt, c2s, xdp);
 		act = ta_blocked_pkt(st, pkt, c2s);
 		if ((fl & (TA_TCP_FIN | TA_TCP_RST)) && !(fl & TA_TCP_SYN))
 			ta_delete(&key);
@@ -391,9 +510,16 @@ static __always_inline int ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, i
 	}
 	if (c2s && pkt->payload_len && ta_collect(h, st, pkt, xdp)) {
 		verdict = ta_classify(st->peek, st->peek_len, 0);
-		if (verdict != TA_V_PENDING)
-			return ta_decide(h, &key, st, verdict);
+		if (verdict == TA_V_PENDING)
+			goto undecided;
+		act = ta_decide(h, &key, st, verdict);
+		if (verdict == TA_V_TLS && (st->flags & TA_F_SYN_SEEN)) {
+			ta_capture_start(h, &key, st, xdp);
+			ta_capture_client(h, &key, st, pkt, xdp);
+		}
+		return act;
 	}
+undecided:
 	if (fl & (TA_TCP_FIN | TA_TCP_RST)) {
 		/* the stream ended undecided: say what the bytes we have are, and
 		 * that they were not all there if a hole was never filled */

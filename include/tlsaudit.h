@@ -109,6 +109,9 @@ struct ta_flow_key {
 #define TA_F_INGRESS (1u << 4)     /* decided on an ingress hook */
 #define TA_F_FORWARDED (1u << 5)   /* gateway mode: no local socket by design */
 #define TA_F_BLOCKED (1u << 6)     /* --enforce dropped it: not TLS on a TLS port */
+#define TA_F_CAPTURING (1u << 7)   /* TLS: still copying the ClientHello out */
+#define TA_F_AWAIT_SERVER (1u << 8) /* TLS: the server's first bytes not seen yet */
+#define TA_F_SERVER_SEEN (1u << 9)  /* the server's first bytes were sent up */
 
 struct ta_flow_state {
 	__u64 first_ns;      /* bpf_ktime_get_boot_ns() when the flow was created */
@@ -120,8 +123,18 @@ struct ta_flow_state {
 	__u8 cookie_role;    /* enum ta_role of the socket behind cookie */
 	__u8 peek_len;       /* bytes collected in peek[] */
 	__u8 pad;
+	__u16 cap_next;      /* TLS capture: next client stream offset to copy */
+	__u16 cap_end;       /* TLS capture: stream offset where the capture stops */
+	__u32 pad2;
 	__u8 peek[TA_PEEK_LEN];
 };
+
+/* ClientHello capture: up to TA_CAP_MAX client bytes (the first record's
+ * announced length, capped), in chunks of at most TA_CHUNK_MAX bytes, and the
+ * first TA_CHUNK_MAX bytes the server answers with. */
+#define TA_CAP_MAX 16384
+#define TA_CHUNK_MAX 2048
+#define TA_CHUNKS_PER_PKT 8
 
 /* Process identity captured in process context (cgroup connect hooks), keyed
  * by socket cookie. Captured in the kernel so that a process that exits at
@@ -143,7 +156,29 @@ struct ta_owner {
 enum ta_event_type {
 	TA_EV_FLOW = 1,
 	TA_EV_OWNER = 2, /* a local server accepted a watched connection */
+	TA_EV_CHUNK = 3, /* handshake bytes of a TLS flow */
+	TA_EV_CLOSE = 4, /* a TLS flow closed before its server said anything */
 };
+
+enum ta_chunk_dir {
+	TA_CHUNK_CLIENT = 0,
+	TA_CHUNK_SERVER = 1,
+};
+
+struct ta_chunk_event {
+	__u32 type;          /* TA_EV_CHUNK, or TA_EV_CLOSE with len 0 */
+	__u16 len;           /* bytes in data */
+	__u8 dir;            /* enum ta_chunk_dir */
+	__u8 flags;          /* TA_CHUNK_F_* */
+	__u64 ts_ns;
+	struct ta_flow_key key;
+	__u32 offset;        /* client stream offset of data[0] */
+	__u32 cap_end;       /* where the client capture stops */
+	__u8 data[TA_CHUNK_MAX];
+};
+
+#define TA_CHUNK_F_LAST 1   /* the client capture is complete */
+#define TA_CHUNK_F_GAP 2    /* a hole: the capture stopped short (truncated) */
 
 /* Sent when accept() returns a watched connection, so a verdict that was
  * decided before the accept can still be joined to the server process. */

@@ -511,7 +511,8 @@ static void read_percpu_array(int fd, __u32 n, size_t value_size, size_t field_o
 
 /* Every reported flow counts in the owner series, in the model and in the
  * pinned map that carries it across restarts. */
-static void on_flow_export(const struct ta_flow_event *ev, const char *container, void *ctx)
+static void on_flow_export(const struct ta_flow_event *ev, const char *container,
+			   const char *tls_version, const char *tls_outcome, void *ctx)
 {
 	struct ta_series_key k = { 0 };
 	const char *comm = ev->has_owner ? (const char *)ev->owner.comm : "";
@@ -523,6 +524,8 @@ static void on_flow_export(const struct ta_flow_event *ev, const char *container
 		return;
 	ta_prom_add_flow(app.prom, comm, container ? container : "", ev->key.server_port,
 			 ev->verdict, 1);
+	if (tls_outcome)
+		ta_prom_add_tls(app.prom, tls_version ? tls_version : "unknown", tls_outcome, 1);
 	fd = bpf_map__fd(app.skel->maps.series);
 	memcpy(k.comm, comm, strnlen(comm, TA_COMM_LEN));
 	if (container)

@@ -11,6 +11,8 @@
 #include "procinfo.h"
 #include "report.h"
 #include "strbuf.h"
+#include "tls_hello.h"
+#include <stdlib.h>
 
 static __u64 boot_ns(void)
 {
@@ -29,6 +31,7 @@ void ta_pipeline_init(struct ta_pipeline *p, const struct ta_options *opt,
 	p->opt = opt;
 	p->iface_name = iface_name;
 	p->hold_ns = 1000000000ull;
+	p->tls_hold_ns = 2000000000ull;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	p->boot_to_real_ns = (__u64)rt.tv_sec * 1000000000ull + rt.tv_nsec - boot_ns();
 }
@@ -68,13 +71,18 @@ static int pick_server(const struct ta_flow_event *ev)
 
 /* Report one flow: everything userspace knows, then the filters, the tally
  * and the line. */
-static void report(struct ta_pipeline *p, const struct ta_flow_event *kev)
+static void report(struct ta_pipeline *p, const struct ta_flow_event *kev,
+		   const struct ta_tls_capture *cap)
 {
+	static struct ta_client_hello ch;
+	static struct ta_server_hello sh;
+	const char *tls_version = NULL, *tls_outcome = NULL;
 	struct ta_flow_event ev = *kev;
 	struct ta_flow_view v = { .ev = &ev };
 	struct ta_owner_info info = { 0 };
 	struct ta_procinfo pi;
-	char line[4096], cg[512], cid[80], pod[80], peer[INET6_ADDRSTRLEN + 8];
+	static char line[TA_TLS_JSON_MAX + 4096];
+	char cg[512], cid[80], pod[80], peer[INET6_ADDRSTRLEN + 8];
 	struct ta_owner other = { 0 };
 	int server = pick_server(kev), has_other;
 	struct strbuf sb;
@@ -122,12 +130,35 @@ static void report(struct ta_pipeline *p, const struct ta_flow_event *kev)
 		p->filtered++;
 		return;
 	}
+	if (cap) {
+		/* what the handshake said, parsed here from the captured bytes */
+		if (cap->have && !ta_parse_client_hello(cap->client, cap->have, &ch)) {
+			if (cap->gap)
+				ch.truncated = 1;
+			v.ch = &ch;
+		}
+		if (cap->server_len) {
+			ta_parse_server_hello(cap->server, cap->server_len, &sh);
+			v.sh = &sh;
+		} else if (cap->closed) {
+			memset(&sh, 0, sizeof(sh));
+			sh.kind = TA_TLS_NO_RESPONSE;
+			v.sh = &sh;
+		}
+		v.tls = v.ch || v.sh;
+		if (v.sh) {
+			tls_outcome = ta_tls_answer_name(v.sh->kind);
+			if (v.sh->has_version)
+				tls_version = ta_tls_version_name(v.sh->version);
+		}
+	}
 	p->reported++;
 	ta_format_addr(ev.role == TA_ROLE_SERVER ? ev.key.client : ev.key.server, ev.key.family,
 		       peer, sizeof(peer));
 	info.container = v.container ? v.container : v.pod;
 	info.peer = peer;
 	info.realtime_ns = v.realtime_ns;
+	info.tls_version = tls_version;
 	ta_summary_add(&p->summary, &ev, &info);
 	if (has_other) {
 		/* the other local process had this flow too: it counts in its row */
@@ -140,11 +171,12 @@ static void report(struct ta_pipeline *p, const struct ta_flow_event *kev)
 		ta_format_addr(pe.role == TA_ROLE_SERVER ? ev.key.client : ev.key.server,
 			       ev.key.family, ppeer, sizeof(ppeer));
 		pinfo.peer = ppeer;
+		pinfo.tls_version = tls_version;
 		pinfo.start_ticks = ta_proc_start_ticks(other.tgid);
 		ta_summary_add(&p->summary, &pe, &pinfo);
 	}
 	if (p->on_flow)
-		p->on_flow(&ev, info.container, p->on_flow_ctx);
+		p->on_flow(&ev, info.container, tls_version, tls_outcome, p->on_flow_ctx);
 	if (p->quiet)
 		return;
 	sb_init(&sb, line, sizeof(line));
@@ -156,57 +188,136 @@ static void report(struct ta_pipeline *p, const struct ta_flow_event *kev)
 	fflush(stdout);
 }
 
-static void hold(struct ta_pipeline *p, const struct ta_flow_event *ev)
+static void release(struct ta_pipeline *p, int i)
 {
-	if (p->n_held == TA_HOLD_MAX) {
-		/* full: the oldest goes out now, ownerless, rather than be lost */
-		report(p, &p->held[0].ev);
-		memmove(&p->held[0], &p->held[1], sizeof(p->held[0]) * (TA_HOLD_MAX - 1));
-		p->n_held--;
+	struct ta_held *h = &p->held[i];
+
+	report(p, &h->ev, h->tls);
+	if (h->tls) {
+		free(h->tls->client);
+		free(h->tls);
 	}
-	p->held[p->n_held].ev = *ev;
-	p->held[p->n_held].arrived_ns = boot_ns();
-	p->n_held++;
+	memmove(&p->held[i], &p->held[i + 1], sizeof(p->held[0]) * (p->n_held - i - 1));
+	p->n_held--;
+}
+
+static void hold(struct ta_pipeline *p, const struct ta_flow_event *ev, int need_owner,
+		 int need_tls)
+{
+	struct ta_held *h;
+
+	if (p->n_held == TA_HOLD_MAX)
+		release(p, 0); /* full: the oldest goes out now, as it is, rather than be lost */
+	h = &p->held[p->n_held++];
+	memset(h, 0, sizeof(*h));
+	h->ev = *ev;
+	h->arrived_ns = boot_ns();
+	h->need_owner = need_owner;
+	h->need_tls = need_tls;
+	if (need_tls) {
+		h->tls = calloc(1, sizeof(*h->tls));
+		if (!h->tls)
+			h->need_tls = 0;
+	}
+}
+
+/* The newest held flow with this key (a reused port makes the older stale). */
+static int find_held(struct ta_pipeline *p, const struct ta_flow_key *key)
+{
+	int i;
+
+	for (i = p->n_held - 1; i >= 0; i--)
+		if (!memcmp(&p->held[i].ev.key, key, sizeof(*key)))
+			return i;
+	return -1;
+}
+
+static void maybe_release(struct ta_pipeline *p, int i)
+{
+	struct ta_held *h = &p->held[i];
+
+	if (h->need_tls && h->tls->client_done && h->tls->server_done)
+		h->need_tls = 0;
+	if (!h->need_owner && !h->need_tls)
+		release(p, i);
 }
 
 static void owner_arrived(struct ta_pipeline *p, const struct ta_owner_event *oe)
 {
-	int i;
+	int i = find_held(p, &oe->key);
 
-	for (i = 0; i < p->n_held; i++) {
-		struct ta_flow_event *ev = &p->held[i].ev;
-
-		if (memcmp(&ev->key, &oe->key, sizeof(oe->key)))
-			continue;
-		ev->server_owner = oe->owner;
-		ev->has_server_owner = 1;
-		p->late_owners++;
-		report(p, ev);
-		memmove(&p->held[i], &p->held[i + 1], sizeof(p->held[0]) * (p->n_held - i - 1));
-		p->n_held--;
+	if (i < 0 || !p->held[i].need_owner)
 		return;
+	p->held[i].ev.server_owner = oe->owner;
+	p->held[i].ev.has_server_owner = 1;
+	p->held[i].need_owner = 0;
+	p->late_owners++;
+	maybe_release(p, i);
+}
+
+static void chunk_arrived(struct ta_pipeline *p, const struct ta_chunk_event *c)
+{
+	int i = find_held(p, &c->key);
+	struct ta_tls_capture *t;
+	__u32 len = c->len > TA_CHUNK_MAX ? TA_CHUNK_MAX : c->len;
+
+	if (i < 0 || !p->held[i].tls)
+		return;
+	t = p->held[i].tls;
+	if (c->type == TA_EV_CLOSE) {
+		t->server_done = 1;
+		t->closed = !t->server_len;
+		t->client_done = 1; /* nothing more will come */
+	} else if (c->dir == TA_CHUNK_SERVER) {
+		if (!t->server_done) {
+			memcpy(t->server, c->data, len);
+			t->server_len = len;
+			t->server_done = 1;
+		}
+	} else {
+		if (!t->client) {
+			t->cap_end = c->cap_end > TA_CAP_MAX ? TA_CAP_MAX : c->cap_end;
+			t->client = malloc(t->cap_end ? t->cap_end : 1);
+			if (!t->client)
+				t->client_done = 1;
+		}
+		/* only the contiguous prefix counts; the kernel sends it in order */
+		if (t->client && c->offset == t->have && t->have + len <= t->cap_end) {
+			memcpy(t->client + t->have, c->data, len);
+			t->have += len;
+		}
+		if (c->flags & TA_CHUNK_F_GAP) {
+			t->gap = 1;
+			t->client_done = 1;
+		}
+		if ((c->flags & TA_CHUNK_F_LAST) || (t->cap_end && t->have >= t->cap_end))
+			t->client_done = 1;
 	}
+	maybe_release(p, i);
 }
 
 int ta_pipeline_record(struct ta_pipeline *p, const void *data, size_t len)
 {
 	const struct ta_flow_event *ev = data;
+	int need_owner, need_tls;
 
 	if (len < sizeof(__u32))
 		return 0;
 	if (ev->type == TA_EV_FLOW && len >= sizeof(*ev)) {
-		if (ev->flags & TA_F_FORWARDED) {
-			report(p, ev);
-			return 0;
-		}
 		/* at ingress, towards a local address, before the server's accept() */
-		if ((ev->flags & TA_F_INGRESS) && !ev->has_server_owner &&
-		    ta_addr_is_local(ev->key.server, ev->key.family))
-			hold(p, ev);
+		need_owner = !(ev->flags & TA_F_FORWARDED) && (ev->flags & TA_F_INGRESS) &&
+			     !ev->has_server_owner && ta_addr_is_local(ev->key.server, ev->key.family);
+		/* a TLS verdict on a flow whose start we saw: its handshake follows */
+		need_tls = ev->verdict == TA_V_TLS && (ev->flags & TA_F_SYN_SEEN);
+		if (need_owner || need_tls)
+			hold(p, ev, need_owner, need_tls);
 		else
-			report(p, ev);
+			report(p, ev, NULL);
 	} else if (ev->type == TA_EV_OWNER && len >= sizeof(struct ta_owner_event)) {
 		owner_arrived(p, data);
+	} else if ((ev->type == TA_EV_CHUNK || ev->type == TA_EV_CLOSE) &&
+		   len >= sizeof(struct ta_chunk_event)) {
+		chunk_arrived(p, data);
 	}
 	return 0;
 }
@@ -217,14 +328,13 @@ void ta_pipeline_tick(struct ta_pipeline *p, int flush_all)
 	int i = 0;
 
 	while (i < p->n_held) {
-		if (flush_all || now - p->held[i].arrived_ns >= p->hold_ns) {
-			report(p, &p->held[i].ev);
-			memmove(&p->held[i], &p->held[i + 1],
-				sizeof(p->held[0]) * (p->n_held - i - 1));
-			p->n_held--;
-		} else {
+		struct ta_held *h = &p->held[i];
+		__u64 limit = h->need_tls ? p->tls_hold_ns : p->hold_ns;
+
+		if (flush_all || now - h->arrived_ns >= limit)
+			release(p, i);
+		else
 			i++;
-		}
 	}
 }
 

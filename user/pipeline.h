@@ -7,6 +7,9 @@
  * owner may belong to a local server that has not called accept() yet: it is
  * held until the matching TA_EV_OWNER arrives, or for hold_ns at most, and
  * then reported without an owner ("forwarded" when neither end is local).
+ * A TLS flow is held likewise until its ClientHello and the server's first
+ * bytes were captured (TA_EV_CHUNK, TA_EV_CLOSE), so its one line carries
+ * what the handshake said.
  */
 #ifndef TA_PIPELINE_H
 #define TA_PIPELINE_H
@@ -18,22 +21,43 @@
 
 #define TA_HOLD_MAX 4096
 
+/* What a held TLS flow has gathered of its handshake so far. */
+struct ta_tls_capture {
+	__u8 *client;        /* malloc'd, cap_end bytes */
+	__u32 cap_end;
+	__u32 have;          /* contiguous client bytes from offset 0 */
+	__u8 client_done;    /* complete, or stopped at a hole */
+	__u8 gap;
+	__u8 server_done;    /* the server's first bytes arrived, or it closed */
+	__u8 closed;         /* closed before the server said anything */
+	__u16 server_len;
+	__u8 server[TA_CHUNK_MAX];
+};
+
+struct ta_held {
+	struct ta_flow_event ev;
+	__u64 arrived_ns;    /* CLOCK_BOOTTIME */
+	__u8 need_owner;     /* a local server may still accept() it */
+	__u8 need_tls;       /* its handshake is still being captured */
+	struct ta_tls_capture *tls;
+};
+
 struct ta_pipeline {
 	const struct ta_options *opt;
 	__u64 boot_to_real_ns;
 	__u64 hold_ns;
 	const char *(*iface_name)(__u32 ifindex);
 	struct ta_summary summary;
-	struct {
-		struct ta_flow_event ev;
-		__u64 arrived_ns; /* CLOCK_BOOTTIME */
-	} held[TA_HOLD_MAX];
+	struct ta_held held[TA_HOLD_MAX];
 	int n_held;
+	__u64 tls_hold_ns;  /* how long a handshake may take to show up */
 	__u64 reported;     /* flows reported after filtering */
 	__u64 filtered;     /* flows the filters hid */
 	__u64 preexisting;  /* established connections found at start */
 	__u64 late_owners;  /* verdicts joined to an accept() that came after them */
-	void (*on_flow)(const struct ta_flow_event *ev, const char *container, void *ctx);
+	/* tls_version/tls_outcome are NULL when not a TLS flow or not learned */
+	void (*on_flow)(const struct ta_flow_event *ev, const char *container,
+			const char *tls_version, const char *tls_outcome, void *ctx);
 	void *on_flow_ctx;
 	int quiet;          /* --top: keep the tally, print no lines */
 };

@@ -117,6 +117,10 @@ void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v)
 		sb_puts(sb, ",\"truncated\":true");
 	if (ev->flags & TA_F_BLOCKED)
 		sb_puts(sb, ",\"action\":\"blocked\"");
+	if (v->tls) {
+		sb_putc(sb, ',');
+		ta_tls_json(sb, v->ch, v->sh);
+	}
 	sb_putc(sb, '}');
 }
 
@@ -162,4 +166,12 @@ void ta_flow_text(struct strbuf *sb, const struct ta_flow_view *v)
 		sb_puts(sb, " truncated");
 	if (ev->flags & TA_F_BLOCKED)
 		sb_puts(sb, " BLOCKED");
+	if (v->ch && v->ch->sni_present) {
+		sb_puts(sb, " sni=");
+		sb_term_str(sb, v->ch->sni, v->ch->sni_len);
+	}
+	if (v->sh && v->sh->has_version)
+		sb_printf(sb, " tls=%s", ta_tls_version_name(v->sh->version));
+	if (v->sh)
+		sb_printf(sb, " handshake=%s", ta_tls_answer_name(v->sh->kind));
 }

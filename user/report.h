@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include "tlsaudit.h"
 #include "strbuf.h"
+#include "tls_hello.h"
 
 const char *ta_verdict_name(unsigned int verdict);
 const char *ta_role_name(unsigned int role);
@@ -31,6 +32,9 @@ struct ta_flow_view {
 	__u32 netns_ino;         /* 0 when unknown */
 	unsigned int role;       /* enum ta_role, decided by userspace */
 	const struct ta_owner *peer; /* the other end's owner when it is local too */
+	int tls;                     /* append the "tls" object from ch and sh */
+	const struct ta_client_hello *ch; /* may be NULL */
+	const struct ta_server_hello *sh; /* may be NULL */
 };
 
 void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v);

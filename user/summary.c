@@ -66,6 +66,20 @@ int ta_summary_add(struct ta_summary *s, const struct ta_flow_event *ev,
 			snprintf(p->container, sizeof(p->container), "%s", info->container);
 		if (info->peer)
 			snprintf(p->last_peer, sizeof(p->last_peer), "%s", info->peer);
+		if (info->tls_version && v == TA_V_TLS) {
+			size_t i;
+
+			for (i = 0; i < sizeof(p->tls_versions) / sizeof(p->tls_versions[0]); i++) {
+				if (!p->tls_versions[i].name[0])
+					snprintf(p->tls_versions[i].name,
+						 sizeof(p->tls_versions[i].name), "%s",
+						 info->tls_version);
+				if (!strcmp(p->tls_versions[i].name, info->tls_version)) {
+					p->tls_versions[i].n++;
+					break;
+				}
+			}
+		}
 		p->last_ns = info->realtime_ns;
 	}
 	return 0;
@@ -91,6 +105,27 @@ const char *ta_status(const __u64 f[TA_V_MAX])
 	if (enc)
 		return "encrypted";
 	return "unknown";
+}
+
+static int weak_version(const char *name)
+{
+	return !strcmp(name, "1.1") || !strcmp(name, "1.0") || !strcmp(name, "ssl3.0");
+}
+
+const char *ta_proc_status(const struct ta_proc *p)
+{
+	__u64 total = 0, weak = p->flows[TA_V_SSLV2];
+	size_t i;
+	int v;
+
+	for (v = TA_V_PENDING + 1; v < TA_V_MAX; v++)
+		total += p->flows[v];
+	for (i = 0; i < sizeof(p->tls_versions) / sizeof(p->tls_versions[0]); i++)
+		if (p->tls_versions[i].name[0] && weak_version(p->tls_versions[i].name))
+			weak += p->tls_versions[i].n;
+	if (total && weak == total)
+		return "weak";
+	return ta_status(p->flows);
 }
 
 static void print_flows(struct strbuf *sb, const __u64 f[TA_V_MAX], int json)
@@ -145,7 +180,18 @@ void ta_summary_print(const struct ta_summary *s, FILE *out, int json)
 			sb_json_str(&sb, p->comm, clen);
 			sb_printf(&sb, ",\"uid\":%u,\"flows\":", p->uid);
 			print_flows(&sb, p->flows, 1);
-			sb_printf(&sb, ",\"status\":\"%s\"", ta_status(p->flows));
+			sb_printf(&sb, ",\"status\":\"%s\"", ta_proc_status(p));
+			if (p->tls_versions[0].name[0]) {
+				size_t k;
+
+				sb_puts(&sb, ",\"tls_versions\":{");
+				for (k = 0; k < sizeof(p->tls_versions) / sizeof(p->tls_versions[0]) &&
+					    p->tls_versions[k].name[0]; k++)
+					sb_printf(&sb, "%s\"%s\":%llu", k ? "," : "",
+						  p->tls_versions[k].name,
+						  (unsigned long long)p->tls_versions[k].n);
+				sb_putc(&sb, '}');
+			}
 			if (role)
 				sb_printf(&sb, ",\"role\":\"%s\"", role);
 			if (p->container[0]) {
@@ -156,7 +202,7 @@ void ta_summary_print(const struct ta_summary *s, FILE *out, int json)
 		} else {
 			sb_printf(&sb, "process pid=%u comm=", p->pid);
 			sb_term_str(&sb, p->comm, clen);
-			sb_printf(&sb, " status=%s flows: ", ta_status(p->flows));
+			sb_printf(&sb, " status=%s flows: ", ta_proc_status(p));
 			print_flows(&sb, p->flows, 0);
 			if (role)
 				sb_printf(&sb, " role=%s", role);

@@ -21,6 +21,11 @@ struct ta_proc {
 	__u32 roles;        /* bit (1 << enum ta_role) for each role seen */
 	__u64 flows[TA_V_MAX];
 	__u64 last_ns;      /* CLOCK_REALTIME of the latest flow */
+	/* TLS flows by negotiated version, as ta_tls_version_name() names them */
+	struct {
+		char name[8];
+		__u64 n;
+	} tls_versions[6];
 };
 
 /* What userspace learned about an event's owner beyond the kernel record. */
@@ -29,6 +34,7 @@ struct ta_owner_info {
 	const char *container; /* may be NULL */
 	const char *peer;      /* may be NULL */
 	__u64 realtime_ns;
+	const char *tls_version; /* negotiated, NULL when not known */
 };
 
 struct ta_summary {
@@ -43,6 +49,9 @@ int ta_summary_add(struct ta_summary *s, const struct ta_flow_event *ev,
 		   const struct ta_owner_info *info);
 /* "encrypted", "plaintext", "mixed" or "unknown" for a verdict tally. */
 const char *ta_status(const __u64 flows[TA_V_MAX]);
+/* ta_status() for a process row: "weak" when its only flows are sslv2 or TLS
+ * that negotiated 1.1 or less. */
+const char *ta_proc_status(const struct ta_proc *p);
 /* "client", "server", "both", or NULL when no role is known */
 const char *ta_roles_name(__u32 roles);
 void ta_summary_print(const struct ta_summary *s, FILE *out, int json);

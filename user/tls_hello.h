@@ -120,6 +120,7 @@ enum ta_tls_answer {
 	TA_TLS_ESTABLISHED = 1,      /* a ServerHello (or HelloRetryRequest) */
 	TA_TLS_ALERT = 2,            /* a TLS alert record */
 	TA_TLS_SERVER_PLAINTEXT = 3, /* printable text, e.g. "HTTP/1.1 400 ..." */
+	TA_TLS_NO_RESPONSE = 4,      /* the flow closed before the server sent a byte */
 };
 
 struct ta_server_hello {

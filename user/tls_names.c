@@ -199,6 +199,7 @@ const char *ta_tls_answer_name(int kind)
 	case TA_TLS_ESTABLISHED: return "established";
 	case TA_TLS_ALERT: return "alert";
 	case TA_TLS_SERVER_PLAINTEXT: return "server_plaintext";
+	case TA_TLS_NO_RESPONSE: return "no_response";
 	}
 	return "unknown";
 }
