@@ -25,10 +25,21 @@ static struct tlsaudit *skel;
 static struct ring_buffer *rb;
 static struct ta_flow_event events[MAX_EVENTS];
 static int n_events;
+/* handshake capture records (TA_EV_CHUNK, TA_EV_CLOSE), kept apart */
+static struct ta_chunk_event chunks[MAX_EVENTS];
+static int n_chunks;
 
 static int on_event(void *ctx, void *data, size_t len)
 {
+	__u32 type = *(__u32 *)data;
+
 	(void)ctx;
+	if (type == TA_EV_CHUNK || type == TA_EV_CLOSE) {
+		if (len >= sizeof(struct ta_chunk_event) && n_chunks < MAX_EVENTS)
+			memcpy(&chunks[n_chunks], data, sizeof(struct ta_chunk_event));
+		n_chunks++;
+		return 0;
+	}
 	if (len >= sizeof(struct ta_flow_event) && n_events < MAX_EVENTS)
 		memcpy(&events[n_events], data, sizeof(struct ta_flow_event));
 	n_events++;
@@ -164,6 +175,7 @@ static void send_pkt(const struct flow_spec *s, int c2s, unsigned seq, unsigned 
 static void drain(void)
 {
 	n_events = 0;
+	n_chunks = 0;
 	ring_buffer__consume(rb);
 }
 
@@ -476,6 +488,55 @@ int main(void)
 	s.udp = 1;
 	send_pkt(&s, 1, 0, 0, "\x9e\x01\xff\x00\x13\x37\x42\x99", 8);
 	expect_one_event(&s, TA_V_UNKNOWN);
+	ta_case_end();
+
+	ta_case_begin("ClientHello captured whole, across segments, then the server's answer");
+	s = v4();
+	open_flow(&s, 3000);
+	send_pkt(&s, 1, 3001, ACK | PSH, client_hello, 5);
+	send_pkt(&s, 1, 3006, ACK | PSH, client_hello + 5, 100);
+	send_pkt(&s, 1, 3106, ACK | PSH, client_hello + 105, client_hello_len - 105);
+	drain();
+	TA_CHECK_EQ(n_events, 1);
+	{
+		unsigned char got[sizeof(client_hello)] = { 0 };
+		size_t have = 0;
+		int i, last = 0;
+
+		for (i = 0; i < n_chunks && i < MAX_EVENTS; i++) {
+			TA_CHECK_EQ(chunks[i].type, TA_EV_CHUNK);
+			TA_CHECK_EQ(chunks[i].dir, TA_CHUNK_CLIENT);
+			TA_CHECK_EQ(chunks[i].offset, have);
+			if (chunks[i].offset == have && have + chunks[i].len <= sizeof(got)) {
+				memcpy(got + have, chunks[i].data, chunks[i].len);
+				have += chunks[i].len;
+			}
+			last = chunks[i].flags & TA_CHUNK_F_LAST;
+		}
+		TA_CHECK_EQ(have, client_hello_len);
+		TA_CHECK(last, "the last chunk is not flagged last");
+		TA_CHECK(!memcmp(got, client_hello, client_hello_len),
+			 "captured bytes differ from the ClientHello sent");
+	}
+	send_pkt(&s, 0, 7778, ACK | PSH, "\x16\x03\x03\x00\x5a\x02", 6);
+	send_pkt(&s, 0, 7784, ACK | PSH, "more", 4);
+	drain();
+	TA_CHECK_EQ(n_events, 0);
+	TA_CHECK_EQ(n_chunks, 1);
+	TA_CHECK_EQ(chunks[0].dir, TA_CHUNK_SERVER);
+	TA_CHECK_EQ(chunks[0].len, 6);
+	ta_case_end();
+
+	ta_case_begin("TLS flow closed before the server spoke: a close record");
+	s = v4();
+	open_flow(&s, 4000);
+	send_pkt(&s, 1, 4001, ACK | PSH, client_hello, client_hello_len);
+	drain();
+	TA_CHECK_EQ(n_events, 1);
+	send_pkt(&s, 0, 7778, FIN | ACK, NULL, 0);
+	drain();
+	TA_CHECK_EQ(n_chunks, 1);
+	TA_CHECK_EQ(chunks[0].type, TA_EV_CLOSE);
 	ta_case_end();
 
 	ta_case_begin("stats: no ring-buffer drops, no insert failures");
