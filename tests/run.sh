@@ -9,10 +9,12 @@
 # CI=true a skip is a failure: privileged tests must really run there.
 #
 #   tests/run.sh            all layers
-#   TA_TESTS=unit tests/run.sh    one layer (unit, packet, e2e), or a space list
+#   TA_TESTS=unit tests/run.sh    one layer (unit, fuzz, packet, e2e), or a space list
+# The fuzz layer is a short libFuzzer smoke run (FUZZ_SECONDS, default 10 s
+# per harness) of the userspace parsers; `make fuzz` runs longer.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-layers=${TA_TESTS:-unit packet e2e}
+layers=${TA_TESTS:-unit fuzz packet e2e}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -33,6 +35,7 @@ run_one() { # layer, command...
 for layer in $layers; do
 	case $layer in
 	unit)   for t in build/tests/unit/test_*; do [ -x "$t" ] && run_one unit "$t"; done ;;
+	fuzz)   run_one fuzz make -s --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" ;;
 	packet) for t in build/tests/packet/test_*; do [ -x "$t" ] && run_one packet "$t"; done ;;
 	e2e)    for t in tests/e2e/test_*.sh; do [ -f "$t" ] && run_one e2e bash "$t"; done ;;
 	*)      echo "unknown test layer: $layer" >&2; exit 2 ;;
