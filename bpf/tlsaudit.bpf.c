@@ -320,6 +320,7 @@ static __always_inline void ta_midstream(struct ta_hook *h, const struct ta_flow
 			ta_stat_inc(TA_STAT_FLOW_INSERT_FAIL);
 		return;
 	}
+	ta_stat_inc(TA_STAT_FLOW_INSERTS);
 	st = bpf_map_lookup_elem(&flows, key);
 	if (!st)
 		return;
@@ -552,10 +553,13 @@ new_flow: {
 	fresh.flags = TA_F_SYN_SEEN;
 	fresh.cookie = ta_socket_cookie(h, xdp);
 	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
-	if (bpf_map_update_elem(&flows, &key, &fresh, BPF_ANY))
+	if (bpf_map_update_elem(&flows, &key, &fresh, BPF_ANY)) {
 		ta_stat_inc(TA_STAT_FLOW_INSERT_FAIL);
-	else
+	} else {
 		ta_stat_inc(TA_STAT_FLOWS_NEW);
+		if (!st) /* not a reused port's entry overwritten in place */
+			ta_stat_inc(TA_STAT_FLOW_INSERTS);
+	}
 	ta_count(TA_V_PENDING, 0);
 	}
 	return TA_PASS;
@@ -593,6 +597,7 @@ static __always_inline int ta_udp(struct ta_hook *h, const struct ta_pkt *pkt, i
 			ta_stat_inc(TA_STAT_FLOW_INSERT_FAIL);
 		return TA_PASS;
 	}
+	ta_stat_inc(TA_STAT_FLOW_INSERTS);
 	st = bpf_map_lookup_elem(&flows, &key);
 	if (!st)
 		return TA_PASS;
@@ -691,6 +696,16 @@ int ta_xdp_gateway(struct xdp_md *ctx)
 
 /* ---- socket owners, captured in the owning process's context ---- */
 
+/* What only the task knows: its network namespace, and when its process
+ * started, which is what tells a reused pid from the process that had it. */
+static __always_inline void ta_task_identity(struct ta_owner *own)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	own->netns_ino = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	own->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+}
+
 static __always_inline void ta_record_owner(struct bpf_sock_addr *ctx)
 {
 	struct ta_owner own = {};
@@ -709,8 +724,7 @@ static __always_inline void ta_record_owner(struct bpf_sock_addr *ctx)
 	own.netns_cookie = bpf_get_netns_cookie(ctx);
 	own.role = TA_ROLE_CLIENT;
 	bpf_get_current_comm(own.comm, sizeof(own.comm));
-	/* the netns inode needs the task, which sock_addr programs cannot read;
-	 * userspace fills it from /proc when the process is still there */
+	ta_task_identity(&own);
 	if (bpf_map_update_elem(&owners, &cookie, &own, BPF_ANY))
 		ta_stat_inc(TA_STAT_OWNER_INSERT_FAIL);
 }
@@ -851,6 +865,7 @@ static __always_inline int ta_accepted(struct ta_sys_exit *ctx)
 	own.uid = (__u32)ug;
 	own.gid = ug >> 32;
 	own.cgroup_id = bpf_get_current_cgroup_id();
+	ta_task_identity(&own);
 	own.netns_ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	own.role = TA_ROLE_SERVER;
 	bpf_get_current_comm(own.comm, sizeof(own.comm));

@@ -54,6 +54,7 @@ enum ta_stat {
 	TA_STAT_BLOCKED,           /* flows --enforce blocked */
 	TA_STAT_BLOCKED_PKTS,      /* client packets --enforce dropped */
 	TA_STAT_FLOWS_DELETED,     /* flow entries removed at FIN/RST */
+	TA_STAT_FLOW_INSERTS,      /* flow entries added under a new key */
 	TA_STAT_MAX,
 };
 
@@ -144,6 +145,7 @@ struct ta_owner {
 	__u64 netns_cookie;
 	__u32 netns_ino;  /* network namespace inode, 0 when not known */
 	__u32 pad0;
+	__u64 start_ns;   /* the process's start (CLOCK_BOOTTIME): tells a reused pid apart */
 	__u32 tgid;
 	__u32 tid;
 	__u32 uid;

@@ -55,6 +55,9 @@ static struct ta_app {
 	struct ta_pipeline pipe;
 	struct ta_prom *prom;      /* --textfile */
 	int top_active;            /* --top owns the terminal */
+	__u64 seeded;              /* pre-existing flows put in the table by us */
+	__u64 inserts_at_start;    /* pinned counters at start, for evictions */
+	__u64 deletes_at_start;
 	int top_by_container;
 } app = { .cg_fd = -1, .linkwatch_fd = -1 };
 
@@ -406,6 +409,7 @@ static void on_preexisting(const struct ta_sockinfo *si, void *ctx)
 	/* the kernel must not report these again when their next packet passes */
 	if (bpf_map_update_elem(bpf_map__fd(app.skel->maps.flows), &si->key, &st, BPF_NOEXIST))
 		return; /* both ends are local and the other socket was listed first */
+	app.seeded++;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	ev.ts_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	ev.key = si->key;
@@ -454,6 +458,27 @@ static __u64 sum_percpu(int map_fd, __u32 key, size_t value_size, size_t field_o
 	return total;
 }
 
+/* LRU evictions are silent in the kernel; count them as what went in and was
+ * not taken out nor is still there. */
+static __u64 flow_evictions(void)
+{
+	int fd = bpf_map__fd(app.skel->maps.stats), mfd = bpf_map__fd(app.skel->maps.flows);
+	struct ta_flow_key k, next, *prev = NULL;
+	__u64 in, out, live = 0;
+
+	in = sum_percpu(fd, TA_STAT_FLOW_INSERTS, sizeof(__u64), 0) + app.seeded;
+	out = sum_percpu(fd, TA_STAT_FLOWS_DELETED, sizeof(__u64), 0);
+	while (bpf_map_get_next_key(mfd, prev, &next) == 0) {
+		live++;
+		k = next;
+		prev = &k;
+	}
+	/* pinned stats outlive the table: only count what this run can see */
+	in -= app.inserts_at_start;
+	out -= app.deletes_at_start;
+	return in > out + live ? in - out - live : 0;
+}
+
 static void print_stats(void)
 {
 	static const char *const names[TA_STAT_MAX] = {
@@ -468,6 +493,7 @@ static void print_stats(void)
 		[TA_STAT_BLOCKED] = "blocked",
 		[TA_STAT_BLOCKED_PKTS] = "blocked_packets",
 		[TA_STAT_FLOWS_DELETED] = "flows_closed",
+		[TA_STAT_FLOW_INSERTS] = "flow_inserts",
 	};
 	int fd = bpf_map__fd(app.skel->maps.stats);
 	int attach_failures = 0, i;
@@ -486,6 +512,8 @@ static void print_stats(void)
 	}
 	sb_printf(&sb, app.opt.json ? ",\"attach_failures\":%d" : " attach_failures=%d",
 		  attach_failures);
+	sb_printf(&sb, app.opt.json ? ",\"flow_evictions\":%llu" : " flow_evictions=%llu",
+		  (unsigned long long)flow_evictions());
 	sb_printf(&sb, app.opt.json ? ",\"preexisting\":%llu,\"late_owners\":%llu,\"filtered\":%llu}"
 				    : " preexisting=%llu late_owners=%llu filtered=%llu",
 		  (unsigned long long)app.pipe.preexisting, (unsigned long long)app.pipe.late_owners,
@@ -570,6 +598,7 @@ static void write_textfile(void)
 	ta_prom_set_packets(app.prom, pkts);
 	ta_prom_set_bytes(app.prom, bytes);
 	ta_prom_set_preexisting(app.prom, app.pipe.preexisting);
+	ta_prom_set_flow_evictions(app.prom, flow_evictions());
 	for (i = 0; i < app.n_ifaces; i++) {
 		ta_prom_set_monitored(app.prom, app.ifaces[i].name,
 				      app.ifaces[i].mode != TA_ATTACH_NONE);
@@ -663,7 +692,14 @@ int main(int argc, char **argv)
 		app.pipe.quiet = 1;
 	}
 
-	if (open_and_load() || (!app.opt.gateway && attach_owner_hooks()) || attach_interfaces())
+	if (open_and_load())
+		goto out;
+	/* pinned counters carry earlier runs; evictions are this run's */
+	app.inserts_at_start = sum_percpu(bpf_map__fd(app.skel->maps.stats), TA_STAT_FLOW_INSERTS,
+					  sizeof(__u64), 0);
+	app.deletes_at_start = sum_percpu(bpf_map__fd(app.skel->maps.stats), TA_STAT_FLOWS_DELETED,
+					  sizeof(__u64), 0);
+	if ((!app.opt.gateway && attach_owner_hooks()) || attach_interfaces())
 		goto out;
 	if (!app.opt.ifaces_explicit) {
 		app.linkwatch_fd = ta_linkwatch_open();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cgroup.h"
 #include "container.h"
 #include "netlink.h"
@@ -32,6 +33,8 @@ void ta_pipeline_init(struct ta_pipeline *p, const struct ta_options *opt,
 	p->iface_name = iface_name;
 	p->hold_ns = 1000000000ull;
 	p->tls_hold_ns = 2000000000ull;
+	p->peer_hold_ns = 300000000ull;
+	memset(p->buckets, 0xff, sizeof(p->buckets));
 	clock_gettime(CLOCK_REALTIME, &rt);
 	p->boot_to_real_ns = (__u64)rt.tv_sec * 1000000000ull + rt.tv_nsec - boot_ns();
 }
@@ -115,7 +118,7 @@ static void report(struct ta_pipeline *p, const struct ta_flow_event *kev,
 		}
 		if (ta_procinfo_read(ev.owner.tgid, ev.ts_ns, &pi) == 0) {
 			v.exe = pi.exe[0] ? pi.exe : NULL;
-			info.start_ticks = pi.start_ticks;
+			info.start_ns = pi.start_ticks * (1000000000ull / sysconf(_SC_CLK_TCK));
 			v.netns_ino = pi.netns_ino;
 		}
 		if (ev.owner.netns_ino)
@@ -172,7 +175,7 @@ static void report(struct ta_pipeline *p, const struct ta_flow_event *kev,
 			       ev.key.family, ppeer, sizeof(ppeer));
 		pinfo.peer = ppeer;
 		pinfo.tls_version = tls_version;
-		pinfo.start_ticks = ta_proc_start_ticks(other.tgid);
+		pinfo.start_ns = 0; /* the kernel's other.start_ns is used */
 		ta_summary_add(&p->summary, &pe, &pinfo);
 	}
 	if (p->on_flow)
@@ -188,30 +191,72 @@ static void report(struct ta_pipeline *p, const struct ta_flow_event *kev,
 	fflush(stdout);
 }
 
-static void release(struct ta_pipeline *p, int i)
+static unsigned int key_hash(const struct ta_flow_key *k)
 {
-	struct ta_held *h = &p->held[i];
+	const unsigned char *b = (const unsigned char *)k;
+	unsigned int h = 2166136261u;
+	size_t i;
 
+	for (i = 0; i < sizeof(*k); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h % TA_HOLD_BUCKETS;
+}
+
+static void unlink_held(struct ta_pipeline *p, int slot)
+{
+	int *link = &p->buckets[key_hash(&p->held[slot].ev.key)];
+
+	while (*link >= 0 && *link != slot)
+		link = &p->held[*link].next;
+	if (*link == slot)
+		*link = p->held[slot].next;
+}
+
+/* Report a held flow as it is now and free its slot. */
+static void release(struct ta_pipeline *p, int slot)
+{
+	struct ta_held *h = &p->held[slot];
+
+	if (!h->live)
+		return;
+	h->live = 0;
+	unlink_held(p, slot);
 	report(p, &h->ev, h->tls);
 	if (h->tls) {
 		free(h->tls->client);
 		free(h->tls);
+		h->tls = NULL;
 	}
-	memmove(&p->held[i], &p->held[i + 1], sizeof(p->held[0]) * (p->n_held - i - 1));
-	p->n_held--;
+}
+
+/* Drop released slots from the old end of the ring. */
+static void trim(struct ta_pipeline *p)
+{
+	while (p->n_held && !p->held[p->head].live) {
+		p->head = (p->head + 1) % TA_HOLD_MAX;
+		p->n_held--;
+	}
 }
 
 static void hold(struct ta_pipeline *p, const struct ta_flow_event *ev, int need_owner,
-		 int need_tls)
+		 int need_tls, __u64 wait_ns)
 {
 	struct ta_held *h;
+	unsigned int b;
+	int slot;
 
-	if (p->n_held == TA_HOLD_MAX)
-		release(p, 0); /* full: the oldest goes out now, as it is, rather than be lost */
-	h = &p->held[p->n_held++];
+	if (p->n_held == TA_HOLD_MAX) {
+		/* full: the oldest goes out now, as it is, rather than be lost */
+		release(p, p->head);
+		trim(p);
+	}
+	slot = (p->head + p->n_held) % TA_HOLD_MAX;
+	p->n_held++;
+	h = &p->held[slot];
 	memset(h, 0, sizeof(*h));
 	h->ev = *ev;
-	h->arrived_ns = boot_ns();
+	h->deadline_ns = boot_ns() + wait_ns;
+	h->live = 1;
 	h->need_owner = need_owner;
 	h->need_tls = need_tls;
 	if (need_tls) {
@@ -219,17 +264,19 @@ static void hold(struct ta_pipeline *p, const struct ta_flow_event *ev, int need
 		if (!h->tls)
 			h->need_tls = 0;
 	}
+	/* newest first in its chain: a reused port finds its own flow */
+	b = key_hash(&ev->key);
+	h->next = p->buckets[b];
+	p->buckets[b] = slot;
 }
 
-/* The newest held flow with this key (a reused port makes the older stale). */
 static int find_held(struct ta_pipeline *p, const struct ta_flow_key *key)
 {
-	int i;
+	int slot = p->buckets[key_hash(key)];
 
-	for (i = p->n_held - 1; i >= 0; i--)
-		if (!memcmp(&p->held[i].ev.key, key, sizeof(*key)))
-			return i;
-	return -1;
+	while (slot >= 0 && memcmp(&p->held[slot].ev.key, key, sizeof(*key)))
+		slot = p->held[slot].next;
+	return slot;
 }
 
 static void maybe_release(struct ta_pipeline *p, int i)
@@ -238,20 +285,26 @@ static void maybe_release(struct ta_pipeline *p, int i)
 
 	if (h->need_tls && h->tls->client_done && h->tls->server_done)
 		h->need_tls = 0;
-	if (!h->need_owner && !h->need_tls)
+	if (!h->need_owner && !h->need_tls) {
 		release(p, i);
+		trim(p);
+	}
 }
 
+/* A local server accepted a watched connection: whichever way the flow was
+ * seen, its server end now has an owner. */
 static void owner_arrived(struct ta_pipeline *p, const struct ta_owner_event *oe)
 {
 	int i = find_held(p, &oe->key);
 
-	if (i < 0 || !p->held[i].need_owner)
+	if (i < 0)
 		return;
-	p->held[i].ev.server_owner = oe->owner;
-	p->held[i].ev.has_server_owner = 1;
+	if (!p->held[i].ev.has_server_owner) {
+		p->held[i].ev.server_owner = oe->owner;
+		p->held[i].ev.has_server_owner = 1;
+		p->late_owners++;
+	}
 	p->held[i].need_owner = 0;
-	p->late_owners++;
 	maybe_release(p, i);
 }
 
@@ -299,18 +352,26 @@ static void chunk_arrived(struct ta_pipeline *p, const struct ta_chunk_event *c)
 int ta_pipeline_record(struct ta_pipeline *p, const void *data, size_t len)
 {
 	const struct ta_flow_event *ev = data;
-	int need_owner, need_tls;
+	int server_side, need_owner, need_tls;
+	__u64 wait = 0;
 
 	if (len < sizeof(__u32))
 		return 0;
 	if (ev->type == TA_EV_FLOW && len >= sizeof(*ev)) {
-		/* at ingress, towards a local address, before the server's accept() */
-		need_owner = !(ev->flags & TA_F_FORWARDED) && (ev->flags & TA_F_INGRESS) &&
-			     !ev->has_server_owner && ta_addr_is_local(ev->key.server, ev->key.family);
+		/* at ingress towards a local address: the server's, once it accept()s */
+		server_side = (ev->flags & TA_F_INGRESS) &&
+			      ta_addr_is_local(ev->key.server, ev->key.family);
+		need_owner = !(ev->flags & TA_F_FORWARDED) && !ev->has_server_owner &&
+			     ev->verdict != TA_V_MIDSTREAM;
+		if (need_owner)
+			/* a client flow waits briefly for a peer on this kernel */
+			wait = server_side ? p->hold_ns : p->peer_hold_ns;
 		/* a TLS verdict on a flow whose start we saw: its handshake follows */
 		need_tls = ev->verdict == TA_V_TLS && (ev->flags & TA_F_SYN_SEEN);
+		if (need_tls && wait < p->tls_hold_ns)
+			wait = p->tls_hold_ns;
 		if (need_owner || need_tls)
-			hold(p, ev, need_owner, need_tls);
+			hold(p, ev, need_owner, need_tls, wait);
 		else
 			report(p, ev, NULL);
 	} else if (ev->type == TA_EV_OWNER && len >= sizeof(struct ta_owner_event)) {
@@ -325,17 +386,14 @@ int ta_pipeline_record(struct ta_pipeline *p, const void *data, size_t len)
 void ta_pipeline_tick(struct ta_pipeline *p, int flush_all)
 {
 	__u64 now = boot_ns();
-	int i = 0;
+	int k, slot;
 
-	while (i < p->n_held) {
-		struct ta_held *h = &p->held[i];
-		__u64 limit = h->need_tls ? p->tls_hold_ns : p->hold_ns;
-
-		if (flush_all || now - h->arrived_ns >= limit)
-			release(p, i);
-		else
-			i++;
+	for (k = 0; k < p->n_held; k++) {
+		slot = (p->head + k) % TA_HOLD_MAX;
+		if (p->held[slot].live && (flush_all || now >= p->held[slot].deadline_ns))
+			release(p, slot);
 	}
+	trim(p);
 }
 
 void ta_pipeline_free(struct ta_pipeline *p)

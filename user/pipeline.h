@@ -36,11 +36,15 @@ struct ta_tls_capture {
 
 struct ta_held {
 	struct ta_flow_event ev;
-	__u64 arrived_ns;    /* CLOCK_BOOTTIME */
+	__u64 deadline_ns;   /* CLOCK_BOOTTIME: reported as it is by then */
+	__u8 live;
 	__u8 need_owner;     /* a local server may still accept() it */
 	__u8 need_tls;       /* its handshake is still being captured */
+	int next;            /* hash chain, -1 at the end */
 	struct ta_tls_capture *tls;
 };
+
+#define TA_HOLD_BUCKETS 8192
 
 struct ta_pipeline {
 	const struct ta_options *opt;
@@ -48,9 +52,12 @@ struct ta_pipeline {
 	__u64 hold_ns;
 	const char *(*iface_name)(__u32 ifindex);
 	struct ta_summary summary;
+	/* held flows: a ring in arrival order, indexed by flow key */
 	struct ta_held held[TA_HOLD_MAX];
-	int n_held;
+	int head, n_held;
+	int buckets[TA_HOLD_BUCKETS];
 	__u64 tls_hold_ns;  /* how long a handshake may take to show up */
+	__u64 peer_hold_ns; /* how long a client flow waits for a local server's accept() */
 	__u64 reported;     /* flows reported after filtering */
 	__u64 filtered;     /* flows the filters hid */
 	__u64 preexisting;  /* established connections found at start */

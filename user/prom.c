@@ -733,6 +733,8 @@ static const struct {
 				   "back until a verdict." },
 	[TA_STAT_FLOWS_DELETED] = { "tlsaudit_flows_closed_total",
 				    "Flow entries removed when their flow ended (FIN or RST)." },
+	[TA_STAT_FLOW_INSERTS] = { "tlsaudit_flow_table_inserts_total",
+				   "Flow entries added to the kernel flow table under a new key." },
 };
 
 int ta_prom_render(const struct ta_prom *p, FILE *f)

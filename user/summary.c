@@ -8,10 +8,19 @@
 #include "strbuf.h"
 #include "summary.h"
 
+/* Start times from the kernel are exact; those read from /proc have clock-tick
+ * resolution. Unknown (0) matches only when nothing better is known. */
+static int same_start(__u64 a, __u64 b)
+{
+	if (!a || !b)
+		return 1;
+	return (a > b ? a - b : b - a) <= 20000000ull;
+}
+
 /* A process is its pid, its name and its start time: a pid reused by a later
  * process (even one with the same name) is a different row. */
 static struct ta_proc *find_or_add(struct ta_summary *s, const struct ta_owner *o,
-				   __u64 start_ticks)
+				   __u64 start_ns)
 {
 	struct ta_proc *p, *grown;
 	size_t i;
@@ -19,7 +28,7 @@ static struct ta_proc *find_or_add(struct ta_summary *s, const struct ta_owner *
 	for (i = 0; i < s->n; i++) {
 		p = &s->procs[i];
 		if (p->pid == o->tgid && !memcmp(p->comm, o->comm, TA_COMM_LEN) &&
-		    (p->start_ticks == start_ticks || !p->start_ticks || !start_ticks))
+		    same_start(p->start_ns, start_ns))
 			return p;
 	}
 	if (s->n == s->cap) {
@@ -36,7 +45,7 @@ static struct ta_proc *find_or_add(struct ta_summary *s, const struct ta_owner *
 	p->pid = o->tgid;
 	p->uid = o->uid;
 	p->cgroup_id = o->cgroup_id;
-	p->start_ticks = start_ticks;
+	p->start_ns = start_ns;
 	memcpy(p->comm, o->comm, TA_COMM_LEN);
 	return p;
 }
@@ -51,7 +60,8 @@ int ta_summary_add(struct ta_summary *s, const struct ta_flow_event *ev,
 		s->unattributed[v]++;
 		return 0;
 	}
-	p = find_or_add(s, &ev->owner, info ? info->start_ticks : 0);
+	p = find_or_add(s, &ev->owner,
+			ev->owner.start_ns ? ev->owner.start_ns : info ? info->start_ns : 0);
 	if (!p) {
 		s->unattributed[v]++;
 		return -ENOMEM;
@@ -60,8 +70,6 @@ int ta_summary_add(struct ta_summary *s, const struct ta_flow_event *ev,
 	p->roles |= 1u << (ev->role & 7);
 	p->last_port = ev->key.server_port;
 	if (info) {
-		if (!p->start_ticks)
-			p->start_ticks = info->start_ticks;
 		if (info->container)
 			snprintf(p->container, sizeof(p->container), "%s", info->container);
 		if (info->peer)

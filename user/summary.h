@@ -13,7 +13,7 @@ struct ta_proc {
 	__u32 pid;
 	__u32 uid;
 	__u64 cgroup_id;
-	__u64 start_ticks;  /* /proc start time, tells a reused pid apart; 0 unknown */
+	__u64 start_ns;     /* process start, CLOCK_BOOTTIME: tells a reused pid apart; 0 unknown */
 	char comm[TA_COMM_LEN];
 	char container[72]; /* container or pod id parsed from the cgroup, or "" */
 	char last_peer[48]; /* the other end of the latest flow, printable */
@@ -30,7 +30,7 @@ struct ta_proc {
 
 /* What userspace learned about an event's owner beyond the kernel record. */
 struct ta_owner_info {
-	__u64 start_ticks;
+	__u64 start_ns;        /* overrides the owner's when the kernel had none */
 	const char *container; /* may be NULL */
 	const char *peer;      /* may be NULL */
 	__u64 realtime_ns;

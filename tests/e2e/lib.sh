@@ -55,6 +55,7 @@ TA_CLIENT_TIMEOUT=${TA_CLIENT_TIMEOUT:-20}
 
 TA_TMP=""                       # per-run temp dir, made by ta_setup
 TA_NETNS_MADE=()                # namespaces this run created
+TA_CGROUPS_MADE=()              # cgroup2 directories this run created (absolute)
 TA_BG_PIDS=()                   # background PIDs this run started (servers...)
 TA_TLS_PID=""                   # nginx TLS master
 TA_PLAIN_PID=""                 # nginx plain master
@@ -480,6 +481,7 @@ ta_teardown() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	TA_NETNS_MADE=()
+	ta_teardown_cgroups
 	if [ -n "$TA_TMP" ] && [ -d "$TA_TMP" ]; then
 		if [ "${TA_E2E_KEEP:-0}" = 1 ]; then
 			echo "e2e: kept $TA_TMP" >&2
@@ -496,4 +498,243 @@ ta_install_traps() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
+}
+
+# ================================================================ additions
+# (used by test_owners.sh; the functions above keep their behaviour)
+
+# ---------------------------------------------------------------- more namespaces
+
+# ta_add_netns NAME: one more namespace of ours (lo up, no DAD), deleted at
+# teardown with every process still in it
+ta_add_netns() {
+	local ns=$1
+	[ -e "/run/netns/$ns" ] && ta_die "namespace $ns already exists"
+	ip netns add "$ns" || ta_die "ip netns add $ns failed"
+	TA_NETNS_MADE+=("$ns")
+	ta_ns_sysctls "$ns"
+	ip -n "$ns" link set lo up || ta_die "lo up in $ns failed"
+}
+
+# ta_netns_ino NS: the inode of a named namespace (what tlsaudit reports as netns)
+ta_netns_ino() { stat -L -c %i "/run/netns/$1"; }
+
+# ta_wait_link_up NS DEV [TIMEOUT_S=10]: bounded wait for carrier (state UP)
+ta_wait_link_up() {
+	local ns=$1 dev=$2 deadline=$((SECONDS + ${3:-10}))
+	while ! ip -n "$ns" link show "$dev" 2>/dev/null | grep -q 'state UP'; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------- cgroups
+
+# ta_cgroup2_mount: where cgroup2 is mounted (/sys/fs/cgroup/unified here)
+ta_cgroup2_mount() {
+	awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts
+}
+
+# ta_make_cgroup REL: mkdir <cgroup2 mount>/REL (parents first, each one
+# recorded), removed at teardown after its processes are gone. Sets
+# TA_CGROUP_PATH to the absolute path. (Not in $(...): the record would be
+# lost with the subshell.)
+ta_make_cgroup() {
+	local mnt rel=${1#/} part path
+	mnt=$(ta_cgroup2_mount)
+	[ -n "$mnt" ] || ta_die "no cgroup2 mount"
+	path=$mnt
+	local IFS=/
+	for part in $rel; do
+		path=$path/$part
+		[ -d "$path" ] && continue
+		mkdir "$path" || ta_die "mkdir $path failed"
+		TA_CGROUPS_MADE+=("$path")
+	done
+	TA_CGROUP_PATH=$path
+}
+
+# teardown of the cgroups we made, deepest first: our processes still in
+# one are killed by PID (then moved to the root if they survive), then rmdir
+ta_teardown_cgroups() {
+	local i d pid mnt
+	mnt=$(ta_cgroup2_mount)
+	for ((i = ${#TA_CGROUPS_MADE[@]} - 1; i >= 0; i--)); do
+		d=${TA_CGROUPS_MADE[$i]}
+		[ -d "$d" ] || continue
+		for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
+			ta_wait_exit "$pid" 3 || echo "$pid" >"$mnt/cgroup.procs" 2>/dev/null
+		done
+		local deadline=$((SECONDS + 5))
+		until rmdir "$d" 2>/dev/null; do
+			[ -d "$d" ] || break
+			if [ "$SECONDS" -ge "$deadline" ]; then
+				echo "e2e: cannot remove cgroup $d" >&2
+				break
+			fi
+			sleep 0.05
+		done
+	done
+	TA_CGROUPS_MADE=()
+}
+
+# ---------------------------------------------------------------- servers
+
+# start_openssl_server ADDR [PORT=443]: `openssl s_server -www` in the server
+# netns, with the TLS nginx's certificate (start_tls_server first).
+# Sets TA_OSSL_PID.
+start_openssl_server() {
+	local addr=$1 port=${2:-443} d=$TA_TMP/nginx-tls
+	[ -r "$d/srv.crt" ] || ta_die "start_openssl_server needs start_tls_server first"
+	nsenter --net="/run/netns/$TA_SRV_NS" openssl s_server -www -quiet \
+		-accept "$addr:$port" -cert "$d/srv.crt" -key "$d/srv.key" \
+		</dev/null >"$TA_TMP/openssl-server.log" 2>&1 &
+	TA_OSSL_PID=$!
+	TA_BG_PIDS+=("$TA_OSSL_PID")
+	wait_for_listen "$TA_SRV_NS" "$addr" "$port" 10 "$TA_OSSL_PID" ||
+		ta_die "openssl s_server did not start: $(tail -n 5 "$TA_TMP/openssl-server.log")"
+	ta_log "openssl s_server pid $TA_OSSL_PID on $addr:$port"
+}
+
+# ta_nginx_workers MASTER: the worker PIDs (children of the master)
+ta_nginx_workers() {
+	cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+$' | sort -n
+}
+
+# ---------------------------------------------------------------- clients
+
+# ta_run_client_in NAME NS CGROUP CMD [ARGS...]: like run_client, but in netns
+# NS and, when CGROUP (an absolute cgroup2 directory) is not empty, inside
+# that cgroup: a bash writes its own PID to CGROUP/cgroup.procs and execs
+# nsenter, which execs CMD, so the recorded PID is CMD's own. Records
+# "NAME PID" in $TA_CLIENTS, waits (TA_CLIENT_TIMEOUT), returns CMD's status.
+# stdin is $RUN_CLIENT_STDIN (default /dev/null). Sets RUN_CLIENT_PID.
+ta_run_client_in() {
+	local name=$1 ns=$2 cg=$3 pid rc
+	shift 3
+	if [ -n "$cg" ]; then
+		bash -c 'cg=$1 ns=$2; shift 2
+			echo $$ >"$cg/cgroup.procs" || exit 125
+			exec nsenter --net="/run/netns/$ns" "$@"' ta-run "$cg" "$ns" "$@" \
+			<"${RUN_CLIENT_STDIN:-/dev/null}" >"$TA_TMP/client.$name.out" 2>"$TA_TMP/client.$name.err" &
+	else
+		nsenter --net="/run/netns/$ns" "$@" <"${RUN_CLIENT_STDIN:-/dev/null}" \
+			>"$TA_TMP/client.$name.out" 2>"$TA_TMP/client.$name.err" &
+	fi
+	pid=$!
+	RUN_CLIENT_PID=$pid
+	echo "$name $pid" >>"$TA_CLIENTS"
+	if ! ta_wait_exit "$pid" "$TA_CLIENT_TIMEOUT"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		echo "e2e: client $name (pid $pid) timed out after ${TA_CLIENT_TIMEOUT}s" >&2
+		return 124
+	fi
+	wait "$pid"
+	rc=$?
+	ta_log "client $name pid $pid in $ns${cg:+ cgroup $cg} exit $rc"
+	return $rc
+}
+
+# ---------------------------------------------------------------- tlsaudit
+
+# ta_start_tlsaudit_ns NS ARGS...: like start_tlsaudit, but in netns NS and
+# with exactly ARGS (no -j added). Sets TA_PID, TA_OUT, TA_ERR; returns
+# non-zero if "tlsaudit: ready" did not come within 10 s.
+ta_start_tlsaudit_ns() {
+	local ns=$1
+	shift
+	ta_setup_tmp
+	TA_RUN_SEQ=$((TA_RUN_SEQ + 1))
+	TA_OUT=$TA_TMP/tlsaudit.$TA_RUN_SEQ.out
+	TA_ERR=$TA_TMP/tlsaudit.$TA_RUN_SEQ.err
+	if [ ! -x "$TLSAUDIT" ]; then
+		echo "e2e: $TLSAUDIT not found or not executable" >"$TA_ERR"
+		TA_PID=""
+		return 1
+	fi
+	env --default-signal=INT nsenter --net="/run/netns/$ns" \
+		"$TLSAUDIT" "$@" </dev/null >"$TA_OUT" 2>"$TA_ERR" &
+	TA_PID=$!
+	TA_BG_PIDS+=("$TA_PID")
+	if ! wait_for_line "$TA_ERR" '^tlsaudit: ready' 10 "$TA_PID"; then
+		return 1
+	fi
+	ta_log "tlsaudit pid $TA_PID ready in $ns: $*"
+	return 0
+}
+
+# ta_wait_jq FILE FILTER [TIMEOUT_S=10] [PID]: until some JSON line of FILE
+# makes the jq FILTER output something (bad lines are skipped). With PID,
+# gives up early if that process has exited.
+ta_wait_jq() {
+	local file=$1 filter=$2 to=${3:-10} pid=${4:-} deadline
+	deadline=$((SECONDS + to))
+	while :; do
+		[ -n "$(jq -cR "fromjson? // empty | select(type == \"object\") | $filter" "$file" 2>/dev/null)" ] &&
+			return 0
+		if [ -n "$pid" ] && ! ta_pid_alive "$pid"; then
+			[ -n "$(jq -cR "fromjson? // empty | select(type == \"object\") | $filter" "$file" 2>/dev/null)" ] &&
+				return 0
+			return 2
+		fi
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+# ---------------------------------------------------------------- BPF residue
+
+# ta_bpf_held: "prog N"/"link N" for every BPF prog/link some live process
+# holds an fd to (a link's fdinfo names its prog too)
+ta_bpf_held() {
+	grep -hsE '^(prog|link)_id:' /proc/[0-9]*/fdinfo/* | awk '{ sub(/_id:$/, "", $1); print $1 " " $2 }' | sort -u
+}
+
+# ta_bpf_orphans: tlsaudit's programs (named ta_*) and the links to them that
+# no process holds: what would stay behind after tlsaudit exited (tc/cgroup
+# legacy attachments, pins). One "prog N name"/"link N prog M" per line.
+ta_bpf_orphans() {
+	local held progs
+	held=$(ta_bpf_held)
+	progs=$(bpftool -j prog show 2>/dev/null |
+		jq -r '.[] | select((.name // "") | startswith("ta_")) | "\(.id) \(.name)"')
+	[ -n "$progs" ] || return 0
+	printf '%s\n' "$progs" | while read -r id name; do
+		printf '%s\n' "$held" | grep -qx "prog $id" || echo "prog $id $name"
+	done
+	bpftool -j link show 2>/dev/null | jq -r '.[] | "\(.id) \(.prog_id)"' |
+		while read -r id pid; do
+			printf '%s\n' "$progs" | grep -q "^$pid " || continue
+			printf '%s\n' "$held" | grep -qx "link $id" || echo "link $id prog $pid"
+		done
+}
+
+# ta_check_no_residue NAME BASELINE NS:DEV...: bounded wait (objects are
+# freed asynchronously) until no ta_* program or link is orphaned beyond
+# BASELINE (a file of ta_bpf_orphans output taken before), and no tc filter,
+# XDP program or clsact filter is left on the given devices. PASS/FAIL NAME.
+ta_check_no_residue() {
+	local name=$1 base=$2 left="" deadline=$((SECONDS + 10)) why="" nd ns dev tcf
+	shift 2
+	while :; do
+		left=$(ta_bpf_orphans | sort | comm -13 <(sort "$base") -)
+		[ -z "$left" ] && break
+		[ "$SECONDS" -ge "$deadline" ] && break
+		sleep 0.1
+	done
+	[ -n "$left" ] && why="$why BPF objects left with no owner: $(echo "$left" | paste -sd, -);"
+	for nd in "$@"; do
+		ns=${nd%%:*} dev=${nd#*:}
+		ip -n "$ns" link show "$dev" >/dev/null 2>&1 || continue
+		tcf=$( (nsenter --net="/run/netns/$ns" tc filter show dev "$dev" ingress
+			nsenter --net="/run/netns/$ns" tc filter show dev "$dev" egress) 2>/dev/null)
+		[ -n "$tcf" ] && why="$why tc filters on $dev in $ns;"
+		ip -n "$ns" -d link show "$dev" | grep -qE 'prog/xdp|xdp' && why="$why XDP on $dev in $ns;"
+	done
+	if [ -z "$why" ]; then pass "$name"; else fail "$name" "$why"; fi
 }
