@@ -12,7 +12,6 @@
 #include "prom.h"
 
 const char *argp_program_version = "tlsaudit " TA_VERSION;
-const char *argp_program_bug_address = "<https://github.com/tlsaudit/tlsaudit/issues>";
 
 static const char doc[] =
 	"tlsaudit -- which processes really encrypt their traffic, judged from the wire.\n"
@@ -26,6 +25,11 @@ static const char doc[] =
 	"  tlsaudit                      every interface that is up, port 443\n"
 	"  tlsaudit -i eth0 -p 443,8443  one interface, two ports\n"
 	"  tlsaudit -j -d 60 > flows.json  one minute of JSON lines\n"
+	"  tlsaudit --top                live table, plaintext first\n"
+	"  tlsaudit --textfile /var/lib/prometheus/node-exporter/tlsaudit.prom\n"
+	"                                metrics for node_exporter's textfile collector\n"
+	"  tlsaudit --gateway -i eth0 -i eth1 --enforce --allow 10.1.2.3\n"
+	"                                a gateway that lets only TLS through on 443\n"
 	"\n"
 	"Exit status: 0 on a clean stop (signal or -d), 1 on a runtime error, 2 on a bad option."
 	"\vNeeds root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON, CAP_SYS_ADMIN) and kernel BTF.";
