@@ -229,8 +229,10 @@ static __always_inline int ta_decide(struct ta_hook *h, const struct ta_flow_key
 	st->verdict = verdict;
 	if (__sync_fetch_and_or(&st->flags, TA_F_REPORTED) & TA_F_REPORTED)
 		return block ? TA_DROP : TA_PASS;
-	if (block)
+	if (block) {
 		ta_stat_inc(TA_STAT_BLOCKED);
+		ta_stat_inc(TA_STAT_BLOCKED_PKTS); /* the first payload, dropped here */
+	}
 	ta_emit(h, key, st, verdict);
 	return block ? TA_DROP : TA_PASS;
 }
@@ -478,7 +480,10 @@ static __always_inline int ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, i
 		if (st->flags & (TA_F_CAPTURING | TA_F_AWAIT_SERVER))
 			ta_tls_track(h, &key, st, pkt, c2s, xdp);
 		act = ta_blocked_pkt(st, pkt, c2s);
-		if ((fl & (TA_TCP_FIN | TA_TCP_RST)) && !(fl & TA_TCP_SYN))
+		/* a blocked flow stays known after FIN/RST: its retransmissions must
+		 * not pass as a flow we never saw; a new SYN resets it */
+		if ((fl & (TA_TCP_FIN | TA_TCP_RST)) && !(fl & TA_TCP_SYN) &&
+		    !(st->flags & TA_F_BLOCKED))
 			ta_delete(&key);
 		else if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK) && st->isn != pkt->seq)
 			goto new_flow; /* port reuse before we saw the old close */
@@ -533,7 +538,8 @@ undecided:
 			act = ta_decide(h, &key, st, TA_V_UNKNOWN);
 		else
 			ta_stat_inc(TA_STAT_FLOWS_NO_PAYLOAD);
-		ta_delete(&key);
+		if (act != TA_DROP)
+			ta_delete(&key);
 		return act;
 	}
 	/* Enforcing: undecided client bytes wait at the gate. The client will

@@ -113,6 +113,7 @@ struct ta_flow_key {
 #define TA_F_CAPTURING (1u << 7)   /* TLS: still copying the ClientHello out */
 #define TA_F_AWAIT_SERVER (1u << 8) /* TLS: the server's first bytes not seen yet */
 #define TA_F_SERVER_SEEN (1u << 9)  /* the server's first bytes were sent up */
+#define TA_F_PREEXISTING (1u << 10) /* userspace: established before tlsaudit started */
 
 struct ta_flow_state {
 	__u64 first_ns;      /* bpf_ktime_get_boot_ns() when the flow was created */
@@ -204,10 +205,10 @@ struct ta_flow_event {
 	__u8 verdict;
 	__u8 has_owner;
 	__u8 has_server_owner;
-	__u8 flags;          /* TA_F_* of the flow at the verdict */
 	__u8 peek_len;
+	__u16 flags;         /* TA_F_* of the flow at the verdict */
 	__u8 role;           /* enum ta_role of owner; set by userspace */
-	__u8 pad[2];
+	__u8 pad[1];
 	__u8 peek[TA_PEEK_LEN];
 };
 

@@ -399,7 +399,8 @@ static __u32 pid_of_socket_inode(__u32 inode)
 static void on_preexisting(const struct ta_sockinfo *si, void *ctx)
 {
 	struct ta_flow_state st = { .verdict = TA_V_MIDSTREAM, .flags = TA_F_REPORTED };
-	struct ta_flow_event ev = { .type = TA_EV_FLOW, .verdict = TA_V_MIDSTREAM };
+	struct ta_flow_event ev = { .type = TA_EV_FLOW, .verdict = TA_V_MIDSTREAM,
+				    .flags = TA_F_PREEXISTING };
 	char comm_path[64];
 	struct timespec ts;
 	__u32 pid;
@@ -672,6 +673,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ta_pipeline_init(&app.pipe, &app.opt, iface_name);
+	app.pipe.evictions = flow_evictions;
 	if (app.opt.textfile[0]) {
 		app.prom = ta_prom_new(app.opt.max_series_owners);
 		if (!app.prom) {

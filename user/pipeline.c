@@ -72,6 +72,23 @@ static int pick_server(const struct ta_flow_event *ev)
 	return !ev->has_owner && ev->has_server_owner;
 }
 
+/* Why a flow's first bytes were never seen: it was there before us, or the
+ * flow table evicted it (when evictions happened: counted, at most once a
+ * second, since the count walks the table), or it started before its
+ * interface was watched. */
+static const char *midstream_reason(struct ta_pipeline *p, const struct ta_flow_event *ev)
+{
+	__u64 now = boot_ns();
+
+	if (ev->flags & TA_F_PREEXISTING)
+		return "preexisting";
+	if (p->evictions && now - p->evictions_at_ns > 1000000000ull) {
+		p->evictions_seen = p->evictions();
+		p->evictions_at_ns = now;
+	}
+	return p->evictions_seen ? "evicted" : "start_not_seen";
+}
+
 /* Report one flow: everything userspace knows, then the filters, the tally
  * and the line. */
 static void report(struct ta_pipeline *p, const struct ta_flow_event *kev,
@@ -106,6 +123,8 @@ static void report(struct ta_pipeline *p, const struct ta_flow_event *kev,
 	}
 	v.role = ev.role;
 	v.peer = has_other ? &other : NULL;
+	if (ev.verdict == TA_V_MIDSTREAM)
+		v.reason = midstream_reason(p, &ev);
 	v.realtime_ns = ev.ts_ns + p->boot_to_real_ns;
 	v.iface = p->iface_name ? p->iface_name(ev.ifindex) : NULL;
 	if (ev.has_owner) {

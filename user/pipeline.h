@@ -67,6 +67,9 @@ struct ta_pipeline {
 			const char *tls_version, const char *tls_outcome, void *ctx);
 	void *on_flow_ctx;
 	int quiet;          /* --top: keep the tally, print no lines */
+	/* LRU evictions so far, to say why a flow was seen mid-stream */
+	__u64 (*evictions)(void);
+	__u64 evictions_seen, evictions_at_ns;
 };
 
 void ta_pipeline_init(struct ta_pipeline *p, const struct ta_options *opt,

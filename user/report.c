@@ -117,6 +117,8 @@ void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v)
 		sb_puts(sb, ",\"truncated\":true");
 	if (ev->flags & TA_F_BLOCKED)
 		sb_puts(sb, ",\"action\":\"blocked\"");
+	if (v->reason)
+		sb_printf(sb, ",\"reason\":\"%s\"", v->reason);
 	if (v->tls) {
 		sb_putc(sb, ',');
 		ta_tls_json(sb, v->ch, v->sh);
@@ -166,6 +168,8 @@ void ta_flow_text(struct strbuf *sb, const struct ta_flow_view *v)
 		sb_puts(sb, " truncated");
 	if (ev->flags & TA_F_BLOCKED)
 		sb_puts(sb, " BLOCKED");
+	if (v->reason)
+		sb_printf(sb, " reason=%s", v->reason);
 	if (v->ch && v->ch->sni_present) {
 		sb_puts(sb, " sni=");
 		sb_term_str(sb, v->ch->sni, v->ch->sni_len);

@@ -32,6 +32,7 @@ struct ta_flow_view {
 	__u32 netns_ino;         /* 0 when unknown */
 	unsigned int role;       /* enum ta_role, decided by userspace */
 	const struct ta_owner *peer; /* the other end's owner when it is local too */
+	const char *reason;          /* why the verdict is what it is, or NULL */
 	int tls;                     /* append the "tls" object from ch and sh */
 	const struct ta_client_hello *ch; /* may be NULL */
 	const struct ta_server_hello *sh; /* may be NULL */
