@@ -155,7 +155,9 @@ static __always_inline int ta_should_block(const struct ta_flow_key *key, __u8 v
 {
 	struct ta_allow_key ak = { .prefixlen = 128 };
 
-	if (!ta_enforce || verdict == TA_V_MIDSTREAM)
+	/* midstream too: bytes we could not check are not TLS we checked, and
+	 * closing a flow before its first payload must not open a bypass */
+	if (!ta_enforce)
 		return 0;
 	if (verdict == (key->l4proto == IPPROTO_UDP ? TA_V_QUIC : TA_V_TLS))
 		return 0;
@@ -306,8 +308,8 @@ static __always_inline int ta_collect(struct ta_hook *h, struct ta_flow_state *s
 
 /* A client payload for a flow whose SYN we never saw: we cannot know its first
  * bytes, so say "midstream" once rather than guess from the middle. */
-static __always_inline void ta_midstream(struct ta_hook *h, const struct ta_flow_key *key,
-					 const int xdp)
+static __always_inline int ta_midstream(struct ta_hook *h, const struct ta_flow_key *key,
+					const int xdp)
 {
 	struct ta_flow_state fresh = {}, *st;
 
@@ -320,14 +322,14 @@ static __always_inline void ta_midstream(struct ta_hook *h, const struct ta_flow
 		/* another CPU raced us in, or the table refused: look again */
 		if (!bpf_map_lookup_elem(&flows, key))
 			ta_stat_inc(TA_STAT_FLOW_INSERT_FAIL);
-		return;
+		return TA_PASS;
 	}
 	ta_stat_inc(TA_STAT_FLOW_INSERTS);
 	st = bpf_map_lookup_elem(&flows, key);
 	if (!st)
-		return;
+		return TA_PASS;
 	ta_stat_inc(TA_STAT_MIDSTREAM);
-	ta_decide(h, key, st, TA_V_MIDSTREAM);
+	return ta_decide(h, key, st, TA_V_MIDSTREAM);
 }
 
 static __always_inline void ta_delete(const struct ta_flow_key *key)
@@ -503,8 +505,10 @@ static __always_inline int ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, i
 	}
 
 	if (!st) {
-		if (c2s && pkt->payload_len && !(fl & (TA_TCP_FIN | TA_TCP_RST)))
-			ta_midstream(h, &key, xdp);
+		/* (a payload with FIN after we deleted the flow is a late
+		 * retransmission: not worth an event, unless we must gate it) */
+		if (c2s && pkt->payload_len && (ta_enforce || !(fl & (TA_TCP_FIN | TA_TCP_RST))))
+			return ta_midstream(h, &key, xdp);
 		return TA_PASS;
 	}
 
@@ -538,7 +542,9 @@ undecided:
 			act = ta_decide(h, &key, st, TA_V_UNKNOWN);
 		else
 			ta_stat_inc(TA_STAT_FLOWS_NO_PAYLOAD);
-		if (act != TA_DROP)
+		/* enforcing, a flow closed before its first byte stays known, so
+		 * bytes sent after the close are still judged as its first */
+		if (act != TA_DROP && !(ta_enforce && !st->peek_len))
 			ta_delete(&key);
 		return act;
 	}
