@@ -4,7 +4,7 @@
 #   make            build build/tlsaudit
 #   make run        install deps, build, run the monitor on every interface that is up
 #   make test       install deps, build, run unit, packet and end-to-end tests
-#   make bench      per-packet cost against a no-op program, measured in one run
+#   make bench      what tlsaudit costs against baselines measured in the same run (tests/bench/)
 #   make deps       install the Debian packages the build and tests need
 #   make vmlinux    regenerate vmlinux/<arch>/vmlinux.h from the running kernel
 #   V=1             show full commands
@@ -94,14 +94,8 @@ $(OUT)/tests/packet/%: tests/packet/%.c Makefile $(OUT)/libta.a $(SKELS) | $(OUT
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $< $(OUT)/libta.a $(USER_LDLIBS) -o $@
 
-# benchmarks: a no-op baseline program and the per-packet driver
-$(OUT)/noop.bpf.o: tests/bench/noop.bpf.c Makefile | $(OUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(OUT)/noop.bpf.d -c $< -o $@
-
-$(OUT)/bench_packet: tests/bench/bench_packet.c Makefile $(OUT)/libta.a $(SKELS) $(OUT)/noop.skel.h
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $< $(OUT)/libta.a $(USER_LDLIBS) -o $@
+# benchmarks (make bench) live with their rules in tests/bench/
+include tests/bench/bench.mk
 
 # libFuzzer harnesses (make fuzz) live with their rules in tests/fuzz/
 include $(wildcard tests/fuzz/*.mk)
@@ -112,7 +106,7 @@ include $(wildcard tests/fuzz/*.mk)
 
 DEPS_BUILD := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
 DEPS_TEST  := iproute2 ethtool procps psmisc curl openssl nginx-light gnutls-bin socat jq \
-	python3 tcpdump tshark iperf3 tmux prometheus prometheus-node-exporter libclang-rt-14-dev
+	python3 tcpdump tshark iperf3 libndpi-bin tmux prometheus prometheus-node-exporter libclang-rt-14-dev
 deps:
 	@missing=""; for p in $(DEPS_BUILD) $(DEPS_TEST); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
@@ -130,9 +124,6 @@ run: deps all
 test: deps all
 	@tests/run.sh
 
-bench: deps all $(OUT)/bench_packet
-	@mkdir -p $(OUT)/bench
-	./$(OUT)/bench_packet | tee $(OUT)/bench/packet.txt
 
 # the unit names the installed binary, wherever PREFIX put it
 install: $(OUT)/tlsaudit

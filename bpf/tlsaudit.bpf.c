@@ -76,10 +76,29 @@ struct {
 	__type(value, __u64);
 } series SEC(".maps");
 
+/* 16 MiB: at 10k new flows/s with their handshakes (~1 KiB each) the loader
+ * drains ~1 MiB per 100 ms poll, so bursts have room. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
+
+/* Per-CPU scratch for handshake chunks, so that each record reserves only the
+ * bytes it carries (bpf_ringbuf_output) instead of a fixed TA_CHUNK_MAX. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ta_chunk_event);
+} chunk_scratch SEC(".maps");
+
+/* Waking the reader costs microseconds; it polls every 100 ms anyway, so only
+ * wake it early when a good part of the ring is waiting. */
+static __always_inline __u64 ta_wakeup_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > (4 << 20) ? BPF_RB_FORCE_WAKEUP
+									 : BPF_RB_NO_WAKEUP;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -215,7 +234,7 @@ static __always_inline void ta_emit(struct ta_hook *h, const struct ta_flow_key 
 		ev->has_server_owner = 1;
 	}
 submit:
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, ta_wakeup_flags());
 	ta_stat_inc(TA_STAT_EVENTS);
 }
 
@@ -345,12 +364,11 @@ static __always_inline int ta_chunk(struct ta_hook *h, const struct ta_flow_key 
 				    const __u8 *from_peek, const int xdp)
 {
 	struct ta_chunk_event *ev;
+	__u32 zero = 0, size;
 
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		ta_stat_inc(TA_STAT_RINGBUF_DROPS);
+	ev = bpf_map_lookup_elem(&chunk_scratch, &zero);
+	if (!ev)
 		return -1;
-	}
 	ev->type = n || flags ? TA_EV_CHUNK : TA_EV_CLOSE;
 	ev->dir = dir;
 	ev->flags = flags;
@@ -363,13 +381,17 @@ static __always_inline int ta_chunk(struct ta_hook *h, const struct ta_flow_key 
 		__builtin_memcpy(ev->data, from_peek, TA_PEEK_LEN);
 		ev->len = n > TA_PEEK_LEN ? TA_PEEK_LEN : n;
 	} else if (n >= 1 && n <= TA_CHUNK_MAX) {
-		if (ta_load_payload(h, off, ev->data, n, xdp)) {
-			bpf_ringbuf_discard(ev, 0);
+		if (ta_load_payload(h, off, ev->data, n, xdp))
 			return -1;
-		}
 		ev->len = n;
 	}
-	bpf_ringbuf_submit(ev, 0);
+	size = offsetof(struct ta_chunk_event, data) + ev->len;
+	if (size > sizeof(*ev))
+		size = sizeof(*ev);
+	if (bpf_ringbuf_output(&events, ev, size, ta_wakeup_flags())) {
+		ta_stat_inc(TA_STAT_RINGBUF_DROPS);
+		return -1;
+	}
 	return 0;
 }
 
@@ -378,14 +400,26 @@ static __always_inline int ta_chunk(struct ta_hook *h, const struct ta_flow_key 
 static __always_inline void ta_capture_start(struct ta_hook *h, const struct ta_flow_key *key,
 					     struct ta_flow_state *st, const int xdp)
 {
-	__u32 end = 5 + (((__u32)st->peek[3] << 8) | st->peek[4]);
+	__u32 rec = ((__u32)st->peek[3] << 8) | st->peek[4], end = 5 + rec, hs;
 
+	/* a ClientHello longer than its first record continues in more records
+	 * (RFC 8446 5.1): take everything up to the cap, until the server speaks */
+	if (st->peek_len >= 9) {
+		hs = ((__u32)st->peek[6] << 16) | ((__u32)st->peek[7] << 8) | st->peek[8];
+		if (4 + hs > rec)
+			end = TA_CAP_MAX;
+	}
 	if (end > TA_CAP_MAX)
 		end = TA_CAP_MAX;
 	st->cap_end = end;
 	st->cap_next = st->peek_len;
 	__sync_fetch_and_or(&st->flags, TA_F_CAPTURING | TA_F_AWAIT_SERVER);
 	ta_chunk(h, key, TA_CHUNK_CLIENT, 0, end, 0, st->peek_len, 0, st->peek, xdp);
+	/* the server already half-closed: it will not answer */
+	if (st->flags & TA_F_SERVER_FIN) {
+		__sync_fetch_and_and(&st->flags, ~TA_F_AWAIT_SERVER);
+		ta_chunk(h, key, TA_CHUNK_SERVER, 0, 0, 0, 0, 0, NULL, xdp);
+	}
 }
 
 /* Copy the part of this client segment that continues the capture. */
@@ -434,6 +468,8 @@ static __always_inline void ta_capture_server(struct ta_hook *h, const struct ta
 
 	if (!(__sync_fetch_and_and(&st->flags, ~TA_F_AWAIT_SERVER) & TA_F_AWAIT_SERVER))
 		return;
+	/* the client's handshake flight is over once the server answers */
+	__sync_fetch_and_and(&st->flags, ~TA_F_CAPTURING);
 	__sync_fetch_and_or(&st->flags, TA_F_SERVER_SEEN);
 	ta_chunk(h, key, TA_CHUNK_SERVER, 0, 0, pkt->payload_off, n, 0, NULL, xdp);
 }
@@ -450,9 +486,27 @@ static __always_inline void ta_tls_track(struct ta_hook *h, const struct ta_flow
 		ta_capture_client(h, key, st, pkt, xdp);
 	else if (!c2s && pkt->payload_len && (fl & TA_F_AWAIT_SERVER))
 		ta_capture_server(h, key, st, pkt, xdp);
-	if ((pkt->tcp_flags & (TA_TCP_FIN | TA_TCP_RST)) && (st->flags & TA_F_AWAIT_SERVER))
-		/* closed before the server said anything */
+	if (((pkt->tcp_flags & TA_TCP_RST) || (!c2s && (pkt->tcp_flags & TA_TCP_FIN))) &&
+	    (st->flags & TA_F_AWAIT_SERVER))
+		/* reset, or the server closed, before it said anything */
 		ta_chunk(h, key, TA_CHUNK_SERVER, 0, 0, 0, 0, 0, NULL, xdp);
+}
+
+/* A flow ends with an RST, or once both sides sent FIN: a server's FIN alone
+ * is a half-close after which the client may still send (close_notify, an
+ * upload), and those bytes belong to this flow, not to a new unknown one. */
+static __always_inline int ta_flow_ended(struct ta_flow_state *st, __u8 fl, int c2s)
+{
+	__u32 mine, other, was;
+
+	if (fl & TA_TCP_RST)
+		return 1;
+	if (!(fl & TA_TCP_FIN))
+		return 0;
+	mine = c2s ? TA_F_CLIENT_FIN : TA_F_SERVER_FIN;
+	other = c2s ? TA_F_SERVER_FIN : TA_F_CLIENT_FIN;
+	was = __sync_fetch_and_or(&st->flags, mine);
+	return !!(was & other);
 }
 
 /* A client packet with payload of a flow --enforce blocked: never let it by. */
@@ -484,7 +538,7 @@ static __always_inline int ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, i
 		act = ta_blocked_pkt(st, pkt, c2s);
 		/* a blocked flow stays known after FIN/RST: its retransmissions must
 		 * not pass as a flow we never saw; a new SYN resets it */
-		if ((fl & (TA_TCP_FIN | TA_TCP_RST)) && !(fl & TA_TCP_SYN) &&
+		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s) &&
 		    !(st->flags & TA_F_BLOCKED))
 			ta_delete(&key);
 		else if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK) && st->isn != pkt->seq)
@@ -530,7 +584,10 @@ static __always_inline int ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, i
 		return act;
 	}
 undecided:
-	if (fl & (TA_TCP_FIN | TA_TCP_RST)) {
+	if (!c2s && (fl & TA_TCP_FIN) && !(fl & TA_TCP_RST)) {
+		/* a server half-close: the client may still send its first bytes */
+		__sync_fetch_and_or(&st->flags, TA_F_SERVER_FIN);
+	} else if (fl & (TA_TCP_FIN | TA_TCP_RST)) {
 		/* the stream ended undecided: say what the bytes we have are, and
 		 * that they were not all there if a hole was never filled */
 		act = TA_PASS;
@@ -755,6 +812,34 @@ int ta_connect6(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+/* Unconnected UDP (sendto) never calls connect: record its owner on the first
+ * datagram to a watched port instead. */
+static __always_inline void ta_record_sender(struct bpf_sock_addr *ctx)
+{
+	__u64 cookie;
+
+	if (!ta_port_watched(bpf_ntohs(ctx->user_port)))
+		return;
+	cookie = bpf_get_socket_cookie(ctx);
+	if (bpf_map_lookup_elem(&owners, &cookie))
+		return;
+	ta_record_owner(ctx);
+}
+
+SEC("cgroup/sendmsg4")
+int ta_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	ta_record_sender(ctx);
+	return 1;
+}
+
+SEC("cgroup/sendmsg6")
+int ta_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	ta_record_sender(ctx);
+	return 1;
+}
+
 /* Addresses into a flow key, IPv4 and IPv4-mapped IPv6 both as ::ffff:a.b.c.d
  * with family IPv4, because that is what the packets of the flow will show. */
 static __always_inline void ta_key_addr(__u8 *dst, __u32 family, __be32 v4, const __u32 *v6,
@@ -896,7 +981,7 @@ static __always_inline int ta_accepted(struct ta_sys_exit *ctx)
 	ev->ts_ns = bpf_ktime_get_boot_ns();
 	__builtin_memcpy(&ev->key, &key, sizeof(key));
 	__builtin_memcpy(&ev->owner, &own, sizeof(own));
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, ta_wakeup_flags());
 	return 0;
 }
 

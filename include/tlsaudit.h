@@ -114,6 +114,8 @@ struct ta_flow_key {
 #define TA_F_AWAIT_SERVER (1u << 8) /* TLS: the server's first bytes not seen yet */
 #define TA_F_SERVER_SEEN (1u << 9)  /* the server's first bytes were sent up */
 #define TA_F_PREEXISTING (1u << 10) /* userspace: established before tlsaudit started */
+#define TA_F_CLIENT_FIN (1u << 11)  /* the client sent FIN */
+#define TA_F_SERVER_FIN (1u << 12)  /* the server sent FIN: a half-close, not the end */
 
 struct ta_flow_state {
 	__u64 first_ns;      /* bpf_ktime_get_boot_ns() when the flow was created */

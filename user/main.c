@@ -46,7 +46,7 @@ static struct ta_app {
 	struct ta_options opt;
 	struct tlsaudit *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[8]; /* cgroup hooks and tracepoints */
+	struct bpf_link *links[10]; /* cgroup hooks and tracepoints */
 	int n_links;
 	int cg_fd;
 	int linkwatch_fd;          /* rtnetlink, when following every interface */
@@ -247,6 +247,8 @@ static int attach_owner_hooks(void)
 	ensure_tracefs();
 	if (keep_link(bpf_program__attach_cgroup(sk->progs.ta_connect4, app.cg_fd), "connect4") ||
 	    keep_link(bpf_program__attach_cgroup(sk->progs.ta_connect6, app.cg_fd), "connect6") ||
+	    keep_link(bpf_program__attach_cgroup(sk->progs.ta_sendmsg4, app.cg_fd), "sendmsg4") ||
+	    keep_link(bpf_program__attach_cgroup(sk->progs.ta_sendmsg6, app.cg_fd), "sendmsg6") ||
 	    keep_link(bpf_program__attach_cgroup(sk->progs.ta_sockops, app.cg_fd), "sockops") ||
 	    keep_link(bpf_program__attach(sk->progs.ta_accept4_exit), "accept4 tracepoint") ||
 	    keep_link(bpf_program__attach(sk->progs.ta_accept_exit), "accept tracepoint"))
@@ -750,6 +752,9 @@ int main(int argc, char **argv)
 			warn("ring buffer poll failed: %s", strerror(-err));
 			goto out;
 		}
+		/* the kernel rarely wakes us (it saves microseconds per event):
+		 * whatever arrived since the last round is read here */
+		ring_buffer__consume(app.rb);
 		if (app.linkwatch_fd >= 0)
 			ta_linkwatch_read(app.linkwatch_fd, on_link, NULL);
 		ta_pipeline_tick(&app.pipe, 0);

@@ -13,6 +13,7 @@
 #include "report.h"
 #include "strbuf.h"
 #include "tls_hello.h"
+#include <stddef.h>
 #include <stdlib.h>
 
 static __u64 boot_ns(void)
@@ -337,15 +338,17 @@ static void chunk_arrived(struct ta_pipeline *p, const struct ta_chunk_event *c)
 		return;
 	t = p->held[i].tls;
 	if (c->type == TA_EV_CLOSE) {
+		/* the server will not answer; the client may still finish its
+		 * hello (it half-closed first, or the hold's deadline ends it) */
 		t->server_done = 1;
 		t->closed = !t->server_len;
-		t->client_done = 1; /* nothing more will come */
 	} else if (c->dir == TA_CHUNK_SERVER) {
 		if (!t->server_done) {
 			memcpy(t->server, c->data, len);
 			t->server_len = len;
 			t->server_done = 1;
 		}
+		t->client_done = 1; /* the kernel stops the client capture here */
 	} else {
 		if (!t->client) {
 			t->cap_end = c->cap_end > TA_CAP_MAX ? TA_CAP_MAX : c->cap_end;
@@ -396,8 +399,12 @@ int ta_pipeline_record(struct ta_pipeline *p, const void *data, size_t len)
 	} else if (ev->type == TA_EV_OWNER && len >= sizeof(struct ta_owner_event)) {
 		owner_arrived(p, data);
 	} else if ((ev->type == TA_EV_CHUNK || ev->type == TA_EV_CLOSE) &&
-		   len >= sizeof(struct ta_chunk_event)) {
-		chunk_arrived(p, data);
+		   len >= offsetof(struct ta_chunk_event, data)) {
+		/* records carry only their bytes; never trust len beyond them */
+		const struct ta_chunk_event *c = data;
+
+		if (c->len <= len - offsetof(struct ta_chunk_event, data))
+			chunk_arrived(p, c);
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,12 @@ static int on_event(void *ctx, void *data, size_t len)
 
 	(void)ctx;
 	if (type == TA_EV_CHUNK || type == TA_EV_CLOSE) {
-		if (len >= sizeof(struct ta_chunk_event) && n_chunks < MAX_EVENTS)
-			memcpy(&chunks[n_chunks], data, sizeof(struct ta_chunk_event));
+		/* a record carries its header and only the bytes it holds */
+		if (len >= offsetof(struct ta_chunk_event, data) && n_chunks < MAX_EVENTS) {
+			memset(&chunks[n_chunks], 0, sizeof(chunks[0]));
+			memcpy(&chunks[n_chunks], data,
+			       len < sizeof(chunks[0]) ? len : sizeof(chunks[0]));
+		}
 		n_chunks++;
 		return 0;
 	}
@@ -399,16 +404,45 @@ int main(void)
 	expect_one_event(&s, TA_V_TLS);
 	ta_case_end();
 
-	ta_case_begin("FIN deletes the flow; the same 4-tuple starts a new one");
+	ta_case_begin("FIN both ways deletes the flow; the same 4-tuple starts a new one");
 	s = v4();
 	open_flow(&s, 400);
 	send_pkt(&s, 1, 401, ACK | PSH, client_hello, client_hello_len);
 	expect_one_event(&s, TA_V_TLS);
 	send_pkt(&s, 1, 401 + client_hello_len, FIN | ACK, NULL, 0);
-	TA_CHECK(!flow_lookup(&s, &st), "flow kept after FIN");
+	TA_CHECK(flow_lookup(&s, &st), "a half-close removed the flow");
+	send_pkt(&s, 0, 7778, FIN | ACK, NULL, 0);
+	TA_CHECK(!flow_lookup(&s, &st), "flow kept after both FINs");
 	open_flow(&s, 90000);
 	send_pkt(&s, 1, 90001, ACK | PSH, http_get, sizeof(http_get) - 1);
 	expect_one_event(&s, TA_V_PLAINTEXT_HTTP);
+	ta_case_end();
+
+	ta_case_begin("server half-close: the client's later bytes stay in the flow");
+	s = v4();
+	open_flow(&s, 450);
+	send_pkt(&s, 1, 451, ACK | PSH, http_get, sizeof(http_get) - 1);
+	expect_one_event(&s, TA_V_PLAINTEXT_HTTP);
+	send_pkt(&s, 0, 7778, FIN | ACK, NULL, 0);
+	send_pkt(&s, 1, 451 + sizeof(http_get) - 1, ACK | PSH, "\x15\x03\x03\x00\x02", 5);
+	expect_no_event(); /* no second, "midstream" flow */
+	TA_CHECK(flow_lookup(&s, &st), "flow lost at the server's FIN");
+	ta_case_end();
+
+	ta_case_begin("server FIN before the client's first bytes: still judged, no_response");
+	s = v4();
+	open_flow(&s, 460);
+	send_pkt(&s, 0, 7778, FIN | ACK, NULL, 0);
+	expect_no_event();
+	send_pkt(&s, 1, 461, ACK | PSH, client_hello, client_hello_len);
+	expect_one_event(&s, TA_V_TLS);
+	{
+		int i, closed = 0;
+
+		for (i = 0; i < n_chunks && i < MAX_EVENTS; i++)
+			closed |= chunks[i].type == TA_EV_CLOSE;
+		TA_CHECK(closed, "no close record for a server that half-closed first");
+	}
 	ta_case_end();
 
 	ta_case_begin("port reuse without a seen close: new SYN resets the flow");
