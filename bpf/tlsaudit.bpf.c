@@ -398,7 +398,8 @@ static __always_inline int ta_chunk(struct ta_hook *h, const struct ta_flow_key 
 /* A TLS verdict starts the capture: what peek[] holds goes first, the rest of
  * the first record (capped) follows from this and later segments. */
 static __always_inline void ta_capture_start(struct ta_hook *h, const struct ta_flow_key *key,
-					     struct ta_flow_state *st, const int xdp)
+					     struct ta_flow_state *st, const struct ta_pkt *pkt,
+					     const int xdp)
 {
 	__u32 rec = ((__u32)st->peek[3] << 8) | st->peek[4], end = 5 + rec, hs;
 
@@ -412,9 +413,16 @@ static __always_inline void ta_capture_start(struct ta_hook *h, const struct ta_
 	if (end > TA_CAP_MAX)
 		end = TA_CAP_MAX;
 	st->cap_end = end;
-	st->cap_next = st->peek_len;
 	__sync_fetch_and_or(&st->flags, TA_F_CAPTURING | TA_F_AWAIT_SERVER);
-	ta_chunk(h, key, TA_CHUNK_CLIENT, 0, end, 0, st->peek_len, 0, st->peek, xdp);
+	if (pkt->seq == st->isn + 1) {
+		/* the common case: this segment starts the stream, so the capture
+		 * copies it from its first byte, in one record */
+		st->cap_next = 0;
+	} else {
+		/* the first bytes came in earlier segments: only peek[] has them */
+		st->cap_next = st->peek_len;
+		ta_chunk(h, key, TA_CHUNK_CLIENT, 0, end, 0, st->peek_len, 0, st->peek, xdp);
+	}
 	/* the server already half-closed: it will not answer */
 	if (st->flags & TA_F_SERVER_FIN) {
 		__sync_fetch_and_and(&st->flags, ~TA_F_AWAIT_SERVER);
@@ -578,7 +586,7 @@ static __always_inline int ta_tcp(struct ta_hook *h, const struct ta_pkt *pkt, i
 			goto undecided;
 		act = ta_decide(h, &key, st, verdict);
 		if (verdict == TA_V_TLS && (st->flags & TA_F_SYN_SEEN)) {
-			ta_capture_start(h, &key, st, xdp);
+			ta_capture_start(h, &key, st, pkt, xdp);
 			ta_capture_client(h, &key, st, pkt, xdp);
 		}
 		return act;

@@ -13,6 +13,7 @@
 #include "report.h"
 #include "strbuf.h"
 #include "tls_hello.h"
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -71,6 +72,30 @@ static int pick_server(const struct ta_flow_event *ev)
 	    ta_addr_is_local(ev->key.server, ev->key.family))
 		return 1;
 	return !ev->has_owner && ev->has_server_owner;
+}
+
+/* exe by (pid, start): a busy process makes many flows, and each /proc read
+ * costs syscalls; the start time keeps a reused pid from hitting the cache. */
+#define EXE_CACHE 256
+static struct {
+	__u32 pid;
+	__u64 start_ns;
+	char exe[PATH_MAX];
+} exe_cache[EXE_CACHE];
+
+static const char *exe_of(__u32 pid, __u64 start_ns, __u64 event_ns)
+{
+	struct ta_procinfo pi;
+	unsigned int i = pid % EXE_CACHE;
+
+	if (exe_cache[i].pid == pid && exe_cache[i].start_ns == start_ns)
+		return exe_cache[i].exe[0] ? exe_cache[i].exe : NULL;
+	if (ta_procinfo_read(pid, event_ns, &pi))
+		return NULL; /* gone, or a later process has the pid: not cached */
+	exe_cache[i].pid = pid;
+	exe_cache[i].start_ns = start_ns;
+	snprintf(exe_cache[i].exe, sizeof(exe_cache[i].exe), "%s", pi.exe);
+	return exe_cache[i].exe[0] ? exe_cache[i].exe : NULL;
 }
 
 /* Why a flow's first bytes were never seen: it was there before us, or the
@@ -136,7 +161,10 @@ static void report(struct ta_pipeline *p, const struct ta_flow_event *kev,
 				v.pod = pod[0] ? pod : NULL;
 			}
 		}
-		if (ta_procinfo_read(ev.owner.tgid, ev.ts_ns, &pi) == 0) {
+		if (ev.owner.start_ns) {
+			/* the kernel named the process exactly: /proc is only for exe */
+			v.exe = exe_of(ev.owner.tgid, ev.owner.start_ns, ev.ts_ns);
+		} else if (ta_procinfo_read(ev.owner.tgid, ev.ts_ns, &pi) == 0) {
 			v.exe = pi.exe[0] ? pi.exe : NULL;
 			info.start_ns = pi.start_ticks * (1000000000ull / sysconf(_SC_CLK_TCK));
 			v.netns_ino = pi.netns_ino;
