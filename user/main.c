@@ -128,6 +128,29 @@ static int ensure_pin_dir(void)
 	return 0;
 }
 
+/* Reuse a pinned map of the same shape; one left by a version with another
+ * shape (more counters, say) cannot be reused: say so and start it afresh
+ * rather than refuse to run. */
+static void pin_map(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd >= 0) {
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		    info.value_size != bpf_map__value_size(map) ||
+		    info.max_entries != bpf_map__max_entries(map)) {
+			warn("%s was pinned by another version of tlsaudit; its counts start "
+			     "again from zero", path);
+			unlink(path);
+		}
+		close(fd);
+	}
+	bpf_map__set_pin_path(map, path);
+}
+
 /* --reset: forget the pinned counters; the next start begins at zero. */
 static int reset_pins(void)
 {
@@ -172,9 +195,9 @@ static int open_and_load(void)
 		err = ensure_pin_dir();
 		if (err)
 			return err;
-		bpf_map__set_pin_path(skel->maps.stats, TA_PIN_DIR "/stats");
-		bpf_map__set_pin_path(skel->maps.verdict_counters, TA_PIN_DIR "/verdict_counters");
-		bpf_map__set_pin_path(skel->maps.series, TA_PIN_DIR "/series");
+		pin_map(skel->maps.stats, TA_PIN_DIR "/stats");
+		pin_map(skel->maps.verdict_counters, TA_PIN_DIR "/verdict_counters");
+		pin_map(skel->maps.series, TA_PIN_DIR "/series");
 	}
 	err = bpf_map__set_max_entries(skel->maps.flows, app.opt.max_flows);
 	if (err) {
