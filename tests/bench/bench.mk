@@ -10,7 +10,7 @@
 # docs/performance.md is rewritten (BENCH_UPDATE_DOC=0 leaves it alone).
 # See tests/bench/run.sh for every knob.
 
-BENCH_BINS := $(OUT)/bench_packet $(OUT)/bench_helper $(OUT)/churn
+BENCH_BINS := $(OUT)/bench_packet $(OUT)/bench_helper $(OUT)/churn $(OUT)/bench_parse
 
 # the no-op baseline programs (TC and XDP) every per-packet figure is compared to
 $(OUT)/noop.bpf.o: tests/bench/noop.bpf.c Makefile tests/bench/bench.mk | $(OUT)
@@ -34,5 +34,11 @@ $(OUT)/churn: tests/bench/churn.c Makefile tests/bench/bench.mk | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $< -o $@
 
+# userspace handshake parsing, ns per ClientHello on the fixtures
+$(OUT)/bench_parse: tests/bench/bench_parse.c Makefile tests/bench/bench.mk $(OUT)/libta.a | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(OUT)/libta.a $(USER_LDLIBS) -o $@
+
 bench: deps $(OUT)/tlsaudit $(BENCH_BINS)
 	@OUT=$(OUT) tests/bench/run.sh
+	@./$(OUT)/bench_parse | tee $(OUT)/bench-parse.txt
