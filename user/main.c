@@ -23,6 +23,8 @@
 #include <dirent.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include "attach.h"
 #include "cgroup.h"
 #include "netlink.h"
@@ -115,12 +117,15 @@ static int handle_event(void *ctx, void *data, size_t len)
 /* bpffs may not be mounted on a minimal system */
 static int ensure_pin_dir(void)
 {
+	struct statfs sfs;
 	struct stat st;
 
-	if (stat("/sys/fs/bpf", &st) == 0 && mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL) &&
-	    errno != EBUSY) {
-		/* EBUSY: already mounted; anything else is checked by mkdir below */
-	}
+	/* Mount bpffs only where there is none: mounting again stacks a new,
+	 * empty instance over the old one, hiding the pinned counters (and
+	 * everybody else's pins) from then on. */
+	if (stat("/sys/fs/bpf", &st) == 0 &&
+	    (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC))
+		mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL); /* checked by mkdir below */
 	if (mkdir(TA_PIN_DIR, 0700) && errno != EEXIST) {
 		warn("cannot create %s: %s", TA_PIN_DIR, strerror(errno));
 		return -errno;
@@ -421,6 +426,8 @@ static __u32 pid_of_socket_inode(__u32 inode)
 	return found;
 }
 
+static void persist_preexisting(void);
+
 static void on_preexisting(const struct ta_sockinfo *si, void *ctx)
 {
 	struct ta_flow_state st = { .verdict = TA_V_MIDSTREAM, .flags = TA_F_REPORTED };
@@ -460,6 +467,7 @@ static void on_preexisting(const struct ta_sockinfo *si, void *ctx)
 			ev.has_owner = 1;
 	}
 	app.pipe.preexisting++;
+	persist_preexisting();
 	ta_pipeline_record(&app.pipe, &ev, sizeof(ev));
 }
 
@@ -563,6 +571,30 @@ static void read_percpu_array(int fd, __u32 n, size_t value_size, size_t field_o
 		out[i] = sum_percpu(fd, i, value_size, field_off);
 }
 
+/* Exporter counters that only userspace knows are pinned too, in the series
+ * map under verdicts no flow has, so that they survive a restart as well. */
+#define TA_SERIES_TLS 0xfe         /* comm = TLS version, container = outcome */
+#define TA_SERIES_PREEXISTING 0xfd
+static __u64 preexisting_base;     /* pinned value at start */
+
+static void series_inc(struct ta_series_key *k)
+{
+	int fd = bpf_map__fd(app.skel->maps.series);
+	__u64 v, one = 1;
+
+	if (bpf_map_lookup_elem(fd, k, &v) == 0)
+		one = v + 1;
+	bpf_map_update_elem(fd, k, &one, BPF_ANY);
+}
+
+static void persist_preexisting(void)
+{
+	struct ta_series_key k = { .verdict = TA_SERIES_PREEXISTING };
+
+	if (app.prom)
+		series_inc(&k);
+}
+
 /* Every reported flow counts in the owner series, in the model and in the
  * pinned map that carries it across restarts. */
 static void on_flow_export(const struct ta_flow_event *ev, const char *container,
@@ -578,8 +610,14 @@ static void on_flow_export(const struct ta_flow_event *ev, const char *container
 		return;
 	ta_prom_add_flow(app.prom, comm, container ? container : "", ev->key.server_port,
 			 ev->verdict, 1);
-	if (tls_outcome)
+	if (tls_outcome) {
+		struct ta_series_key t = { .verdict = TA_SERIES_TLS };
+
 		ta_prom_add_tls(app.prom, tls_version ? tls_version : "unknown", tls_outcome, 1);
+		snprintf((char *)t.comm, sizeof(t.comm), "%s", tls_version ? tls_version : "unknown");
+		snprintf((char *)t.container, sizeof(t.container), "%s", tls_outcome);
+		series_inc(&t);
+	}
 	fd = bpf_map__fd(app.skel->maps.series);
 	memcpy(k.comm, comm, strnlen(comm, TA_COMM_LEN));
 	if (container)
@@ -589,7 +627,17 @@ static void on_flow_export(const struct ta_flow_event *ev, const char *container
 	cur = &v;
 	if (bpf_map_lookup_elem(fd, &k, cur) == 0)
 		one = v + 1;
-	bpf_map_update_elem(fd, &k, &one, BPF_ANY);
+	if (bpf_map_update_elem(fd, &k, &one, BPF_ANY)) {
+		/* the pinned table is full: keep the total exact under "other" */
+		memset(&k, 0, sizeof(k));
+		memcpy(k.comm, "other", 5);
+		k.port = ev->key.server_port;
+		k.verdict = ev->verdict;
+		one = 1;
+		if (bpf_map_lookup_elem(fd, &k, &v) == 0)
+			one = v + 1;
+		bpf_map_update_elem(fd, &k, &one, BPF_ANY);
+	}
 }
 
 /* The flows counted before this start, from the pinned series map. */
@@ -600,7 +648,13 @@ static void load_series(void)
 	__u64 v;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (bpf_map_lookup_elem(fd, &next, &v) == 0)
+		if (bpf_map_lookup_elem(fd, &next, &v) != 0)
+			;
+		else if (next.verdict == TA_SERIES_PREEXISTING)
+			preexisting_base = v;
+		else if (next.verdict == TA_SERIES_TLS)
+			ta_prom_add_tls(app.prom, (const char *)next.comm, (const char *)next.container, v);
+		else
 			ta_prom_add_flow(app.prom, (const char *)next.comm,
 					 (const char *)next.container, next.port, next.verdict, v);
 		k = next;
@@ -611,7 +665,7 @@ static void load_series(void)
 static void write_textfile(void)
 {
 	__u64 stats[TA_STAT_MAX], pkts[TA_V_MAX], bytes[TA_V_MAX];
-	int i;
+	int i, err;
 
 	if (!app.prom)
 		return;
@@ -623,7 +677,7 @@ static void write_textfile(void)
 	ta_prom_set_stats(app.prom, stats);
 	ta_prom_set_packets(app.prom, pkts);
 	ta_prom_set_bytes(app.prom, bytes);
-	ta_prom_set_preexisting(app.prom, app.pipe.preexisting);
+	ta_prom_set_preexisting(app.prom, preexisting_base + app.pipe.preexisting);
 	ta_prom_set_flow_evictions(app.prom, flow_evictions());
 	for (i = 0; i < app.n_ifaces; i++) {
 		ta_prom_set_monitored(app.prom, app.ifaces[i].name,
@@ -631,8 +685,9 @@ static void write_textfile(void)
 		ta_prom_set_attach_failures(app.prom, app.ifaces[i].name,
 					    app.ifaces[i].attach_failures);
 	}
-	if (ta_prom_write_textfile(app.prom, app.opt.textfile, time(NULL)))
-		warn("cannot write %s: %s (will retry)", app.opt.textfile, strerror(errno));
+	err = ta_prom_write_textfile(app.prom, app.opt.textfile, time(NULL));
+	if (err)
+		warn("cannot write %s: %s (will retry)", app.opt.textfile, strerror(-err));
 }
 
 static void top_frame(void)
@@ -750,6 +805,13 @@ int main(int argc, char **argv)
 			warn("cannot list established connections: %s", strerror(-err));
 	}
 
+	/* everything is attached: the loop keeps only what it still uses */
+	for (i = 0, err = 0; i < app.n_ifaces; i++)
+		err |= app.ifaces[i].mode == TA_ATTACH_CLSACT; /* removing filters needs it */
+	err = ta_drop_privileges(!app.opt.ifaces_explicit || err);
+	if (err)
+		warn("cannot drop capabilities: %s", strerror(-err));
+
 	fprintf(stderr, "tlsaudit: ready: watching");
 	for (i = 0; i < app.n_ifaces; i++)
 		if (app.ifaces[i].mode != TA_ATTACH_NONE)
@@ -759,12 +821,6 @@ int main(int argc, char **argv)
 		app.opt.enforce ? "; enforcing" : "");
 	fflush(stderr);
 
-	/* everything is attached: the loop keeps only what it still uses */
-	for (i = 0, err = 0; i < app.n_ifaces; i++)
-		err |= app.ifaces[i].mode == TA_ATTACH_CLSACT; /* removing filters needs it */
-	err = ta_drop_privileges(!app.opt.ifaces_explicit || err);
-	if (err)
-		warn("cannot drop capabilities: %s", strerror(-err));
 	write_textfile();
 	next_write = clock_ns(CLOCK_MONOTONIC) + app.opt.interval * 1000000000ull;
 	next_frame = 0;
