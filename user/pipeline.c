@@ -149,8 +149,13 @@ static void report(struct ta_pipeline *p, const struct ta_flow_event *kev,
 	}
 	v.role = ev.role;
 	v.peer = has_other ? &other : NULL;
-	if (ev.verdict == TA_V_MIDSTREAM)
+	if (ev.verdict == TA_V_MIDSTREAM) {
 		v.reason = midstream_reason(p, &ev);
+		/* a flow the table lost before its verdict is not "midstream" by
+		 * nature: its first bytes went by unjudged, so it is unknown */
+		if (!strcmp(v.reason, "evicted"))
+			ev.verdict = TA_V_UNKNOWN;
+	}
 	v.realtime_ns = ev.ts_ns + p->boot_to_real_ns;
 	v.iface = p->iface_name ? p->iface_name(ev.ifindex) : NULL;
 	if (ev.has_owner) {
