@@ -74,23 +74,6 @@ echo "tlsaudit (pid $TA_PID) is ready: $(sed -n 's/^tlsaudit: ready: //p' "$TA_E
 
 # ---------------------------------------------------------------- clients
 
-PY_TLS='
-import socket, ssl, sys
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-with socket.create_connection((sys.argv[1], 443), timeout=10) as s:
-    with ctx.wrap_socket(s, server_hostname="srv.test") as t:
-        t.sendall(b"GET / HTTP/1.1\r\nHost: srv.test\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = t.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-sys.stdout.write(data.decode("latin-1"))
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") else 3)
-'
 
 # demo_client NAME WHAT -- CMD...: run CMD in the client namespace
 demo_client() {
@@ -112,7 +95,7 @@ demo_client curl_tls "curl https://$TA_TLS4/  (TLS)" -- \
 demo_client curl_plain "curl http://$TA_PLAIN4:443/  (plain HTTP)" -- \
 	curl --noproxy '*' -sS --max-time 10 "http://$TA_PLAIN4:443/"
 demo_client python_tls "python3 ssl client to $TA_TLS4:443  (TLS)" -- \
-	"$TA_PY" -c "$PY_TLS" "$TA_TLS4"
+	"$TA_PY" "$TA_E2E_DIR/tls_get.py" "$TA_TLS4"
 
 # SIGINT: tlsaudit reports what the kernel already decided, prints the
 # per-process summary, writes the textfile a last time and detaches

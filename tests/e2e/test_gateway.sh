@@ -294,26 +294,6 @@ hostport() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
 
 # ---------------------------------------------------------------- clients
 
-# python3 ssl client: argv server, source; prints lport= to stderr, reply to stdout
-PY_TLS_CLIENT='
-import socket, ssl, sys
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-with socket.create_connection((sys.argv[1], 443), timeout=10, source_address=(sys.argv[2], 0)) as s:
-    sys.stderr.write("lport=%d\n" % s.getsockname()[1])
-    sys.stderr.flush()
-    with ctx.wrap_socket(s, server_hostname="srv.test") as t:
-        t.sendall(b"GET / HTTP/1.1\r\nHost: srv.test\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = t.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-sys.stdout.write(data.decode("latin-1"))
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") and data.endswith(b"ok\n") else 3)
-'
 # python3 plaintext client that half-closes: argv server, source. Sends an
 # HTTP/1.0 request and shutdown(SHUT_WR) at once (as `nc -N`, socat with a
 # file on stdin, or any request-then-EOF client do), then reads the reply for
@@ -494,7 +474,7 @@ run_clients() {
 			gw_client "curl_tls13_$n" tls "$src" "$tls" - ok out=ok -- \
 				"${CURL[@]}" -k -m 10 --tlsv1.3 --interface "$src" "https://$(hostport "$tls" 443)/"
 			gw_client "python_tls_$n" tls "$src" "$tls" - ok 'outre=^HTTP/1.1 200' -- \
-				"$TA_PY" -c "$PY_TLS_CLIENT" "$tls" "$src"
+				"$TA_PY" "$TA_E2E_DIR/tls_get.py" "$tls" "$src"
 			gw_client "curl_http_allowed_$n" plaintext_http "$src" "$alw" - ok out=ok -- \
 				"${CURL[@]}" -m 10 --interface "$src" "http://$(hostport "$alw" 443)/"
 			gw_client "curl_unwatched_$n" - "$src" "$blk" - ok out=ok -- \

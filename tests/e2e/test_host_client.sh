@@ -46,25 +46,6 @@ start_plain_server
 EXPECT=$TA_TMP/expect            # name pid verdict server client comm status logged
 : >"$EXPECT"
 
-# python3 ssl client: no verification, SNI srv.test, one GET, print the reply
-PY_TLS_CLIENT='
-import os, socket, ssl, sys
-sys.stderr.write("pid=%d\n" % os.getpid())
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-with socket.create_connection((sys.argv[1], 443), timeout=10) as s:
-    with ctx.wrap_socket(s, server_hostname="srv.test") as t:
-        t.sendall(b"GET / HTTP/1.1\r\nHost: srv.test\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = t.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-sys.stdout.write(data.decode("latin-1"))
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") and data.endswith(b"ok\n") else 3)
-'
 PLAIN_PAYLOAD=$TA_TMP/plain_payload
 printf 'HELLO plain text\r\n' >"$PLAIN_PAYLOAD"
 
@@ -117,7 +98,7 @@ run_traffic() {
 		client "openssl_v$f" tls "$tls" "$cli" openssl encrypted no 'errre=CONNECTION ESTABLISHED' -- \
 			openssl s_client -connect "$tlsh:443" -servername srv.test -brief
 		client "python_tls_v$f" tls "$tls" "$cli" python3 encrypted yes 'outre=^HTTP/1.1 200' -- \
-			"$TA_PY" -c "$PY_TLS_CLIENT" "$tls"
+			"$TA_PY" "$TA_E2E_DIR/tls_get.py" "$tls"
 		client "gnutls_v$f" tls "$tls" "$cli" gnutls-cli encrypted no 'outre=Handshake was completed' -- \
 			gnutls-cli --insecure --sni-hostname=srv.test -p 443 "$tls"
 		client "curl_http_v$f" plaintext_http "$plain" "$cli" curl plaintext yes out=ok -- \
