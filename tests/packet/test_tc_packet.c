@@ -16,41 +16,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "ta_test.h"
-#include "ta_frames.h"
-#include "tlsaudit.h"
-#include "tlsaudit.skel.h"
-
-#define MAX_EVENTS 16
-
-static struct tlsaudit *skel;
-static struct ring_buffer *rb;
-static struct ta_flow_event events[MAX_EVENTS];
-static int n_events;
-/* handshake capture records (TA_EV_CHUNK, TA_EV_CLOSE), kept apart */
-static struct ta_chunk_event chunks[MAX_EVENTS];
-static int n_chunks;
-
-static int on_event(void *ctx, void *data, size_t len)
-{
-	__u32 type = *(__u32 *)data;
-
-	(void)ctx;
-	if (type == TA_EV_CHUNK || type == TA_EV_CLOSE) {
-		/* a record carries its header and only the bytes it holds */
-		if (len >= offsetof(struct ta_chunk_event, data) && n_chunks < MAX_EVENTS) {
-			memset(&chunks[n_chunks], 0, sizeof(chunks[0]));
-			memcpy(&chunks[n_chunks], data,
-			       len < sizeof(chunks[0]) ? len : sizeof(chunks[0]));
-		}
-		n_chunks++;
-		return 0;
-	}
-	if (len >= sizeof(struct ta_flow_event) && n_events < MAX_EVENTS)
-		memcpy(&events[n_events], data, sizeof(struct ta_flow_event));
-	n_events++;
-	return 0;
-}
+#include "ta_packet.h"
 
 /* ---- frame building ---- */
 
@@ -77,89 +43,9 @@ static void send_pkt(const struct flow_spec *s, int c2s, unsigned seq, unsigned 
 	run(!c2s, &f); /* client packets at egress: the host is the client */
 }
 
-static void drain(void)
-{
-	n_events = 0;
-	n_chunks = 0;
-	ring_buffer__consume(rb);
-}
-
-/* Returns 1 and fills st if the flow is in the table. */
-static int flow_lookup(const struct flow_spec *s, struct ta_flow_state *st)
-{
-	struct ta_flow_key k;
-
-	make_key(&k, s);
-	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.flows), &k, st) == 0;
-}
-
 static void expect_one_event(const struct flow_spec *s, int verdict)
 {
-	struct ta_flow_key k;
-
-	drain();
-	TA_CHECK_EQ(n_events, 1);
-	if (n_events < 1)
-		return;
-	make_key(&k, s);
-	TA_CHECK_EQ(events[0].verdict, verdict);
-	TA_CHECK(!memcmp(&events[0].key, &k, sizeof(k)), "event key is not the client->server key");
-	TA_CHECK_EQ(events[0].type, TA_EV_FLOW);
-}
-
-static void expect_no_event(void)
-{
-	drain();
-	TA_CHECK_EQ(n_events, 0);
-}
-
-static unsigned char client_hello[600];
-static size_t client_hello_len;
-
-static void load_client_hello(void)
-{
-	FILE *f = fopen("tests/fixtures/tls/curl-tls13.clienthello.bin", "rb");
-
-	if (f) {
-		client_hello_len = fread(client_hello, 1, sizeof(client_hello), f);
-		fclose(f);
-	}
-	if (client_hello_len < 64) {
-		/* a minimal well-formed ClientHello record header + start of body */
-		static const unsigned char hdr[] = { 0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00,
-						     0x00, 0xc4, 0x03, 0x03 };
-		memset(client_hello, 0xab, 205);
-		memcpy(client_hello, hdr, sizeof(hdr));
-		client_hello_len = 205;
-	}
-}
-
-static const char http_get[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-static unsigned cport_next = 40000;
-
-static struct flow_spec v4(void)
-{
-	struct flow_spec s = { .cli = "10.203.9.1", .srv = "10.203.9.2", .sport = 443 };
-
-	s.cport = cport_next++;
-	return s;
-}
-
-static struct flow_spec v6(void)
-{
-	struct flow_spec s = { .v6 = 1, .cli = "fd00:203:9::1", .srv = "fd00:203:9::2",
-			       .sport = 443 };
-
-	s.cport = cport_next++;
-	return s;
-}
-
-/* SYN, SYN-ACK, ACK, then the first payload: the whole handshake. */
-static void open_flow(const struct flow_spec *s, unsigned isn)
-{
-	send_pkt(s, 1, isn, SYN, NULL, 0);
-	send_pkt(s, 0, 7777, SYN | ACK, NULL, 0);
-	send_pkt(s, 1, isn + 1, ACK, NULL, 0);
+	check_one_event(s, verdict);
 }
 
 static void case_first_payload(const char *name, struct flow_spec s, const void *p, size_t n,
@@ -194,7 +80,10 @@ int main(void)
 		ta_skip("packet tests", "needs root to load BPF programs");
 		return 0;
 	}
-	load_client_hello();
+	if (load_client_hello()) {
+		printf("FAIL: fixture tests/fixtures/tls/curl-tls13.clienthello.bin missing or not a ClientHello\n");
+		return 1;
+	}
 	skel = tlsaudit__open();
 	if (!skel) {
 		printf("FAIL: open: %s\n", strerror(errno));
@@ -456,21 +345,8 @@ int main(void)
 	ta_case_end();
 
 	ta_case_begin("stats: no ring-buffer drops, no insert failures");
-	{
-		int ncpu = libbpf_num_possible_cpus(), c;
-		__u64 *vals = calloc(ncpu, sizeof(__u64)), sum;
-		__u32 keys[] = { TA_STAT_RINGBUF_DROPS, TA_STAT_FLOW_INSERT_FAIL };
-		unsigned i;
-
-		for (i = 0; i < 2 && vals; i++) {
-			sum = 0;
-			if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &keys[i], vals))
-				for (c = 0; c < ncpu; c++)
-					sum += vals[c];
-			TA_CHECK(sum == 0, "stat %u = %llu", keys[i], (unsigned long long)sum);
-		}
-		free(vals);
-	}
+	TA_CHECK_EQ(stat_sum(TA_STAT_RINGBUF_DROPS), 0);
+	TA_CHECK_EQ(stat_sum(TA_STAT_FLOW_INSERT_FAIL), 0);
 	ta_case_end();
 
 	ring_buffer__free(rb);

@@ -30,44 +30,10 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "ta_test.h"
-#include "ta_frames.h"
-#include "tlsaudit.h"
-#include "tlsaudit.skel.h"
-
-#define MAX_EVENTS 16
+#include "ta_packet.h"
 #define LO_IFINDEX 1
 
 /* the instance under test: part 1 audit, part 2 enforce */
-static struct tlsaudit *skel;
-static struct ring_buffer *rb;
-static struct ta_flow_event events[MAX_EVENTS];
-static int n_events;
-/* handshake capture records (TA_EV_CHUNK, TA_EV_CLOSE), kept apart */
-static struct ta_chunk_event chunks[MAX_EVENTS];
-static int n_chunks;
-
-static int on_event(void *ctx, void *data, size_t len)
-{
-	__u32 type = *(__u32 *)data;
-
-	(void)ctx;
-	if (type == TA_EV_CHUNK || type == TA_EV_CLOSE) {
-		/* a record carries its header and only the bytes it holds */
-		if (len >= offsetof(struct ta_chunk_event, data) && n_chunks < MAX_EVENTS) {
-			memset(&chunks[n_chunks], 0, sizeof(chunks[0]));
-			memcpy(&chunks[n_chunks], data,
-			       len < sizeof(chunks[0]) ? len : sizeof(chunks[0]));
-		}
-		n_chunks++;
-		return 0;
-	}
-	if (len >= sizeof(struct ta_flow_event) && n_events < MAX_EVENTS)
-		memcpy(&events[n_events], data, sizeof(struct ta_flow_event));
-	n_events++;
-	return 0;
-}
-
 /* ---- frame building ---- */
 
 /* Run the XDP program on one frame, entering on lo; returns the XDP action. */
@@ -111,38 +77,15 @@ static void send_pkt(const struct flow_spec *s, int c2s, unsigned seq, unsigned 
 	send_pkt_act(s, c2s, seq, flags, payload, plen, XDP_PASS);
 }
 
-static void drain(void)
-{
-	n_events = 0;
-	n_chunks = 0;
-	ring_buffer__consume(rb);
-}
-
-/* Returns 1 and fills st if the flow is in the table. */
-static int flow_lookup(const struct flow_spec *s, struct ta_flow_state *st)
-{
-	struct ta_flow_key k;
-
-	make_key(&k, s);
-	return bpf_map_lookup_elem(bpf_map__fd(skel->maps.flows), &k, st) == 0;
-}
-
 /* Exactly one event, for this flow, with this verdict; a forwarded flow's:
  * TA_F_FORWARDED, no owner of either end, no cookie, the ingress ifindex.
  * TA_F_BLOCKED must be set exactly when blocked. */
 static void expect_one_event_b(const struct flow_spec *s, int verdict, int blocked)
 {
-	struct ta_flow_key k;
-	const struct ta_flow_event *ev = &events[0];
+	const struct ta_flow_event *ev = check_one_event(s, verdict);
 
-	drain();
-	TA_CHECK_EQ(n_events, 1);
-	if (n_events < 1)
+	if (!ev)
 		return;
-	make_key(&k, s);
-	TA_CHECK_EQ(ev->type, TA_EV_FLOW);
-	TA_CHECK_EQ(ev->verdict, verdict);
-	TA_CHECK(!memcmp(&ev->key, &k, sizeof(k)), "event key is not the client->server key");
 	TA_CHECK(ev->flags & TA_F_FORWARDED, "event flags 0x%x lack TA_F_FORWARDED", ev->flags);
 	TA_CHECK(!ev->has_owner, "forwarded flow with an owner (pid %u)", ev->owner.tgid);
 	TA_CHECK(!ev->has_server_owner, "forwarded flow with a server owner (pid %u)",
@@ -159,73 +102,6 @@ static void expect_one_event_b(const struct flow_spec *s, int verdict, int block
 static void expect_one_event(const struct flow_spec *s, int verdict)
 {
 	expect_one_event_b(s, verdict, 0);
-}
-
-static void expect_no_event(void)
-{
-	drain();
-	TA_CHECK_EQ(n_events, 0);
-	if (n_events)
-		TA_CHECK(0, "unexpected event: verdict %d flags 0x%x", events[0].verdict,
-			 events[0].flags);
-}
-
-static __u64 stat_sum(__u32 key)
-{
-	int ncpu = libbpf_num_possible_cpus(), c;
-	__u64 *vals, sum = 0;
-
-	if (ncpu <= 0)
-		return 0;
-	vals = calloc(ncpu, sizeof(__u64));
-	if (vals && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &key, vals))
-		for (c = 0; c < ncpu; c++)
-			sum += vals[c];
-	free(vals);
-	return sum;
-}
-
-static unsigned char client_hello[1024];
-static size_t client_hello_len;
-
-static int load_client_hello(void)
-{
-	FILE *f = fopen("tests/fixtures/tls/curl-tls13.clienthello.bin", "rb");
-
-	if (!f)
-		return -1;
-	client_hello_len = fread(client_hello, 1, sizeof(client_hello), f);
-	fclose(f);
-	return client_hello_len >= 64 && client_hello[0] == 0x16 ? 0 : -1;
-}
-
-static const char http_get[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-#define GET_LEN (sizeof(http_get) - 1)
-static unsigned cport_next = 40000;
-
-static struct flow_spec v4(void)
-{
-	struct flow_spec s = { .cli = "10.203.9.1", .srv = "10.203.9.2", .sport = 443 };
-
-	s.cport = cport_next++;
-	return s;
-}
-
-static struct flow_spec v6(void)
-{
-	struct flow_spec s = { .v6 = 1, .cli = "fd00:203:9::1", .srv = "fd00:203:9::2",
-			       .sport = 443 };
-
-	s.cport = cport_next++;
-	return s;
-}
-
-/* SYN, SYN-ACK, ACK: the whole handshake, all passed. */
-static void open_flow(const struct flow_spec *s, unsigned isn)
-{
-	send_pkt(s, 1, isn, SYN, NULL, 0);
-	send_pkt(s, 0, 7777, SYN | ACK, NULL, 0);
-	send_pkt(s, 1, isn + 1, ACK, NULL, 0);
 }
 
 static void case_first_payload(const char *name, struct flow_spec s, const void *p, size_t n,
