@@ -387,22 +387,65 @@ static void on_link(int ifindex, const char *name, int up, int gone, void *ctx)
 		fprintf(stderr, "tlsaudit: watching new interface %s\n", name);
 }
 
-/* inode -> pid for the sockets of every process, for connections that were
- * established before we started. */
+/* Established sockets on watched ports, found at start, and their owners. */
+struct preexisting {
+	struct ta_sockinfo *si;
+	__u32 *pid;
+	size_t n, cap;
+};
 
-static __u32 pid_of_socket_inode(__u32 inode)
+static void collect_socket(const struct ta_sockinfo *si, void *ctx)
 {
-	char path[600], target[64], want[32];
+	struct preexisting *pre = ctx;
+	struct ta_sockinfo *grown;
+
+	if (pre->n == pre->cap) {
+		size_t cap = pre->cap ? pre->cap * 2 : 64;
+
+		grown = realloc(pre->si, cap * sizeof(*grown));
+		if (!grown)
+			return;
+		pre->si = grown;
+		pre->cap = cap;
+	}
+	pre->si[pre->n++] = *si;
+}
+
+struct inode_slot {
+	__u32 inode;
+	__u32 idx;
+};
+
+static int cmp_inode(const void *a, const void *b)
+{
+	__u32 x = ((const struct inode_slot *)a)->inode, y = ((const struct inode_slot *)b)->inode;
+
+	return (x > y) - (x < y);
+}
+
+/* One pass over every process's fds names the owner of every listed socket:
+ * a busy server at start has thousands of them, and a /proc walk each would
+ * take minutes. */
+static void resolve_socket_owners(struct preexisting *pre)
+{
+	struct inode_slot *slots, key, *hit;
+	char path[600], target[64];
 	struct dirent *pd, *fd;
 	DIR *proc, *fds;
-	__u32 found = 0;
+	size_t i;
 	ssize_t n;
 
-	snprintf(want, sizeof(want), "socket:[%u]", inode);
+	pre->pid = calloc(pre->n, sizeof(*pre->pid));
+	slots = calloc(pre->n, sizeof(*slots));
+	if (!pre->pid || !slots)
+		goto out;
+	for (i = 0; i < pre->n; i++)
+		slots[i] = (struct inode_slot){ pre->si[i].inode, i };
+	qsort(slots, pre->n, sizeof(*slots), cmp_inode);
 	proc = opendir("/proc");
 	if (!proc)
-		return 0;
-	while (!found && (pd = readdir(proc))) {
+		goto out;
+	while ((pd = readdir(proc))) {
 		if (pd->d_name[0] < '1' || pd->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/fd", pd->d_name);
@@ -412,33 +455,32 @@ static __u32 pid_of_socket_inode(__u32 inode)
 		while ((fd = readdir(fds))) {
 			snprintf(path, sizeof(path), "/proc/%s/fd/%s", pd->d_name, fd->d_name);
 			n = readlink(path, target, sizeof(target) - 1);
-			if (n <= 0)
+			if (n <= 8 || strncmp(target, "socket:[", 8))
 				continue;
 			target[n] = '\0';
-			if (!strcmp(target, want)) {
-				found = strtoul(pd->d_name, NULL, 10);
-				break;
-			}
+			key.inode = strtoul(target + 8, NULL, 10);
+			hit = bsearch(&key, slots, pre->n, sizeof(*slots), cmp_inode);
+			if (hit && !pre->pid[hit->idx])
+				pre->pid[hit->idx] = strtoul(pd->d_name, NULL, 10);
 		}
 		closedir(fds);
 	}
 	closedir(proc);
-	return found;
+out:
+	free(slots);
 }
 
 static void persist_preexisting(void);
 
-static void on_preexisting(const struct ta_sockinfo *si, void *ctx)
+static void report_preexisting(const struct ta_sockinfo *si, __u32 pid)
 {
 	struct ta_flow_state st = { .verdict = TA_V_MIDSTREAM, .flags = TA_F_REPORTED };
 	struct ta_flow_event ev = { .type = TA_EV_FLOW, .verdict = TA_V_MIDSTREAM,
 				    .flags = TA_F_PREEXISTING };
 	char comm_path[64];
 	struct timespec ts;
-	__u32 pid;
 	FILE *f;
 
-	(void)ctx;
 	/* the kernel must not report these again when their next packet passes */
 	if (bpf_map_update_elem(bpf_map__fd(app.skel->maps.flows), &si->key, &st, BPF_NOEXIST))
 		return; /* both ends are local and the other socket was listed first */
@@ -446,7 +488,6 @@ static void on_preexisting(const struct ta_sockinfo *si, void *ctx)
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	ev.ts_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	ev.key = si->key;
-	pid = pid_of_socket_inode(si->inode);
 	if (pid) {
 		struct ta_owner *o = si->local_is_server ? &ev.server_owner : &ev.owner;
 
@@ -800,9 +841,18 @@ int main(int argc, char **argv)
 
 	/* hooks are live: what was established before them is midstream */
 	if (!app.opt.gateway) {
-		err = ta_list_established(app.opt.ports, on_preexisting, NULL);
+		struct preexisting pre = { 0 };
+		size_t k;
+
+		err = ta_list_established(app.opt.ports, collect_socket, &pre);
 		if (err < 0)
 			warn("cannot list established connections: %s", strerror(-err));
+		if (pre.n)
+			resolve_socket_owners(&pre);
+		for (k = 0; k < pre.n; k++)
+			report_preexisting(&pre.si[k], pre.pid ? pre.pid[k] : 0);
+		free(pre.si);
+		free(pre.pid);
 	}
 
 	/* everything is attached: the loop keeps only what it still uses */
