@@ -175,9 +175,13 @@ gw_vlan_emu() {
 		ta_die "VLAN emulation program does not build: $(cat "$TA_TMP/vlan_emu.log")"
 	for nd in "$GW_C:c0" "$GW_G:g1"; do
 		ns=${nd%%:*} dev=${nd#*:}
+		# tc mounts a bpffs when it loads an object: keep that mount in a
+		# throw-away mount namespace so the host is left as it was
 		nsenter --net="/run/netns/$ns" tc qdisc add dev "$dev" clsact &&
-			nsenter --net="/run/netns/$ns" tc filter add dev "$dev" egress bpf da obj "$o" sec tc/vlan_push &&
-			nsenter --net="/run/netns/$ns" tc filter add dev "$dev" ingress bpf da obj "$o" sec tc/vlan_pop ||
+			unshare --mount --propagation private nsenter --net="/run/netns/$ns" \
+				tc filter add dev "$dev" egress bpf da obj "$o" sec tc/vlan_push &&
+			unshare --mount --propagation private nsenter --net="/run/netns/$ns" \
+				tc filter add dev "$dev" ingress bpf da obj "$o" sec tc/vlan_pop ||
 			ta_die "cannot attach the VLAN emulation to $dev in $ns"
 	done
 }
