@@ -39,24 +39,45 @@ enum ta_role {
 	TA_ROLE_CLIENT = 1,
 	TA_ROLE_SERVER = 2,
 	TA_ROLE_FORWARDED = 3,
+	TA_ROLE_CAPTURED = 4, /* a flow read from a capture file */
 };
 
-/* Per-CPU error and activity counters (map "stats"); userspace sums CPUs. */
+/*
+ * Per-CPU error and activity counters (map "stats"; userspace sums CPUs).
+ * The one table of them: enum id, the name in the stats line and JSON, the
+ * Prometheus family, and its help text. Append only: the index is the key in
+ * a map that is pinned across restarts.
+ */
+#define TA_STATS(X)                                                                                \
+	X(EVENTS, "events", "tlsaudit_events_total",                                               \
+	  "Flow verdict events the kernel wrote to the ring buffer.")                              \
+	X(RINGBUF_DROPS, "ringbuf_drops", "tlsaudit_ringbuf_events_lost_total",                    \
+	  "Flow verdict events lost because the ring buffer was full.")                            \
+	X(FLOW_INSERT_FAIL, "flow_insert_failures", "tlsaudit_flow_insert_failures_total",         \
+	  "Flows the kernel flow table could not take: never classified.")                         \
+	X(OWNER_INSERT_FAIL, "owner_insert_failures", "tlsaudit_owner_insert_failures_total",      \
+	  "Sockets whose owning process could not be recorded.")                                   \
+	X(FLOWS_NEW, "flows_new", "tlsaudit_flows_opened_total", "Flows whose opening SYN was seen.") \
+	X(FLOWS_NO_PAYLOAD, "flows_no_payload", "tlsaudit_flows_no_payload_total",                 \
+	  "Flows that closed before the client sent a byte.")                                      \
+	X(MIDSTREAM, "midstream", "tlsaudit_midstream_flows_total",                                \
+	  "Flows first seen in the middle, so their first bytes are unknown.")                     \
+	X(GAP, "first_bytes_gaps", "tlsaudit_first_bytes_gaps_total",                              \
+	  "Flows whose first client bytes arrived after a hole in the stream.")                    \
+	X(BLOCKED, "blocked", "tlsaudit_enforce_blocked_flows_total",                              \
+	  "Flows --enforce blocked because of their verdict.")                                     \
+	X(BLOCKED_PKTS, "blocked_packets", "tlsaudit_enforce_dropped_packets_total",               \
+	  "Client packets --enforce dropped: of blocked flows, or held back until a verdict.")     \
+	X(FLOWS_DELETED, "flows_closed", "tlsaudit_flows_closed_total",                            \
+	  "Flow entries removed when their flow ended (FIN or RST).")                              \
+	X(FLOW_INSERTS, "flow_inserts", "tlsaudit_flow_table_inserts_total",                       \
+	  "Flow entries added to the kernel flow table under a new key.")
+
+#define TA_STAT_ENUM(id, name, family, help) TA_STAT_##id,
 enum ta_stat {
-	TA_STAT_EVENTS = 0,        /* flow events written to the ring buffer */
-	TA_STAT_RINGBUF_DROPS,     /* bpf_ringbuf_reserve failed: event lost */
-	TA_STAT_FLOW_INSERT_FAIL,  /* flows map update failed */
-	TA_STAT_OWNER_INSERT_FAIL, /* owners map update failed */
-	TA_STAT_FLOWS_NEW,         /* SYNs that opened a flow entry */
-	TA_STAT_FLOWS_NO_PAYLOAD,  /* closed before the client sent any byte */
-	TA_STAT_MIDSTREAM,         /* payload of a flow whose start we never saw */
-	TA_STAT_GAP,               /* first bytes arrived with a gap before them */
-	TA_STAT_BLOCKED,           /* flows --enforce blocked */
-	TA_STAT_BLOCKED_PKTS,      /* client packets --enforce dropped */
-	TA_STAT_FLOWS_DELETED,     /* flow entries removed at FIN/RST */
-	TA_STAT_FLOW_INSERTS,      /* flow entries added under a new key */
-	TA_STAT_MAX,
+	TA_STATS(TA_STAT_ENUM) TA_STAT_MAX,
 };
+#undef TA_STAT_ENUM
 
 /* Per-CPU packet and byte counters by verdict (map "verdict_counters",
  * indexed by enum ta_verdict; index TA_V_PENDING counts undecided flows). */
@@ -71,9 +92,20 @@ struct ta_allow_key {
 	__u8 addr[16];
 };
 
-/* Flow counts by bounded owner labels, kept by userspace in a pinned map so
- * the exported counters survive a restart of tlsaudit (a reboot clears them). */
+/* Maps pinned under TA_PIN_DIR when exporting (--textfile), so the exported
+ * counters survive a restart of tlsaudit (a reboot clears them). Each entry is
+ * the map's name in the BPF object and the file name of its pin. */
+#define TA_PIN_DIR "/sys/fs/bpf/tlsaudit"
+#define TA_PIN_MAPS(X) X(stats) X(verdict_counters) X(series)
+
+/*
+ * Flow counts by bounded owner labels, kept by userspace in the pinned map
+ * "series". A key's verdict is an enum ta_verdict, or one of the reserved
+ * values below for the exporter's own counters, which must survive restarts
+ * too. Text fields are NUL-padded and need not be terminated.
+ */
 #define TA_CONTAINER_LEN 72
+#define TA_SERIES_MAX 16384
 struct ta_series_key {
 	__u8 comm[TA_COMM_LEN];
 	__u8 container[TA_CONTAINER_LEN];
@@ -81,6 +113,10 @@ struct ta_series_key {
 	__u8 verdict;
 	__u8 pad[5];
 };
+/* comm = the TLS version name, container = the handshake outcome name */
+#define TA_SERIES_TLS 0xfe
+/* the number of pre-existing flows reported so far; other fields zero */
+#define TA_SERIES_PREEXISTING 0xfd
 
 /* Address family as stored in keys: AF_INET / AF_INET6 values. */
 #define TA_AF_INET 2
@@ -116,6 +152,7 @@ struct ta_flow_key {
 #define TA_F_PREEXISTING (1u << 10) /* userspace: established before tlsaudit started */
 #define TA_F_CLIENT_FIN (1u << 11)  /* the client sent FIN */
 #define TA_F_SERVER_FIN (1u << 12)  /* the server sent FIN: a half-close, not the end */
+#define TA_F_CAPTURED (1u << 13)    /* read from a capture file: no socket, no process */
 
 struct ta_flow_state {
 	__u64 first_ns;      /* bpf_ktime_get_boot_ns() when the flow was created */

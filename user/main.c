@@ -556,20 +556,9 @@ static __u64 flow_evictions(void)
 
 static void print_stats(void)
 {
-	static const char *const names[TA_STAT_MAX] = {
-		[TA_STAT_EVENTS] = "events",
-		[TA_STAT_RINGBUF_DROPS] = "ringbuf_drops",
-		[TA_STAT_FLOW_INSERT_FAIL] = "flow_insert_failures",
-		[TA_STAT_OWNER_INSERT_FAIL] = "owner_insert_failures",
-		[TA_STAT_FLOWS_NEW] = "flows_new",
-		[TA_STAT_FLOWS_NO_PAYLOAD] = "flows_no_payload",
-		[TA_STAT_MIDSTREAM] = "midstream",
-		[TA_STAT_GAP] = "first_bytes_gaps",
-		[TA_STAT_BLOCKED] = "blocked",
-		[TA_STAT_BLOCKED_PKTS] = "blocked_packets",
-		[TA_STAT_FLOWS_DELETED] = "flows_closed",
-		[TA_STAT_FLOW_INSERTS] = "flow_inserts",
-	};
+#define TA_STAT_NAME(id, name, family, help) [TA_STAT_##id] = name,
+	static const char *const names[TA_STAT_MAX] = { TA_STATS(TA_STAT_NAME) };
+#undef TA_STAT_NAME
 	int fd = bpf_map__fd(app.skel->maps.stats);
 	int attach_failures = 0, i;
 	char buf[1024];

@@ -44,7 +44,6 @@ struct ta_options {
 	int reset;                /* clear the pinned counters and exit */
 };
 
-#define TA_PIN_DIR "/sys/fs/bpf/tlsaudit"
 
 /* Parse "10.0.0.0/8", "fd00::/8" or a bare address into an LPM key with the
  * address IPv4-mapped; 0 or -EINVAL. */

@@ -703,39 +703,12 @@ static void render_scalar(FILE *f, const char *name, const char *type, const cha
 	fprintf(f, "%s %llu\n", name, v);
 }
 
-/* Names and help of the kernel's enum ta_stat counters. A counter added to the
- * enum before it is named here is simply not exported. */
+/* Prometheus names and help of the kernel's enum ta_stat counters. */
+#define TA_STAT_FAMILY(id, name, family, help) [TA_STAT_##id] = { family, help },
 static const struct {
 	const char *name, *help;
-} stat_family[TA_STAT_MAX] = {
-	[TA_STAT_EVENTS] = { "tlsaudit_events_total",
-			     "Flow verdict events the kernel wrote to the ring buffer." },
-	[TA_STAT_RINGBUF_DROPS] = { "tlsaudit_ringbuf_events_lost_total",
-				    "Flow verdict events lost because the ring buffer was full." },
-	[TA_STAT_FLOW_INSERT_FAIL] = { "tlsaudit_flow_insert_failures_total",
-				       "Flows the kernel flow table could not take: never "
-				       "classified." },
-	[TA_STAT_OWNER_INSERT_FAIL] = { "tlsaudit_owner_insert_failures_total",
-					"Sockets whose owning process could not be recorded." },
-	[TA_STAT_FLOWS_NEW] = { "tlsaudit_flows_opened_total",
-				"Flows whose opening SYN was seen." },
-	[TA_STAT_FLOWS_NO_PAYLOAD] = { "tlsaudit_flows_no_payload_total",
-				       "Flows that closed before the client sent a byte." },
-	[TA_STAT_MIDSTREAM] = { "tlsaudit_midstream_flows_total",
-				"Flows first seen in the middle, so their first bytes are "
-				"unknown." },
-	[TA_STAT_GAP] = { "tlsaudit_first_bytes_gaps_total",
-			  "Flows whose first client bytes arrived after a hole in the stream." },
-	[TA_STAT_BLOCKED] = { "tlsaudit_enforce_blocked_flows_total",
-			      "Flows --enforce blocked because of their verdict." },
-	[TA_STAT_BLOCKED_PKTS] = { "tlsaudit_enforce_dropped_packets_total",
-				   "Client packets --enforce dropped: of blocked flows, or held "
-				   "back until a verdict." },
-	[TA_STAT_FLOWS_DELETED] = { "tlsaudit_flows_closed_total",
-				    "Flow entries removed when their flow ended (FIN or RST)." },
-	[TA_STAT_FLOW_INSERTS] = { "tlsaudit_flow_table_inserts_total",
-				   "Flow entries added to the kernel flow table under a new key." },
-};
+} stat_family[TA_STAT_MAX] = { TA_STATS(TA_STAT_FAMILY) };
+#undef TA_STAT_FAMILY
 
 int ta_prom_render(const struct ta_prom *p, FILE *f)
 {

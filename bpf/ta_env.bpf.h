@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * ta_env.bpf.h - the flow machine's environment in the kernel: its flow
+ * table, counters and records are the maps of ta_maps.bpf.h, its bytes come
+ * from the skb or the XDP buffer, and its verdict events carry the owners the
+ * process-context hooks recorded. `hook` is TA_HOOK_SKB or TA_HOOK_XDP, a
+ * constant at every call.
+ */
+#ifndef TA_ENV_BPF_H
+#define TA_ENV_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "tlsaudit.h"
+#include "ta_flow.h"
+#include "ta_maps.bpf.h"
+
+#define TA_HOOK_SKB 0
+#define TA_HOOK_XDP 1
+
+struct ta_env {
+	struct ta_hook hook;
+	void *ctx; /* struct __sk_buff or struct xdp_md */
+};
+
+static __always_inline const struct ta_hook *ta_env_hook(struct ta_env *env)
+{
+	return &env->hook;
+}
+
+static __always_inline int ta_env_enforce(struct ta_env *env)
+{
+	(void)env;
+	return ta_enforce;
+}
+
+static __always_inline int ta_env_port_watched(struct ta_env *env, __u16 port)
+{
+	(void)env;
+	return ta_port_watched(port);
+}
+
+static __always_inline struct ta_flow_state *ta_env_flow_lookup(struct ta_env *env,
+								const struct ta_flow_key *key)
+{
+	(void)env;
+	return bpf_map_lookup_elem(&flows, key);
+}
+
+static __always_inline int ta_env_flow_insert(struct ta_env *env, const struct ta_flow_key *key,
+					      const struct ta_flow_state *st, int noexist)
+{
+	(void)env;
+	return bpf_map_update_elem(&flows, key, st, noexist ? BPF_NOEXIST : BPF_ANY);
+}
+
+static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct ta_flow_key *key)
+{
+	(void)env;
+	return bpf_map_delete_elem(&flows, key);
+}
+
+static __always_inline __u64 ta_env_now(struct ta_env *env)
+{
+	(void)env;
+	return bpf_ktime_get_boot_ns();
+}
+
+static __always_inline void ta_env_stat(struct ta_env *env, __u32 idx)
+{
+	(void)env;
+	ta_stat_inc(idx);
+}
+
+static __always_inline void ta_env_count(struct ta_env *env, __u32 verdict, __u32 bytes)
+{
+	struct ta_counter *c = bpf_map_lookup_elem(&verdict_counters, &verdict);
+
+	(void)env;
+	if (c) {
+		c->pkts += 1;
+		c->bytes += bytes;
+	}
+}
+
+static __always_inline int ta_env_allowed(struct ta_env *env, const struct ta_flow_key *key)
+{
+	struct ta_allow_key ak = { .prefixlen = 128 };
+
+	(void)env;
+	__builtin_memcpy(ak.addr, key->server, 16);
+	return bpf_map_lookup_elem(&allow, &ak) != NULL;
+}
+
+static __always_inline long ta_env_load(struct ta_env *env, __u32 off, void *to, __u32 len,
+					const int hook)
+{
+	if (hook == TA_HOOK_XDP)
+		return bpf_xdp_load_bytes(env->ctx, off, to, len);
+	return bpf_skb_load_bytes(env->ctx, off, to, len);
+}
+
+static __always_inline __u64 ta_env_cookie(struct ta_env *env, const int hook)
+{
+	/* only egress packets carry their local socket */
+	if (hook == TA_HOOK_XDP || env->hook.gateway || !env->hook.is_egress)
+		return 0;
+	return bpf_get_socket_cookie(env->ctx);
+}
+
+/* The verdict event, with the owners of both ends when they are local: the
+ * client's by socket cookie or, for a container seen from outside its veth,
+ * by 4-tuple; the server's by 4-tuple from its accept(). */
+static __always_inline void ta_env_emit_flow(struct ta_env *env, const struct ta_flow_key *key,
+					     const struct ta_flow_state *st, __u8 verdict,
+					     __u16 flags)
+{
+	struct ta_flow_event *ev;
+	struct ta_flow_key end;
+	struct ta_owner *own;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		ta_stat_inc(TA_STAT_RINGBUF_DROPS);
+		return;
+	}
+	ta_flow_event_fill(ev, &env->hook, key, st, verdict, flags, bpf_ktime_get_boot_ns());
+	if (env->hook.gateway)
+		goto submit;
+	__builtin_memcpy(&end, key, sizeof(end));
+	end.pad[0] = TA_ROLE_CLIENT;
+	own = st->cookie ? bpf_map_lookup_elem(&owners, &st->cookie) : NULL;
+	if (!own)
+		own = bpf_map_lookup_elem(&tuple_owners, &end);
+	if (own) {
+		__builtin_memcpy(&ev->owner, own, sizeof(*own));
+		ev->has_owner = 1;
+	}
+	end.pad[0] = TA_ROLE_SERVER;
+	own = bpf_map_lookup_elem(&tuple_owners, &end);
+	if (own) {
+		__builtin_memcpy(&ev->server_owner, own, sizeof(*own));
+		ev->has_server_owner = 1;
+	}
+submit:
+	bpf_ringbuf_submit(ev, ta_wakeup_flags());
+	ta_stat_inc(TA_STAT_EVENTS);
+}
+
+/* Capture records go through per-CPU scratch so that each reserves only the
+ * bytes it carries (bpf_ringbuf_output) instead of a fixed TA_CHUNK_MAX. */
+static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow_key *key,
+					__u8 dir, __u32 offset, __u32 cap_end, __u32 pkt_off,
+					__u32 n, __u8 flags, const __u8 *from_peek,
+					const int hook)
+{
+	struct ta_chunk_event *ev;
+	__u32 zero = 0, size;
+
+	ev = bpf_map_lookup_elem(&chunk_scratch, &zero);
+	if (!ev)
+		return -1;
+	ta_chunk_fill(ev, key, dir, offset, cap_end, n, flags, bpf_ktime_get_boot_ns());
+	if (from_peek) {
+		__builtin_memcpy(ev->data, from_peek, TA_PEEK_LEN);
+		ev->len = n > TA_PEEK_LEN ? TA_PEEK_LEN : n;
+	} else if (n >= 1 && n <= TA_CHUNK_MAX) {
+		if (ta_env_load(env, pkt_off, ev->data, n, hook))
+			return -1;
+		ev->len = n;
+	}
+	size = offsetof(struct ta_chunk_event, data) + ev->len;
+	if (size > sizeof(*ev))
+		size = sizeof(*ev);
+	if (bpf_ringbuf_output(&events, ev, size, ta_wakeup_flags())) {
+		ta_stat_inc(TA_STAT_RINGBUF_DROPS);
+		return -1;
+	}
+	return 0;
+}
+
+#endif /* TA_ENV_BPF_H */

@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * ta_flow.h - the flow machine: what tlsaudit does with one parsed packet of
+ * a watched flow. Compiled twice, like ta_classify.h: into the BPF programs
+ * (bpf/ta_env.bpf.h gives it maps and helpers) and into the host library
+ * (user/flow/hostflow.c gives it a hash table and a record sink), so the
+ * capture-file reader, the fuzzer and the kernel run the same logic.
+ *
+ * Per flow it owns: first-bytes collection by sequence number, the verdict,
+ * the handshake capture decisions, the enforcement decisions, and close,
+ * port-reuse and midstream handling. A decided flow costs one lookup and one
+ * counter update.
+ *
+ * Its environment is declared below and defined by the includer, after this
+ * file: `struct ta_env` (opaque here) and the ta_env_*() operations, all
+ * static __always_inline. `hook` is a compile-time constant at every call, so
+ * each BPF program keeps only the helpers its type may call.
+ */
+#ifndef TA_FLOW_H
+#define TA_FLOW_H
+
+#include "ta_portable.h"
+#include "tlsaudit.h"
+#include "ta_classify.h"
+#include "ta_parse.h"
+
+/* Where a packet was seen. */
+struct ta_hook {
+	__u32 ifindex;
+	__u8 is_egress; /* leaving through this hook: it may carry its socket */
+	__u8 gateway;   /* forwarded traffic: no local socket by design */
+	__u8 captured;  /* read from a capture file: no socket, no process */
+	__u8 pad;
+};
+
+/* What the flow machine tells its caller to do with the packet. */
+enum ta_action {
+	TA_PASS = 0,
+	TA_DROP = 1,
+};
+
+/* ---- the environment: the includer defines these ---- */
+
+struct ta_env;
+
+/* where the packet was seen */
+static __always_inline const struct ta_hook *ta_env_hook(struct ta_env *env);
+/* --enforce is in effect */
+static __always_inline int ta_env_enforce(struct ta_env *env);
+static __always_inline int ta_env_port_watched(struct ta_env *env, __u16 port);
+/* the flow table: lookup; insert (0, or < 0 when it exists under noexist or
+ * the table refused); delete (0 when the entry was there) */
+static __always_inline struct ta_flow_state *ta_env_flow_lookup(struct ta_env *env,
+								const struct ta_flow_key *key);
+static __always_inline int ta_env_flow_insert(struct ta_env *env, const struct ta_flow_key *key,
+					      const struct ta_flow_state *st, int noexist);
+static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct ta_flow_key *key);
+/* len payload bytes from frame offset off; 0, or < 0 when out of reach */
+static __always_inline long ta_env_load(struct ta_env *env, __u32 off, void *to, __u32 len,
+					const int hook);
+/* ns: CLOCK_BOOTTIME in the kernel, the packet's own time in a capture */
+static __always_inline __u64 ta_env_now(struct ta_env *env);
+/* the cookie of the local socket that sent the packet, or 0 */
+static __always_inline __u64 ta_env_cookie(struct ta_env *env, const int hook);
+/* counters: enum ta_stat += 1; packets and payload bytes by verdict */
+static __always_inline void ta_env_stat(struct ta_env *env, __u32 idx);
+static __always_inline void ta_env_count(struct ta_env *env, __u32 verdict, __u32 bytes);
+/* the flow's server is exempt from --enforce (--allow) */
+static __always_inline int ta_env_allowed(struct ta_env *env, const struct ta_flow_key *key);
+/* the flow's one verdict event (ta_flow_event_fill() gives its common part) */
+static __always_inline void ta_env_emit_flow(struct ta_env *env, const struct ta_flow_key *key,
+					     const struct ta_flow_state *st, __u8 verdict,
+					     __u16 flags);
+/* a capture record: n bytes from frame offset pkt_off, or from from_peek
+ * (TA_PEEK_LEN bytes) when not NULL; 0, or < 0 when it could not be sent */
+static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow_key *key,
+					__u8 dir, __u32 offset, __u32 cap_end, __u32 pkt_off,
+					__u32 n, __u8 flags, const __u8 *from_peek,
+					const int hook);
+
+/* Fill the fields of a verdict event that the flow itself knows; the
+ * environment adds the owners it can see. */
+static __always_inline void ta_flow_event_fill(struct ta_flow_event *ev, const struct ta_hook *h,
+					       const struct ta_flow_key *key,
+					       const struct ta_flow_state *st, __u8 verdict,
+					       __u16 flags, __u64 now)
+{
+	ev->type = TA_EV_FLOW;
+	ev->ifindex = h->ifindex;
+	ev->ts_ns = now;
+	ev->cookie = st->cookie;
+	__builtin_memcpy(&ev->key, key, sizeof(*key));
+	ev->verdict = verdict;
+	ev->flags = flags;
+	ev->peek_len = st->peek_len;
+	__builtin_memcpy(ev->peek, st->peek, TA_PEEK_LEN);
+	ev->has_owner = 0;
+	ev->has_server_owner = 0;
+	ev->role = TA_ROLE_NONE;
+	__builtin_memset(&ev->owner, 0, sizeof(ev->owner));
+	__builtin_memset(&ev->server_owner, 0, sizeof(ev->server_owner));
+	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
+}
+
+/* The header of a capture record; the environment appends the bytes. */
+static __always_inline void ta_chunk_fill(struct ta_chunk_event *ev, const struct ta_flow_key *key,
+					  __u8 dir, __u32 offset, __u32 cap_end, __u32 n,
+					  __u8 flags, __u64 now)
+{
+	ev->type = n || flags ? TA_EV_CHUNK : TA_EV_CLOSE;
+	ev->dir = dir;
+	ev->flags = flags;
+	ev->ts_ns = now;
+	__builtin_memcpy(&ev->key, key, sizeof(*key));
+	ev->offset = offset;
+	ev->cap_end = cap_end;
+	ev->len = 0;
+}
+
+/* Under --enforce, does a flow with this verdict get blocked? */
+static __always_inline int ta_should_block(struct ta_env *env, const struct ta_flow_key *key,
+					   __u8 verdict)
+{
+	/* midstream too: bytes we could not check are not TLS we checked, and
+	 * closing a flow before its first payload must not open a bypass */
+	if (!ta_env_enforce(env))
+		return 0;
+	if (verdict == (key->l4proto == TA_IPPROTO_UDP ? TA_V_QUIC : TA_V_TLS))
+		return 0;
+	return !ta_env_allowed(env, key);
+}
+
+/* Emit the one event of a flow. The caller has already won TA_F_REPORTED. */
+static __always_inline void ta_emit(struct ta_env *env, const struct ta_flow_key *key,
+				    struct ta_flow_state *st, __u8 verdict)
+{
+	__u16 flags = st->flags;
+
+	if (!ta_env_hook(env)->is_egress)
+		flags |= TA_F_INGRESS;
+	if (ta_env_hook(env)->gateway)
+		flags |= TA_F_FORWARDED;
+	if (ta_env_hook(env)->captured)
+		flags |= TA_F_CAPTURED;
+	ta_env_emit_flow(env, key, st, verdict, flags);
+}
+
+/* Decide once: the CPU that flips TA_F_REPORTED is the one that reports.
+ * Returns TA_DROP when --enforce blocks the flow from this packet on. */
+static __always_inline int ta_decide(struct ta_env *env, const struct ta_flow_key *key,
+				     struct ta_flow_state *st, __u8 verdict)
+{
+	int block = ta_should_block(env, key, verdict);
+
+	if (block)
+		__sync_fetch_and_or(&st->flags, TA_F_BLOCKED);
+	st->verdict = verdict;
+	if (__sync_fetch_and_or(&st->flags, TA_F_REPORTED) & TA_F_REPORTED)
+		return block ? TA_DROP : TA_PASS;
+	if (block) {
+		ta_env_stat(env, TA_STAT_BLOCKED);
+		ta_env_stat(env, TA_STAT_BLOCKED_PKTS); /* the first payload, dropped here */
+	}
+	ta_emit(env, key, st, verdict);
+	return block ? TA_DROP : TA_PASS;
+}
+
+static __always_inline void ta_make_key(struct ta_flow_key *key, const struct ta_pkt *pkt,
+					int c2s)
+{
+	if (c2s) {
+		__builtin_memcpy(key->client, pkt->saddr, 16);
+		__builtin_memcpy(key->server, pkt->daddr, 16);
+		key->client_port = pkt->sport;
+		key->server_port = pkt->dport;
+	} else {
+		__builtin_memcpy(key->client, pkt->daddr, 16);
+		__builtin_memcpy(key->server, pkt->saddr, 16);
+		key->client_port = pkt->dport;
+		key->server_port = pkt->sport;
+	}
+	key->l4proto = pkt->l4proto;
+	key->family = pkt->family;
+	key->pad[0] = 0;
+	key->pad[1] = 0;
+}
+
+/*
+ * Append the client bytes of this segment that extend the contiguous prefix
+ * in st->peek. Returns 1 if the prefix grew.
+ */
+static __always_inline int ta_collect(struct ta_env *env, struct ta_flow_state *st,
+				      const struct ta_pkt *pkt, const int hook)
+{
+	__u8 tmp[TA_PEEK_LEN] = {}, merged[TA_PEEK_LEN];
+	__u32 have = st->peek_len, rel, skip, n, i;
+
+	if (have >= TA_PEEK_LEN)
+		return 0;
+	rel = pkt->seq - (st->isn + 1); /* stream offset of this segment */
+	if (rel > have) {
+		/* a hole before this segment: wait for the retransmission */
+		if (!(__sync_fetch_and_or(&st->flags, TA_F_GAP) & TA_F_GAP))
+			ta_env_stat(env, TA_STAT_GAP);
+		return 0;
+	}
+	skip = have - rel;
+	if (skip >= pkt->payload_len)
+		return 0; /* a retransmission of bytes we already hold */
+	n = pkt->payload_len - skip;
+	if (n > TA_PEEK_LEN - have)
+		n = TA_PEEK_LEN - have;
+	if (n < 1 || n > TA_PEEK_LEN)
+		return 0;
+	if (have == 0) {
+		/* the common case: the whole first segment, straight into the flow */
+		if (ta_env_load(env, pkt->payload_off + skip, st->peek, n, hook))
+			return 0;
+		st->peek_len = n;
+		return 1;
+	}
+	if (ta_env_load(env, pkt->payload_off + skip, tmp, n, hook))
+		return 0;
+	/* merge on the stack so every index the verifier sees is constant-bounded */
+	__builtin_memcpy(merged, st->peek, TA_PEEK_LEN);
+	for (i = 0; i < TA_PEEK_LEN; i++) {
+		if (i >= have && i - have < n)
+			merged[i] = tmp[(i - have) & (TA_PEEK_LEN - 1)];
+	}
+	__builtin_memcpy(st->peek, merged, TA_PEEK_LEN);
+	st->peek_len = have + n;
+	return 1;
+}
+
+/* A client payload for a flow whose SYN we never saw: we cannot know its first
+ * bytes, so say "midstream" once rather than guess from the middle. */
+static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow_key *key,
+					const int hook)
+{
+	struct ta_flow_state fresh = {}, *st;
+
+	fresh.first_ns = ta_env_now(env);
+	fresh.ifindex = ta_env_hook(env)->ifindex;
+	fresh.verdict = TA_V_MIDSTREAM;
+	fresh.cookie = ta_env_cookie(env, hook);
+	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
+	if (ta_env_flow_insert(env, key, &fresh, 1)) {
+		/* another CPU raced us in, or the table refused: look again */
+		if (!ta_env_flow_lookup(env, key))
+			ta_env_stat(env, TA_STAT_FLOW_INSERT_FAIL);
+		return TA_PASS;
+	}
+	ta_env_stat(env, TA_STAT_FLOW_INSERTS);
+	st = ta_env_flow_lookup(env, key);
+	if (!st)
+		return TA_PASS;
+	ta_env_stat(env, TA_STAT_MIDSTREAM);
+	return ta_decide(env, key, st, TA_V_MIDSTREAM);
+}
+
+static __always_inline void ta_delete(struct ta_env *env, const struct ta_flow_key *key)
+{
+	if (!ta_env_flow_delete(env, key))
+		ta_env_stat(env, TA_STAT_FLOWS_DELETED);
+}
+
+/* ---- TLS handshake capture: the ClientHello and the server's first bytes ---- */
+
+/* A TLS verdict starts the capture: what peek[] holds goes first, the rest of
+ * the first record (capped) follows from this and later segments. */
+static __always_inline void ta_capture_start(struct ta_env *env, const struct ta_flow_key *key,
+					     struct ta_flow_state *st, const struct ta_pkt *pkt,
+					     const int hook)
+{
+	__u32 rec = ((__u32)st->peek[3] << 8) | st->peek[4], end = 5 + rec, hs;
+
+	/* a ClientHello longer than its first record continues in more records
+	 * (RFC 8446 5.1): take everything up to the cap, until the server speaks */
+	if (st->peek_len >= 9) {
+		hs = ((__u32)st->peek[6] << 16) | ((__u32)st->peek[7] << 8) | st->peek[8];
+		if (4 + hs > rec)
+			end = TA_CAP_MAX;
+	}
+	if (end > TA_CAP_MAX)
+		end = TA_CAP_MAX;
+	st->cap_end = end;
+	__sync_fetch_and_or(&st->flags, TA_F_CAPTURING | TA_F_AWAIT_SERVER);
+	if (pkt->seq == st->isn + 1) {
+		/* the common case: this segment starts the stream, so the capture
+		 * copies it from its first byte, in one record */
+		st->cap_next = 0;
+	} else {
+		/* the first bytes came in earlier segments: only peek[] has them */
+		st->cap_next = st->peek_len;
+		ta_env_chunk(env, key, TA_CHUNK_CLIENT, 0, end, 0, st->peek_len, 0, st->peek,
+			     hook);
+	}
+	/* the server already half-closed: it will not answer */
+	if (st->flags & TA_F_SERVER_FIN) {
+		__sync_fetch_and_and(&st->flags, ~TA_F_AWAIT_SERVER);
+		ta_env_chunk(env, key, TA_CHUNK_SERVER, 0, 0, 0, 0, 0, NULL, hook);
+	}
+}
+
+/* Copy the part of this client segment that continues the capture. */
+static __always_inline void ta_capture_client(struct ta_env *env, const struct ta_flow_key *key,
+					      struct ta_flow_state *st, const struct ta_pkt *pkt,
+					      const int hook)
+{
+	__u32 rel = pkt->seq - (st->isn + 1), next = st->cap_next, end = st->cap_end;
+	__u32 skip, left, n, i;
+
+	if (next >= end)
+		goto done;
+	if (rel > next) {
+		/* a hole: what we have is all we will get, and it says so */
+		ta_env_chunk(env, key, TA_CHUNK_CLIENT, next, end, 0, 0, TA_CHUNK_F_GAP, NULL,
+			     hook);
+		goto done;
+	}
+	skip = next - rel;
+	if (skip >= pkt->payload_len)
+		return; /* a retransmission of what was already copied */
+	left = pkt->payload_len - skip;
+	if (left > end - next)
+		left = end - next;
+	for (i = 0; i < TA_CHUNKS_PER_PKT && left; i++) {
+		n = left > TA_CHUNK_MAX ? TA_CHUNK_MAX : left;
+		if (ta_env_chunk(env, key, TA_CHUNK_CLIENT, next, end, pkt->payload_off + skip, n,
+				 next + n >= end ? TA_CHUNK_F_LAST : 0, NULL, hook))
+			goto done;
+		next += n;
+		skip += n;
+		left -= n;
+	}
+	st->cap_next = next;
+	if (next < end)
+		return;
+done:
+	__sync_fetch_and_and(&st->flags, ~TA_F_CAPTURING);
+}
+
+/* The server's first payload, once. */
+static __always_inline void ta_capture_server(struct ta_env *env, const struct ta_flow_key *key,
+					      struct ta_flow_state *st, const struct ta_pkt *pkt,
+					      const int hook)
+{
+	__u32 n = pkt->payload_len > TA_CHUNK_MAX ? TA_CHUNK_MAX : pkt->payload_len;
+
+	if (!(__sync_fetch_and_and(&st->flags, ~TA_F_AWAIT_SERVER) & TA_F_AWAIT_SERVER))
+		return;
+	/* the client's handshake flight is over once the server answers */
+	__sync_fetch_and_and(&st->flags, ~TA_F_CAPTURING);
+	__sync_fetch_and_or(&st->flags, TA_F_SERVER_SEEN);
+	ta_env_chunk(env, key, TA_CHUNK_SERVER, 0, 0, pkt->payload_off, n, 0, NULL, hook);
+}
+
+/* The slow part of a decided TLS flow's packets, while the handshake is
+ * still being captured. */
+static __always_inline void ta_tls_track(struct ta_env *env, const struct ta_flow_key *key,
+					 struct ta_flow_state *st, const struct ta_pkt *pkt,
+					 int c2s, const int hook)
+{
+	__u32 fl = st->flags;
+
+	if (c2s && pkt->payload_len && (fl & TA_F_CAPTURING))
+		ta_capture_client(env, key, st, pkt, hook);
+	else if (!c2s && pkt->payload_len && (fl & TA_F_AWAIT_SERVER))
+		ta_capture_server(env, key, st, pkt, hook);
+	if (((pkt->tcp_flags & TA_TCP_RST) || (!c2s && (pkt->tcp_flags & TA_TCP_FIN))) &&
+	    (st->flags & TA_F_AWAIT_SERVER))
+		/* reset, or the server closed, before it said anything */
+		ta_env_chunk(env, key, TA_CHUNK_SERVER, 0, 0, 0, 0, 0, NULL, hook);
+}
+
+/* A flow ends with an RST, or once both sides sent FIN: a server's FIN alone
+ * is a half-close after which the client may still send (close_notify, an
+ * upload), and those bytes belong to this flow, not to a new unknown one. */
+static __always_inline int ta_flow_ended(struct ta_flow_state *st, __u8 fl, int c2s)
+{
+	__u32 mine, other, was;
+
+	if (fl & TA_TCP_RST)
+		return 1;
+	if (!(fl & TA_TCP_FIN))
+		return 0;
+	mine = c2s ? TA_F_CLIENT_FIN : TA_F_SERVER_FIN;
+	other = c2s ? TA_F_SERVER_FIN : TA_F_CLIENT_FIN;
+	was = __sync_fetch_and_or(&st->flags, mine);
+	return !!(was & other);
+}
+
+/* A client packet with payload of a flow --enforce blocked: never let it by. */
+static __always_inline int ta_blocked_pkt(struct ta_env *env, const struct ta_flow_state *st,
+					  const struct ta_pkt *pkt, int c2s)
+{
+	if (!ta_env_enforce(env) || !c2s || !pkt->payload_len || !(st->flags & TA_F_BLOCKED))
+		return TA_PASS;
+	ta_env_stat(env, TA_STAT_BLOCKED_PKTS);
+	return TA_DROP;
+}
+
+static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *pkt, int c2s,
+				       const int hook)
+{
+	struct ta_flow_key key;
+	struct ta_flow_state *st;
+	__u8 fl = pkt->tcp_flags;
+	int verdict, act;
+
+	ta_make_key(&key, pkt, c2s);
+	st = ta_env_flow_lookup(env, &key);
+
+	/* Fast path: a decided flow costs this lookup and one counter. */
+	if (st && st->verdict != TA_V_PENDING) {
+		ta_env_count(env, st->verdict, pkt->payload_len);
+		if (st->flags & (TA_F_CAPTURING | TA_F_AWAIT_SERVER))
+			ta_tls_track(env, &key, st, pkt, c2s, hook);
+		act = ta_blocked_pkt(env, st, pkt, c2s);
+		/* a blocked flow stays known after FIN/RST: its retransmissions must
+		 * not pass as a flow we never saw; a new SYN resets it */
+		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s) &&
+		    !(st->flags & TA_F_BLOCKED))
+			ta_delete(env, &key);
+		else if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK) && st->isn != pkt->seq)
+			goto new_flow; /* port reuse before we saw the old close */
+		return act;
+	}
+
+	if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK)) {
+		/* the same SYN seen again (retransmit, or a second interface) */
+		if (st && st->isn == pkt->seq) {
+			if (!st->cookie && ta_env_hook(env)->is_egress) {
+				st->cookie = ta_env_cookie(env, hook);
+				st->cookie_role = TA_ROLE_CLIENT;
+			}
+			return TA_PASS;
+		}
+		goto new_flow;
+	}
+
+	if (!st) {
+		/* (a payload with FIN after we deleted the flow is a late
+		 * retransmission: not worth an event, unless we must gate it) */
+		if (c2s && pkt->payload_len &&
+		    (ta_env_enforce(env) || !(fl & (TA_TCP_FIN | TA_TCP_RST))))
+			return ta_midstream(env, &key, hook);
+		return TA_PASS;
+	}
+
+	/* Undecided flow. */
+	ta_env_count(env, TA_V_PENDING, pkt->payload_len);
+	if (!st->cookie && c2s && ta_env_hook(env)->is_egress) {
+		st->cookie = ta_env_cookie(env, hook);
+		st->cookie_role = TA_ROLE_CLIENT;
+	}
+	if (c2s && pkt->payload_len && ta_collect(env, st, pkt, hook)) {
+		verdict = ta_classify(st->peek, st->peek_len, 0);
+		if (verdict == TA_V_PENDING)
+			goto undecided;
+		act = ta_decide(env, &key, st, verdict);
+		if (verdict == TA_V_TLS && (st->flags & TA_F_SYN_SEEN)) {
+			ta_capture_start(env, &key, st, pkt, hook);
+			ta_capture_client(env, &key, st, pkt, hook);
+		}
+		return act;
+	}
+undecided:
+	if (!c2s && (fl & TA_TCP_FIN) && !(fl & TA_TCP_RST)) {
+		/* a server half-close: the client may still send its first bytes */
+		__sync_fetch_and_or(&st->flags, TA_F_SERVER_FIN);
+	} else if (fl & (TA_TCP_FIN | TA_TCP_RST)) {
+		/* the stream ended undecided: say what the bytes we have are, and
+		 * that they were not all there if a hole was never filled */
+		act = TA_PASS;
+		if (st->flags & TA_F_GAP)
+			__sync_fetch_and_or(&st->flags, TA_F_TRUNCATED);
+		if (st->peek_len)
+			act = ta_decide(env, &key, st, ta_classify(st->peek, st->peek_len, 1));
+		else if (st->flags & TA_F_GAP)
+			act = ta_decide(env, &key, st, TA_V_UNKNOWN);
+		else
+			ta_env_stat(env, TA_STAT_FLOWS_NO_PAYLOAD);
+		/* enforcing, a flow closed before its first byte stays known, so
+		 * bytes sent after the close are still judged as its first */
+		if (act != TA_DROP && !(ta_env_enforce(env) && !st->peek_len))
+			ta_delete(env, &key);
+		return act;
+	}
+	/* Enforcing: undecided client bytes wait at the gate. The client will
+	 * retransmit them, with more, and the verdict is taken then. */
+	if (ta_env_enforce(env) && c2s && pkt->payload_len) {
+		ta_env_stat(env, TA_STAT_BLOCKED_PKTS);
+		return TA_DROP;
+	}
+	return TA_PASS;
+
+new_flow: {
+	struct ta_flow_state fresh = {};
+
+	fresh.first_ns = ta_env_now(env);
+	fresh.isn = pkt->seq;
+	fresh.ifindex = ta_env_hook(env)->ifindex;
+	fresh.flags = TA_F_SYN_SEEN;
+	fresh.cookie = ta_env_cookie(env, hook);
+	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
+	if (ta_env_flow_insert(env, &key, &fresh, 0)) {
+		ta_env_stat(env, TA_STAT_FLOW_INSERT_FAIL);
+	} else {
+		ta_env_stat(env, TA_STAT_FLOWS_NEW);
+		if (!st) /* not a reused port's entry overwritten in place */
+			ta_env_stat(env, TA_STAT_FLOW_INSERTS);
+	}
+	ta_env_count(env, TA_V_PENDING, 0);
+	}
+	return TA_PASS;
+}
+
+/* UDP: the first client datagram decides the flow; there is no close. */
+static __always_inline int ta_flow_udp(struct ta_env *env, const struct ta_pkt *pkt, int c2s,
+				       const int hook)
+{
+	struct ta_flow_state fresh = {}, *st;
+	struct ta_flow_key key;
+	__u32 n;
+
+	ta_make_key(&key, pkt, c2s);
+	st = ta_env_flow_lookup(env, &key);
+	if (st) {
+		ta_env_count(env, st->verdict, pkt->payload_len);
+		return ta_blocked_pkt(env, st, pkt, c2s);
+	}
+	if (!c2s || !pkt->payload_len)
+		return TA_PASS;
+	n = pkt->payload_len < TA_PEEK_LEN ? pkt->payload_len : TA_PEEK_LEN;
+	if (n < 1 || n > TA_PEEK_LEN)
+		return TA_PASS;
+	if (ta_env_load(env, pkt->payload_off, fresh.peek, n, hook))
+		return TA_PASS;
+	fresh.peek_len = n;
+	fresh.first_ns = ta_env_now(env);
+	fresh.ifindex = ta_env_hook(env)->ifindex;
+	fresh.cookie = ta_env_cookie(env, hook);
+	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
+	fresh.verdict = ta_classify_udp(fresh.peek, n);
+	if (ta_env_flow_insert(env, &key, &fresh, 1)) {
+		if (!ta_env_flow_lookup(env, &key))
+			ta_env_stat(env, TA_STAT_FLOW_INSERT_FAIL);
+		return TA_PASS;
+	}
+	ta_env_stat(env, TA_STAT_FLOW_INSERTS);
+	st = ta_env_flow_lookup(env, &key);
+	if (!st)
+		return TA_PASS;
+	ta_env_count(env, fresh.verdict, pkt->payload_len);
+	return ta_decide(env, &key, st, fresh.verdict);
+}
+
+/* Which way a packet goes, from the watched port: towards it, the packet is
+ * the client's. 1 client->server, 0 server->client, -1 not watched. */
+static __always_inline int ta_flow_direction(struct ta_env *env, const struct ta_pkt *pkt)
+{
+	if (ta_env_port_watched(env, pkt->dport))
+		return 1;
+	if (ta_env_port_watched(env, pkt->sport))
+		return 0;
+	return -1;
+}
+
+/* One parsed packet of a watched flow. Returns enum ta_action. */
+static __always_inline int ta_flow_l4(struct ta_env *env, const struct ta_pkt *pkt, int c2s,
+				      const int hook)
+{
+	if (pkt->l4proto == TA_IPPROTO_TCP)
+		return ta_flow_tcp(env, pkt, c2s, hook);
+	return ta_flow_udp(env, pkt, c2s, hook);
+}
+
+#endif /* TA_FLOW_H */
