@@ -42,8 +42,8 @@ endif
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-# every user/*.c except the entry point goes into a library the tests link too
-LIB_SRCS   := $(filter-out user/main.c,$(wildcard user/*.c))
+# every user/<stage>/*.c goes into a library the tests link too; main.c is the entry point
+LIB_SRCS   := $(wildcard user/*/*.c)
 LIB_OBJS   := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
@@ -62,7 +62,7 @@ UNITDIR   ?= $(PREFIX)/lib/systemd/system
 
 all: $(OUT)/tlsaudit $(UNIT_BINS) $(PACKET_BINS)
 
-$(OUT) $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/packet:
+$(OUT) $(OUT)/tests/unit $(OUT)/tests/packet:
 	$(Q)mkdir -p $@
 
 $(OUT)/%.bpf.o: bpf/%.bpf.c Makefile | $(OUT)
@@ -74,8 +74,9 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o | $(OUT)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
 # the loader's objects need the skeletons to exist before they compile
-$(OUT)/user/%.o: user/%.c Makefile $(SKELS) | $(OUT)/user
+$(OUT)/user/%.o: user/%.c Makefile $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
 $(OUT)/libta.a: $(LIB_OBJS)
@@ -100,7 +101,7 @@ include tests/bench/bench.mk
 # libFuzzer harnesses (make fuzz) live with their rules in tests/fuzz/
 include $(wildcard tests/fuzz/*.mk)
 
--include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/tests/*/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/user/*/*.d $(OUT)/tests/*/*.d)
 
 # ---- developer and CI entry points ----
 

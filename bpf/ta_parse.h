@@ -148,7 +148,7 @@ static __always_inline int ta_parse_eth(struct ta_cursor *c, __u16 *proto)
 		return TA_PARSE_SHORT;
 	c->pos = eth + 1;
 	p = eth->proto;
-#pragma unroll
+TA_UNROLL
 	for (i = 0; i < TA_MAX_VLAN; i++) {
 		if (p != bpf_htons(TA_ETH_P_8021Q) && p != bpf_htons(TA_ETH_P_8021AD))
 			break;
@@ -208,7 +208,7 @@ static __always_inline int ta_parse_ipv6(struct ta_cursor *c, struct ta_pkt *pkt
 	nh = ip6->nexthdr;
 	len = bpf_ntohs(ip6->payload_len);
 	c->pos = ip6 + 1;
-#pragma unroll
+TA_UNROLL
 	for (i = 0; i < TA_MAX_EXTHDR; i++) {
 		switch (nh) {
 		case TA_IPV6_HOPOPTS:

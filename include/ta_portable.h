@@ -18,6 +18,13 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
+/* Loops the verifier must see unrolled; gcc (host builds) has no such need. */
+#if defined(__clang__)
+#define TA_UNROLL _Pragma("unroll")
+#else
+#define TA_UNROLL
+#endif
+
 /* Own names: the host's <netinet/in.h> declares IPPROTO_* as an enum, which
  * a macro of the same name would break. */
 #define TA_IPPROTO_TCP 6

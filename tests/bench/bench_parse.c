@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "tls_hello.h"
+#include "tls/hello.h"
 
 #define TRIALS 11
 #define ITERS 20000

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# libFuzzer harnesses for the TLS handshake parsers (user/tls_hello.c),
+# libFuzzer harnesses for the TLS handshake parsers (user/tls/hello.c),
 # included by the top-level Makefile.
 #
 #   make fuzz                  build, then run each harness FUZZ_SECONDS (60) s
@@ -19,8 +19,8 @@ FUZZ_CC      ?= clang
 FUZZ_DIR     := $(OUT)/fuzz
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 $(WARN) -Iinclude -Iuser
-FUZZ_SRCS    := user/tls_hello.c user/tls_names.c user/sha256.c user/strbuf.c
-FUZZ_HDRS    := user/tls_hello.h user/sha256.h user/strbuf.h
+FUZZ_SRCS    := user/tls/hello.c user/tls/names.c user/tls/sha256.c user/output/strbuf.c
+FUZZ_HDRS    := user/tls/hello.h user/tls/sha256.h user/output/strbuf.h
 FUZZ_NAMES   := client_hello server_hello
 FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 

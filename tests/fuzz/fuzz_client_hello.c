@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
-#include "tls_hello.h"
+#include "output/strbuf.h"
+#include "tls/hello.h"
 
 /* Invariants the parser promises whatever the input; a violation aborts so
  * libFuzzer keeps the input. */

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
-#include "tls_hello.h"
+#include "output/strbuf.h"
+#include "tls/hello.h"
 
 static void check(int ok)
 {

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "prom.h"
+#include "output/prom.h"
 #include "ta_test.h"
 
 /* ---- helpers ---- */

@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha256.h"
-#include "strbuf.h"
-#include "tls_hello.h"
+#include "tls/sha256.h"
+#include "output/strbuf.h"
+#include "tls/hello.h"
 #include "ta_test.h"
 
 #ifndef FIXTURE_DIR

@@ -19,9 +19,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "strbuf.h"
-#include "summary.h"
-#include "top.h"
+#include "output/strbuf.h"
+#include "output/summary.h"
+#include "output/top.h"
 #include "ta_test.h"
 
 #define HOSTILE "x\"}\n\x1b[31mevil"

@@ -2,7 +2,7 @@
 /* strbuf.c - bounded string building and output escaping. */
 #include <stdio.h>
 #include <string.h>
-#include "strbuf.h"
+#include "output/strbuf.h"
 
 void sb_init(struct strbuf *sb, char *buf, size_t cap)
 {

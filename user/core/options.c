@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include "cgroup.h"
-#include "options.h"
-#include "prom.h"
+#include "owners/cgroup.h"
+#include "core/options.h"
+#include "output/prom.h"
 
 const char *argp_program_version = "tlsaudit " TA_VERSION;
 

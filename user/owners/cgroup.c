@@ -12,14 +12,14 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <sys/stat.h>
-#include "container.h"
+#include "owners/container.h"
 #include <limits.h>
 #include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "cgroup.h"
+#include "owners/cgroup.h"
 
 #define FILEID_KERNFS 0xfe
 #define CG_CACHE 256

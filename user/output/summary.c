@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "report.h"
-#include "strbuf.h"
-#include "summary.h"
+#include "output/report.h"
+#include "output/strbuf.h"
+#include "output/summary.h"
 
 /* Start times from the kernel are exact; those read from /proc have clock-tick
  * resolution. Unknown (0) matches only when nothing better is known. */

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "attach.h"
+#include "core/attach.h"
 
 /* Debian's uapi headers and libbpf 1.1 predate tcx (Linux 6.6). */
 #define TA_BPF_TCX_INGRESS 46

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "report.h"
+#include "output/report.h"
 
 static const char *const verdict_names[TA_V_MAX] = {
 	[TA_V_PENDING] = "pending",

@@ -13,7 +13,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <sys/socket.h>
-#include "netlink.h"
+#include "owners/netlink.h"
 
 #define TCP_ESTABLISHED 1
 

@@ -17,8 +17,8 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
-#include "report.h"
-#include "top.h"
+#include "output/report.h"
+#include "output/top.h"
 
 /* ---- the terminal ---- */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "procinfo.h"
+#include "owners/procinfo.h"
 
 __u64 ta_proc_start_ticks(__u32 pid)
 {

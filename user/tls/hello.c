@@ -11,9 +11,9 @@
  */
 #include <string.h>
 
-#include "sha256.h"
-#include "strbuf.h"
-#include "tls_hello.h"
+#include "tls/sha256.h"
+#include "output/strbuf.h"
+#include "tls/hello.h"
 
 /* ---- bounded reader ---- */
 

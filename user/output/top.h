@@ -18,8 +18,8 @@
 #ifndef TA_TOP_H
 #define TA_TOP_H
 
-#include "strbuf.h"
-#include "summary.h"
+#include "output/strbuf.h"
+#include "output/summary.h"
 
 /* Wider terminals are drawn as if they were this wide: no table needs more. */
 #define TA_TOP_MAX_COLS 512

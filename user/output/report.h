@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "tlsaudit.h"
-#include "strbuf.h"
-#include "tls_hello.h"
+#include "output/strbuf.h"
+#include "tls/hello.h"
 
 const char *ta_verdict_name(unsigned int verdict);
 const char *ta_role_name(unsigned int role);

@@ -8,7 +8,7 @@
 
 #include <net/if.h>
 #include <linux/types.h>
-#include "attach.h"
+#include "core/attach.h"
 #include "tlsaudit.h"
 
 #define TA_EXIT_USAGE 2

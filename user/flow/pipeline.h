@@ -15,8 +15,8 @@
 #define TA_PIPELINE_H
 
 #include <linux/types.h>
-#include "options.h"
-#include "summary.h"
+#include "core/options.h"
+#include "output/summary.h"
 #include "tlsaudit.h"
 
 #define TA_HOLD_MAX 4096

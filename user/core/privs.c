@@ -7,7 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
-#include "privs.h"
+#include "core/privs.h"
 
 #ifndef CAP_BPF
 #define CAP_BPF 39

@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "prom.h"
-#include "report.h"
-#include "strbuf.h"
+#include "output/prom.h"
+#include "output/report.h"
+#include "output/strbuf.h"
 
 /* The comm="other",container="" owner: index 0, created with the model. */
 #define OTHER_OWNER 0

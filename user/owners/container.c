@@ -3,7 +3,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include "container.h"
+#include "owners/container.h"
 
 /* Container ids are 64 lowercase hex digits in every runtime we know; accept
  * 12..64 so a shortened id in a hand-made cgroup still reads as one. */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tls_hello.h"
+#include "tls/hello.h"
 
 struct code_name {
 	uint16_t code;
