@@ -20,7 +20,7 @@ VERSION   := 0.1.0
 
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror
-USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude -Iuser -I$(OUT) \
+USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude -Iuser -Ibpf -I$(OUT) \
 	-DTA_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 USER_LDLIBS := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -lbpf -lelf -lz)
 

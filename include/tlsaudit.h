@@ -14,6 +14,8 @@
 #endif
 
 #define TA_COMM_LEN 16
+/* Watched ports: one bit per port, in the BPF rodata and the options alike. */
+#define TA_PORT_BITMAP_LEN 8192
 /* Bytes of the first client payload kept to classify a flow. Enough for the
  * longest fixed pattern we match ("PRI * HTTP/2.0" is 14 bytes). */
 #define TA_PEEK_LEN 16
