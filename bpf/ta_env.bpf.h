@@ -60,6 +60,19 @@ static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct t
 	return bpf_map_delete_elem(&flows, key);
 }
 
+static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key)
+{
+	(void)env;
+	return bpf_map_lookup_elem(&tombs, key) != NULL;
+}
+
+static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,
+					       const struct ta_flow_tomb *tomb)
+{
+	(void)env;
+	bpf_map_update_elem(&tombs, key, tomb, BPF_ANY);
+}
+
 static __always_inline __u64 ta_env_now(struct ta_env *env)
 {
 	(void)env;

@@ -33,11 +33,6 @@ struct ta_hook {
 	__u8 pad;
 };
 
-/* What the flow machine tells its caller to do with the packet. */
-enum ta_action {
-	TA_PASS = 0,
-	TA_DROP = 1,
-};
 
 /* ---- the environment: the includer defines these ---- */
 
@@ -55,6 +50,10 @@ static __always_inline struct ta_flow_state *ta_env_flow_lookup(struct ta_env *e
 static __always_inline int ta_env_flow_insert(struct ta_env *env, const struct ta_flow_key *key,
 					      const struct ta_flow_state *st, int noexist);
 static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct ta_flow_key *key);
+/* flows that ended, remembered in a table of their own (an LRU) */
+static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key);
+static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,
+					       const struct ta_flow_tomb *tomb);
 /* len payload bytes from frame offset off; 0, or < 0 when out of reach */
 static __always_inline long ta_env_load(struct ta_env *env, __u32 off, void *to, __u32 len,
 					const int hook);
@@ -232,12 +231,44 @@ static __always_inline int ta_collect(struct ta_env *env, struct ta_flow_state *
 	return 1;
 }
 
+/* A flow entry goes when its flow ended; a tombstone remembers the flow, so
+ * that its late packets (a retransmitted FIN, segments in flight behind an
+ * RST) are known as late and not taken for a new flow seen mid-stream. */
+static __always_inline void ta_delete(struct ta_env *env, const struct ta_flow_key *key,
+				      const struct ta_flow_state *st)
+{
+	struct ta_flow_tomb tomb = { .isn = st->isn, .verdict = st->verdict };
+
+	ta_env_tomb_insert(env, key, &tomb);
+	if (!ta_env_flow_delete(env, key))
+		ta_env_stat(env, TA_STAT_FLOWS_DELETED);
+}
+
+/* A flow ends with an RST, or once both sides sent FIN: a server's FIN alone
+ * is a half-close after which the client may still send (close_notify, an
+ * upload), and those bytes belong to this flow, not to a new unknown one. */
+static __always_inline int ta_flow_ended(struct ta_flow_state *st, __u8 fl, int c2s)
+{
+	__u32 mine, other, was;
+
+	if (fl & TA_TCP_RST)
+		return 1;
+	if (!(fl & TA_TCP_FIN))
+		return 0;
+	mine = c2s ? TA_F_CLIENT_FIN : TA_F_SERVER_FIN;
+	other = c2s ? TA_F_SERVER_FIN : TA_F_CLIENT_FIN;
+	was = __sync_fetch_and_or(&st->flags, mine);
+	return !!(was & other);
+}
+
 /* A client payload for a flow whose SYN we never saw: we cannot know its first
- * bytes, so say "midstream" once rather than guess from the middle. */
+ * bytes, so say "midstream" once rather than guess from the middle. The
+ * packet may end the flow too (data with FIN or RST). */
 static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow_key *key,
-					const int hook)
+					__u8 fl, const int hook)
 {
 	struct ta_flow_state fresh = {}, *st;
+	int act;
 
 	fresh.first_ns = ta_env_now(env);
 	fresh.ifindex = ta_env_hook(env)->ifindex;
@@ -255,13 +286,10 @@ static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow
 	if (!st)
 		return TA_PASS;
 	ta_env_stat(env, TA_STAT_MIDSTREAM);
-	return ta_decide(env, key, st, TA_V_MIDSTREAM);
-}
-
-static __always_inline void ta_delete(struct ta_env *env, const struct ta_flow_key *key)
-{
-	if (!ta_env_flow_delete(env, key))
-		ta_env_stat(env, TA_STAT_FLOWS_DELETED);
+	act = ta_decide(env, key, st, TA_V_MIDSTREAM);
+	if (!(st->flags & TA_F_BLOCKED) && ta_flow_ended(st, fl, 1))
+		ta_delete(env, key, st);
+	return act;
 }
 
 /* ---- TLS handshake capture: the ClientHello and the server's first bytes ---- */
@@ -373,23 +401,6 @@ static __always_inline void ta_tls_track(struct ta_env *env, const struct ta_flo
 		ta_env_chunk(env, key, TA_CHUNK_SERVER, 0, 0, 0, 0, 0, NULL, hook);
 }
 
-/* A flow ends with an RST, or once both sides sent FIN: a server's FIN alone
- * is a half-close after which the client may still send (close_notify, an
- * upload), and those bytes belong to this flow, not to a new unknown one. */
-static __always_inline int ta_flow_ended(struct ta_flow_state *st, __u8 fl, int c2s)
-{
-	__u32 mine, other, was;
-
-	if (fl & TA_TCP_RST)
-		return 1;
-	if (!(fl & TA_TCP_FIN))
-		return 0;
-	mine = c2s ? TA_F_CLIENT_FIN : TA_F_SERVER_FIN;
-	other = c2s ? TA_F_SERVER_FIN : TA_F_CLIENT_FIN;
-	was = __sync_fetch_and_or(&st->flags, mine);
-	return !!(was & other);
-}
-
 /* A client packet with payload of a flow --enforce blocked: never let it by. */
 static __always_inline int ta_blocked_pkt(struct ta_env *env, const struct ta_flow_state *st,
 					  const struct ta_pkt *pkt, int c2s)
@@ -421,7 +432,7 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		 * not pass as a flow we never saw; a new SYN resets it */
 		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s) &&
 		    !(st->flags & TA_F_BLOCKED))
-			ta_delete(env, &key);
+			ta_delete(env, &key, st);
 		else if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK) && st->isn != pkt->seq)
 			goto new_flow; /* port reuse before we saw the old close */
 		return act;
@@ -440,12 +451,15 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 	}
 
 	if (!st) {
-		/* (a payload with FIN after we deleted the flow is a late
-		 * retransmission: not worth an event, unless we must gate it) */
-		if (c2s && pkt->payload_len &&
-		    (ta_env_enforce(env) || !(fl & (TA_TCP_FIN | TA_TCP_RST))))
-			return ta_midstream(env, &key, hook);
-		return TA_PASS;
+		if (!c2s || !pkt->payload_len)
+			return TA_PASS;
+		/* a late packet of a flow that ended is not a new flow; enforcing,
+		 * it is judged all the same, since a close can be forged */
+		if (!ta_env_enforce(env) && ta_env_tomb_lookup(env, &key)) {
+			ta_env_stat(env, TA_STAT_LATE_PKTS);
+			return TA_PASS;
+		}
+		return ta_midstream(env, &key, fl, hook);
 	}
 
 	/* Undecided flow. */
@@ -484,7 +498,7 @@ undecided:
 		/* enforcing, a flow closed before its first byte stays known, so
 		 * bytes sent after the close are still judged as its first */
 		if (act != TA_DROP && !(ta_env_enforce(env) && !st->peek_len))
-			ta_delete(env, &key);
+			ta_delete(env, &key, st);
 		return act;
 	}
 	/* Enforcing: undecided client bytes wait at the gate. The client will

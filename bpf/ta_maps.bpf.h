@@ -33,6 +33,14 @@ struct {
 	__type(value, struct ta_flow_state);
 } flows SEC(".maps");
 
+/* Flows that ended, so their late packets are not taken for new ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* resized by the loader, with flows */
+	__type(key, struct ta_flow_key);
+	__type(value, struct ta_flow_tomb);
+} tombs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);

@@ -35,6 +35,12 @@ enum ta_verdict {
 	TA_V_MAX,
 };
 
+/* What the flow machine tells its hook to do with a packet. */
+enum ta_action {
+	TA_PASS = 0,
+	TA_DROP = 1,
+};
+
 /* Which side of the connection the attributed socket is on. */
 enum ta_role {
 	TA_ROLE_NONE = 0,
@@ -73,7 +79,10 @@ enum ta_role {
 	X(FLOWS_DELETED, "flows_closed", "tlsaudit_flows_closed_total",                            \
 	  "Flow entries removed when their flow ended (FIN or RST).")                              \
 	X(FLOW_INSERTS, "flow_inserts", "tlsaudit_flow_table_inserts_total",                       \
-	  "Flow entries added to the kernel flow table under a new key.")
+	  "Flow entries added to the kernel flow table under a new key.")                          \
+	X(LATE_PKTS, "late_packets", "tlsaudit_late_packets_total",                                \
+	  "Client payload packets of flows that had already ended: retransmissions, or segments "  \
+	  "in flight behind a reset.")
 
 #define TA_STAT_ENUM(id, name, family, help) TA_STAT_##id,
 enum ta_stat {
@@ -155,6 +164,20 @@ struct ta_flow_key {
 #define TA_F_CLIENT_FIN (1u << 11)  /* the client sent FIN */
 #define TA_F_SERVER_FIN (1u << 12)  /* the server sent FIN: a half-close, not the end */
 #define TA_F_CAPTURED (1u << 13)    /* read from a capture file: no socket, no process */
+
+/* A flow that ended (map "tombs", an LRU): its late packets are known. */
+struct ta_flow_tomb {
+	__u32 isn;
+	__u8 verdict;
+	__u8 pad[3];
+};
+
+/* The tombstone table's size for a flow table of max_flows: ended flows
+ * matter only for as long as their late packets may come. */
+static inline __u32 ta_tombs_for(__u32 max_flows)
+{
+	return max_flows / 4 > 1024 ? max_flows / 4 : 1024;
+}
 
 struct ta_flow_state {
 	__u64 first_ns;      /* bpf_ktime_get_boot_ns() when the flow was created */

@@ -205,6 +205,8 @@ static int open_and_load(void)
 		pin_map(skel->maps.series, TA_PIN_DIR "/series");
 	}
 	err = bpf_map__set_max_entries(skel->maps.flows, app.opt.max_flows);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.tombs, ta_tombs_for(app.opt.max_flows));
 	if (err) {
 		warn("cannot size the flow table: %s", strerror(-err));
 		return err;

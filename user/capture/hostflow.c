@@ -39,6 +39,7 @@ struct table {
 
 struct ta_hostflow {
 	struct table flows;
+	struct table tombs; /* flows that ended; their states' isn and verdict */
 	__u8 ports[TA_PORT_BITMAP_LEN];
 	int enforce;
 	struct ta_allow_key *allow;
@@ -272,6 +273,19 @@ static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct t
 	return table_delete(&env->hf->flows, key);
 }
 
+static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key)
+{
+	return find(&env->hf->tombs, key, NULL) != NIL;
+}
+
+static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,
+					       const struct ta_flow_tomb *tomb)
+{
+	struct ta_flow_state st = { .isn = tomb->isn, .verdict = tomb->verdict };
+
+	table_insert(&env->hf->tombs, key, &st, 0);
+}
+
 static __always_inline long ta_env_load(struct ta_env *env, __u32 off, void *to, __u32 len,
 					const int hook)
 {
@@ -367,7 +381,8 @@ struct ta_hostflow *ta_hostflow_new(const struct ta_hostflow_config *cfg, ta_rec
 
 	if (!hf)
 		return NULL;
-	if (table_init(&hf->flows, cfg->max_flows))
+	if (table_init(&hf->flows, cfg->max_flows) ||
+	    table_init(&hf->tombs, ta_tombs_for(cfg->max_flows)))
 		goto fail;
 	memcpy(hf->ports, cfg->ports, sizeof(hf->ports));
 	hf->enforce = cfg->enforce;
@@ -392,6 +407,7 @@ void ta_hostflow_free(struct ta_hostflow *hf)
 	if (!hf)
 		return;
 	table_free(&hf->flows);
+	table_free(&hf->tombs);
 	free(hf->allow);
 	free(hf);
 }
