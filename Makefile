@@ -15,7 +15,7 @@ OUT       := build
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 CC        ?= gcc
-PKG_LIBS  := libbpf libelf zlib
+PKG_LIBS  := libbpf libelf zlib libpcap
 VERSION   := 0.1.0
 
 CFLAGS    ?= -O2 -g
@@ -105,7 +105,7 @@ include $(wildcard tests/fuzz/*.mk)
 
 # ---- developer and CI entry points ----
 
-DEPS_BUILD := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
+DEPS_BUILD := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev libpcap-dev bpftool
 DEPS_TEST  := iproute2 ethtool procps psmisc curl openssl nginx-light gnutls-bin socat jq \
 	python3 tcpdump tshark iperf3 libndpi-bin tmux prometheus prometheus-node-exporter libclang-rt-14-dev
 deps:

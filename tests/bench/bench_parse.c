@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include "tls/hello.h"
+#include "tls/ja4.h"
+#include "tls/json.h"
+#include "tls/names.h"
 
 #define TRIALS 11
 #define ITERS 20000

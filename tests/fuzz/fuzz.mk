@@ -19,8 +19,9 @@ FUZZ_CC      ?= clang
 FUZZ_DIR     := $(OUT)/fuzz
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 $(WARN) -Iinclude -Iuser
-FUZZ_SRCS    := user/tls/hello.c user/tls/names.c user/tls/sha256.c user/output/strbuf.c
-FUZZ_HDRS    := user/tls/hello.h user/tls/sha256.h user/output/strbuf.h
+FUZZ_SRCS    := user/tls/hello.c user/tls/ja4.c user/tls/json.c user/tls/names.c user/tls/sha256.c \
+	user/output/strbuf.c
+FUZZ_HDRS    := $(wildcard user/tls/*.h) user/output/strbuf.h
 FUZZ_NAMES   := client_hello server_hello
 FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 

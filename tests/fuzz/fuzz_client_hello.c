@@ -12,6 +12,9 @@
 
 #include "output/strbuf.h"
 #include "tls/hello.h"
+#include "tls/ja4.h"
+#include "tls/json.h"
+#include "tls/names.h"
 
 /* Invariants the parser promises whatever the input; a violation aborts so
  * libFuzzer keeps the input. */

@@ -10,6 +10,9 @@
 
 #include "output/strbuf.h"
 #include "tls/hello.h"
+#include "tls/ja4.h"
+#include "tls/json.h"
+#include "tls/names.h"
 
 static void check(int ok)
 {

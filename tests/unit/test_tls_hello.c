@@ -27,6 +27,9 @@
 #include "tls/sha256.h"
 #include "output/strbuf.h"
 #include "tls/hello.h"
+#include "tls/ja4.h"
+#include "tls/json.h"
+#include "tls/names.h"
 #include "ta_test.h"
 
 #ifndef FIXTURE_DIR

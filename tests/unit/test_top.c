@@ -506,6 +506,7 @@ static void test_short_buffer(void)
 
 static void test_not_tty(void)
 {
+	struct ta_tty tty = { 0 };
 	int fd[2], rows = 0, cols = 0;
 	char b;
 
@@ -515,13 +516,13 @@ static void test_not_tty(void)
 		ta_case_end();
 		return;
 	}
-	TA_CHECK_EQ(ta_top_init(fd[0]), -ENOTTY);
-	TA_CHECK_EQ(ta_top_init(fd[1]), -ENOTTY);
+	TA_CHECK_EQ(ta_top_init(&tty, fd[0]), -ENOTTY);
+	TA_CHECK_EQ(ta_top_init(&tty, fd[1]), -ENOTTY);
 	ta_top_size(fd[1], &rows, &cols);
 	TA_CHECK(rows == 24 && cols == 80, "size of a pipe %dx%d, want 24x80", rows, cols);
 	/* restore without init does nothing, however often */
-	ta_top_restore();
-	ta_top_restore();
+	ta_top_restore(&tty);
+	ta_top_restore(&tty);
 	fcntl(fd[0], F_SETFL, O_NONBLOCK);
 	TA_CHECK(read(fd[0], &b, 1) < 0, "restore wrote to a pipe it was never given");
 	close(fd[0]);
@@ -531,6 +532,7 @@ static void test_not_tty(void)
 
 static void test_keys(void)
 {
+	struct ta_tty tty = { 0 };
 	int fd[2];
 
 	ta_case_begin("top_keys");
@@ -539,24 +541,24 @@ static void test_keys(void)
 		ta_case_end();
 		return;
 	}
-	TA_CHECK_EQ(ta_top_key(fd[0]), 0);
+	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 0);
 	/* F1 (ESC O P) and Up (ESC [ A) are not 'p'; Alt+c is 'c' */
 	TA_CHECK(write(fd[1], "x\x1bOP\x1b[1;5Az", 11) == 11, "write");
-	TA_CHECK_EQ(ta_top_key(fd[0]), 0);
+	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 0);
 	TA_CHECK(write(fd[1], "c\x1b" "cpQ", 5) == 5, "write");
-	TA_CHECK_EQ(ta_top_key(fd[0]), 'c');
-	TA_CHECK_EQ(ta_top_key(fd[0]), 'c');
-	TA_CHECK_EQ(ta_top_key(fd[0]), 'p');
-	TA_CHECK_EQ(ta_top_key(fd[0]), 'q');
-	TA_CHECK_EQ(ta_top_key(fd[0]), 0);
+	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 'c');
+	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 'c');
+	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 'p');
+	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 'q');
+	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 0);
 	/* an escape sequence split across reads is still skipped */
 	TA_CHECK(write(fd[1], "\x1b[", 2) == 2, "write");
-	TA_CHECK_EQ(ta_top_key(fd[0]), 0);
+	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 0);
 	TA_CHECK(write(fd[1], "Pq", 2) == 2, "write");
-	TA_CHECK_EQ(ta_top_key(fd[0]), 'q');
+	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 'q');
 	/* the terminal went away: quit */
 	close(fd[1]);
-	TA_CHECK_EQ(ta_top_key(fd[0]), 'q');
+	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 'q');
 	close(fd[0]);
 	ta_case_end();
 }
@@ -581,6 +583,7 @@ static size_t drain(int master, char *buf, size_t cap)
 static void test_pty(void)
 {
 	struct termios before, during, after;
+	struct ta_tty tty = { 0 };
 	char got[512];
 	int master, slave, rc;
 	const char *name;
@@ -595,7 +598,7 @@ static void test_pty(void)
 		return;
 	}
 	tcgetattr(slave, &before);
-	rc = ta_top_init(slave);
+	rc = ta_top_init(&tty, slave);
 	TA_CHECK_EQ(rc, 0);
 	tcgetattr(slave, &during);
 	TA_CHECK(!(during.c_lflag & (ICANON | ECHO)), "still canonical or echoing");
@@ -603,14 +606,14 @@ static void test_pty(void)
 	drain(master, got, sizeof(got));
 	TA_CHECK(strstr(got, "\x1b[?1049h") && strstr(got, "\x1b[?25l"),
 		 "alternate screen or hidden cursor not asked for");
-	TA_CHECK_EQ(ta_top_init(slave), -EBUSY);
+	TA_CHECK_EQ(ta_top_init(&tty, slave), -EBUSY);
 
 	TA_CHECK(write(master, "q", 1) == 1, "write");
 	/* the pty hands input over asynchronously: wait for it to arrive */
 	poll(&(struct pollfd){ .fd = slave, .events = POLLIN }, 1, 1000);
-	TA_CHECK_EQ(ta_top_key(slave), 'q');
+	TA_CHECK_EQ(ta_top_key(&tty, slave), 'q');
 
-	ta_top_restore();
+	ta_top_restore(&tty);
 	tcgetattr(slave, &after);
 	TA_CHECK(after.c_lflag == before.c_lflag && after.c_cc[VMIN] == before.c_cc[VMIN],
 		 "termios not restored");
@@ -618,13 +621,13 @@ static void test_pty(void)
 	TA_CHECK(strstr(got, "\x1b[?1049l") && strstr(got, "\x1b[?25h") &&
 			 strstr(got, "\x1b[?7h"),
 		 "screen, cursor or wrapping not given back");
-	/* a second restore (say from atexit) writes nothing */
-	ta_top_restore();
+	/* a second restore (the sink frees after it finished) writes nothing */
+	ta_top_restore(&tty);
 	TA_CHECK(drain(master, got, sizeof(got)) == 0, "second restore wrote %zu bytes",
 		 strlen(got));
 	/* and it can be taken again */
-	TA_CHECK_EQ(ta_top_init(slave), 0);
-	ta_top_restore();
+	TA_CHECK_EQ(ta_top_init(&tty, slave), 0);
+	ta_top_restore(&tty);
 	close(slave);
 	close(master);
 	ta_case_end();

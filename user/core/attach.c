@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include "core/attach.h"
 
 /* Debian's uapi headers and libbpf 1.1 predate tcx (Linux 6.6). */
@@ -121,6 +122,27 @@ int ta_iface_attach(struct ta_iface *ifc, int in_fd, int eg_fd)
 	if (err)
 		ifc->attach_failures++;
 	return err;
+}
+
+/* Gateway mode, XDP: a link, so the kernel detaches it when we die. Native
+ * mode where the driver has it, generic otherwise, with a notice. */
+int ta_iface_attach_xdp(struct ta_iface *ifc, struct bpf_program *prog)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_link *l;
+
+	ifc->ingress_fd = ifc->egress_fd = -1;
+	l = bpf_program__attach_xdp(prog, ifc->ifindex);
+	if (!l) {
+		ifc->attach_failures++;
+		return -errno;
+	}
+	ifc->xdp_link = l;
+	ifc->mode = TA_ATTACH_XDP;
+	if (!bpf_xdp_query(ifc->ifindex, 0, &q) && q.attach_mode == XDP_ATTACHED_SKB)
+		fprintf(stderr, "tlsaudit: %s: no native XDP in this driver, using generic mode "
+				"(slower)\n", ifc->name);
+	return 0;
 }
 
 void ta_iface_detach(struct ta_iface *ifc)

@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 struct bpf_link;
+struct bpf_program;
 
 #define TA_MAX_IFACES 64
 
@@ -42,6 +43,8 @@ int ta_ifaces_up(char names[][IF_NAMESIZE], int max);
 /* Attach both directions (ingress only when egress_prog_fd < 0); returns 0 or
  * -errno (nothing is left half-attached). */
 int ta_iface_attach(struct ta_iface *ifc, int ingress_prog_fd, int egress_prog_fd);
+/* XDP through a link; 0 or -errno. */
+int ta_iface_attach_xdp(struct ta_iface *ifc, struct bpf_program *prog);
 void ta_iface_detach(struct ta_iface *ifc);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* options.c - argp options for tlsaudit. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <argp.h>
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ static const char doc[] =
 	"  tlsaudit -i eth0 -p 443,8443  one interface, two ports\n"
 	"  tlsaudit -j -d 60 > flows.json  one minute of JSON lines\n"
 	"  tlsaudit --top                live table, plaintext first\n"
+	"  tlsaudit -r trace.pcapng -j   the verdicts of a capture file, no privileges\n"
 	"  tlsaudit --textfile /var/lib/prometheus/node-exporter/tlsaudit.prom\n"
 	"                                metrics for node_exporter's textfile collector\n"
 	"  tlsaudit --gateway -i eth0 -i eth1 --enforce --allow 10.1.2.3\n"
@@ -55,6 +57,10 @@ static const struct argp_option options[] = {
 	{ "interface", 'i', "IFACE", 0, "Watch IFACE (repeatable). Default: every interface that is up", 0 },
 	{ "ports", 'p', "LIST", 0, "Watched ports: comma-separated ports or ranges (default 443)", 0 },
 	{ "json", 'j', NULL, 0, "Print one JSON object per line (flows, then the summary)", 0 },
+	{ "read", 'r', "FILE", 0,
+	  "Judge the flows of a capture file (pcap or pcapng, as tcpdump -w writes them; - for "
+	  "stdin) instead of live traffic. Needs no privileges; flows say role \"captured\" and "
+	  "carry the packets' own time", 0 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
 	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Size of the kernel flow table (default 262144)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf messages (twice: debug, with verifier logs)", 0 },
@@ -95,21 +101,20 @@ static const struct argp_option options[] = {
 	{},
 };
 
-int ta_parse_ports(const char *text, __u8 bitmap[8192], const char **bad)
+int ta_parse_ports(const char *text, __u8 bitmap[TA_PORT_BITMAP_LEN], char *bad, size_t bad_n)
 {
-	static char tok_err[64];
 	char *copy, *tok, *save = NULL, *end;
 	unsigned long lo, hi, p;
 	int n = 0;
 
 	if (!text || !*text) {
-		*bad = "(empty)";
+		snprintf(bad, bad_n, "(empty)");
 		return -EINVAL;
 	}
 	copy = strdup(text);
 	if (!copy)
 		return -ENOMEM;
-	memset(bitmap, 0, 8192);
+	memset(bitmap, 0, TA_PORT_BITMAP_LEN);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		errno = 0;
 		lo = strtoul(tok, &end, 10);
@@ -128,13 +133,12 @@ int ta_parse_ports(const char *text, __u8 bitmap[8192], const char **bad)
 	}
 	free(copy);
 	if (!n) {
-		*bad = text;
+		snprintf(bad, bad_n, "%s", text);
 		return -EINVAL;
 	}
 	return 0;
 bad:
-	snprintf(tok_err, sizeof(tok_err), "%s", tok);
-	*bad = tok_err;
+	snprintf(bad, bad_n, "%s", tok);
 	free(copy);
 	return -EINVAL;
 }
@@ -142,7 +146,7 @@ bad:
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct ta_options *opt = state->input;
-	const char *bad;
+	char bad[64], mnt[PATH_MAX];
 	unsigned long v;
 	char *end;
 	int i;
@@ -161,7 +165,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		opt->ifaces_explicit = 1;
 		break;
 	case 'p':
-		if (ta_parse_ports(arg, opt->ports, &bad))
+		if (ta_parse_ports(arg, opt->ports, bad, sizeof(bad)))
 			argp_failure(state, TA_EXIT_USAGE, 0,
 				     "bad port list '%s' at '%s': want ports 1-65535, e.g. 443,8443 or 8000-8010",
 				     arg, bad);
@@ -169,6 +173,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'j':
 		opt->json = 1;
+		break;
+	case 'r':
+		if (!*arg)
+			argp_failure(state, TA_EXIT_USAGE, 0, "-r wants a capture file");
+		snprintf(opt->read_file, sizeof(opt->read_file), "%s", arg);
 		break;
 	case 'd':
 		errno = 0;
@@ -196,17 +205,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_failure(state, TA_EXIT_USAGE, 0, "bad --pid '%s': want a process id", arg);
 		if (kill((pid_t)v, 0) && errno == ESRCH)
 			argp_failure(state, TA_EXIT_USAGE, 0, "--pid %lu: no such process", v);
-		opt->filter_pid = v;
+		opt->filters.pid = v;
 		break;
 	case OPT_CGROUP:
-		if (ta_resolve_cgroup_arg(arg, opt->filter_cgroup, sizeof(opt->filter_cgroup)))
+		if (ta_cgroup2_mount(mnt, sizeof(mnt)))
+			argp_failure(state, TA_EXIT_USAGE, 0, "--cgroup '%s': no cgroup2 mount", arg);
+		if (ta_resolve_cgroup_arg(mnt, arg, opt->filters.cgroup, sizeof(opt->filters.cgroup)))
 			argp_failure(state, TA_EXIT_USAGE, 0,
 				     "--cgroup '%s': not a cgroup directory under the cgroup2 mount (%s)",
-				     arg, ta_cgroup2_mount() ? ta_cgroup2_mount() : "none found");
+				     arg, mnt);
 		break;
 	case OPT_CONTAINER:
-		if (strlen(arg) < 4 ||
-		    ta_find_container(arg, opt->filter_container, sizeof(opt->filter_container)))
+		if (strlen(arg) < 4 || ta_cgroup2_mount(mnt, sizeof(mnt)) ||
+		    ta_find_container(mnt, arg, opt->filters.container,
+				      sizeof(opt->filters.container)))
 			argp_failure(state, TA_EXIT_USAGE, 0,
 				     "--container '%s': no running container or pod has this id", arg);
 		break;
@@ -278,6 +290,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				     "--gateway needs the interfaces to watch: -i IF1 -i IF2");
 		if (opt->top && opt->json)
 			argp_failure(state, TA_EXIT_USAGE, 0, "--top and --json do not mix");
+		if (opt->read_file[0] && (opt->ifaces_explicit || opt->gateway || opt->enforce ||
+					  opt->top || opt->duration || opt->reset ||
+					  opt->filters.pid || opt->filters.cgroup[0] ||
+					  opt->filters.container[0]))
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "-r reads a capture file: it takes -p, -j, --max-flows and "
+				     "--textfile, not live options (-i, --gateway, --enforce, --top, "
+				     "-d, --reset, --pid, --cgroup, --container)");
 		break;
 	case ARGP_KEY_ARG:
 		argp_failure(state, TA_EXIT_USAGE, 0, "unexpected argument '%s' (see --help)", arg);
@@ -319,7 +339,7 @@ int ta_parse_cidr(const char *text, struct ta_allow_key *key)
 int ta_parse_options(int argc, char **argv, struct ta_options *opt)
 {
 	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
-	const char *bad;
+	char bad[64];
 	int n;
 
 	memset(opt, 0, sizeof(*opt));
@@ -327,12 +347,12 @@ int ta_parse_options(int argc, char **argv, struct ta_options *opt)
 	opt->hook_xdp = 1;
 	opt->interval = 15;
 	opt->max_series_owners = TA_PROM_DEFAULT_MAX_OWNERS;
-	ta_parse_ports("443", opt->ports, &bad);
+	ta_parse_ports("443", opt->ports, bad, sizeof(bad));
 	snprintf(opt->ports_text, sizeof(opt->ports_text), "443");
 	argp_err_exit_status = TA_EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, 0, NULL, opt))
 		return TA_EXIT_USAGE;
-	if (opt->reset)
+	if (opt->reset || opt->read_file[0])
 		return 0;
 	if (!opt->n_ifaces) {
 		n = ta_ifaces_up(opt->ifaces, TA_MAX_IFACES);

@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 #include "core/attach.h"
+#include "flow/enrich.h"
 #include "tlsaudit.h"
 
 #define TA_EXIT_USAGE 2
@@ -22,14 +23,14 @@ struct ta_options {
 	char ifaces[TA_MAX_IFACES][IF_NAMESIZE];
 	int n_ifaces;
 	int ifaces_explicit; /* named with -i, rather than "every interface up" */
-	__u8 ports[8192];    /* bitmap of watched ports */
+	__u8 ports[TA_PORT_BITMAP_LEN]; /* bitmap of watched ports */
 	char ports_text[256];
 	int top;             /* live table instead of lines */
 	int top_containers;  /* --top starts with one row per container */
 	/* filters: only flows whose owner matches are reported */
-	__u32 filter_pid;
-	char filter_cgroup[512];    /* path relative to the cgroup2 root, "" = none */
-	char filter_container[72];  /* full container or pod id, "" = none */
+	struct ta_filters filters;
+	/* -r: judge the flows of a capture file instead of live traffic */
+	char read_file[4096];
 	/* gateway mode and enforcement */
 	int gateway;         /* forwarded traffic: no local sockets, role "forwarded" */
 	int hook_xdp;        /* --gateway --hook xdp (default) rather than tc */
@@ -51,8 +52,9 @@ int ta_parse_cidr(const char *text, struct ta_allow_key *key);
 
 /* Returns 0, or the exit code to leave with (2 for a usage error). */
 int ta_parse_options(int argc, char **argv, struct ta_options *opt);
-/* Parse "443,8443,9000-9010" into a bitmap; 0 or -EINVAL with *bad set. */
-int ta_parse_ports(const char *text, __u8 bitmap[8192], const char **bad);
+/* Parse "443,8443,9000-9010" into a bitmap; 0 or -EINVAL with the token
+ * that is wrong copied to bad (n bytes). */
+int ta_parse_ports(const char *text, __u8 bitmap[TA_PORT_BITMAP_LEN], char *bad, size_t n);
 
 static inline int ta_port_isset(const struct ta_options *opt, unsigned int port)
 {

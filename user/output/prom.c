@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "output/prom.h"
-#include "output/report.h"
+#include "output/lines.h"
 #include "output/strbuf.h"
 
 /* The comm="other",container="" owner: index 0, created with the model. */

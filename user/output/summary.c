@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* summary.c - the per-process verdict tally. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "output/report.h"
+#include "output/lines.h"
 #include "output/strbuf.h"
+#include "output/sink.h"
 #include "output/summary.h"
 
 /* Start times from the kernel are exact; those read from /proc have clock-tick
@@ -243,4 +245,77 @@ void ta_summary_free(struct ta_summary *s)
 	free(s->procs);
 	s->procs = NULL;
 	s->n = s->cap = 0;
+}
+
+/* ---- the sink: tally every flow, print the table at the end ---- */
+
+struct summary_sink {
+	struct ta_sink base;
+	struct ta_summary tally;
+	FILE *out;
+	int json;
+};
+
+static void summary_flow(struct ta_sink *s, const struct ta_flow_record *r)
+{
+	struct summary_sink *ss = (struct summary_sink *)s;
+	struct ta_owner_info info = {
+		.start_ns = r->start_ns,
+		.container = r->container ? r->container : r->pod,
+		.peer = r->peer_addr,
+		.realtime_ns = r->realtime_ns,
+		.tls_version = r->tls_version,
+	};
+
+	ta_summary_add(&ss->tally, &r->ev, &info);
+	if (r->peer) {
+		/* the other local process had this flow too: it counts in its row */
+		struct ta_flow_event pe = r->ev;
+		struct ta_owner_info pinfo = { .realtime_ns = r->realtime_ns,
+					       .tls_version = r->tls_version };
+		char peer[INET6_ADDRSTRLEN + 8];
+
+		pe.owner = *r->peer;
+		pe.role = r->peer->role;
+		ta_format_addr(pe.role == TA_ROLE_SERVER ? r->ev.key.client : r->ev.key.server,
+			       r->ev.key.family, peer, sizeof(peer));
+		pinfo.peer = peer;
+		ta_summary_add(&ss->tally, &pe, &pinfo);
+	}
+}
+
+static void summary_finish(struct ta_sink *s, const struct ta_counters *c)
+{
+	struct summary_sink *ss = (struct summary_sink *)s;
+
+	(void)c;
+	ta_summary_print(&ss->tally, ss->out, ss->json);
+}
+
+static void summary_free(struct ta_sink *s)
+{
+	struct summary_sink *ss = (struct summary_sink *)s;
+
+	ta_summary_free(&ss->tally);
+	free(ss);
+}
+
+static const struct ta_sink_ops summary_ops = {
+	.flow = summary_flow,
+	.finish = summary_finish,
+	.free = summary_free,
+};
+
+struct ta_sink *ta_summary_sink(FILE *out, int json, const struct ta_summary **tally)
+{
+	struct summary_sink *ss = calloc(1, sizeof(*ss));
+
+	if (!ss)
+		return NULL;
+	ss->base.ops = &summary_ops;
+	ss->out = out;
+	ss->json = json;
+	if (tally)
+		*tally = &ss->tally;
+	return &ss->base;
 }

@@ -17,7 +17,8 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
-#include "output/report.h"
+#include "output/lines.h"
+#include "output/sink.h"
 #include "output/top.h"
 
 /* ---- the terminal ---- */
@@ -28,19 +29,10 @@
 /* Attributes reset first so no colour leaks onto the shell's screen. */
 #define SEQ_LEAVE "\x1b[0m\x1b[?7h\x1b[?25h\x1b[?1049l"
 
-static struct termios saved_tio;
-static int tty_fd = -1;
-static pid_t owner_pid;
-/* Read and cleared with atomics: ta_top_restore() may run from a signal
- * handler while the main path is restoring too, and only one may win. */
-static int active;
-static int atexit_registered;
 /* where ta_top_key() is within an escape sequence; see there */
 enum { K_TEXT, K_ESC, K_SEQ };
-static int key_state;
 
-/* Only write(): this runs from ta_top_restore(), which must stay
- * async-signal-safe. */
+/* Only write(): ta_top_restore() stays async-signal-safe. */
 static int write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -57,16 +49,16 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int ta_top_init(int fd)
+int ta_top_init(struct ta_tty *t, int fd)
 {
 	struct termios tio;
 	int err;
 
-	if (__atomic_load_n(&active, __ATOMIC_ACQUIRE))
+	if (t->active)
 		return -EBUSY;
-	if (tcgetattr(fd, &saved_tio))
+	if (tcgetattr(fd, &t->saved))
 		return errno == EINVAL ? -ENOTTY : -errno;
-	tio = saved_tio;
+	tio = t->saved;
 	/* One key at a time and unechoed; VMIN/VTIME 0 so a read never waits.
 	 * ISIG stays on: Ctrl-C must still reach the loader's SIGINT handler. */
 	tio.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
@@ -74,30 +66,25 @@ int ta_top_init(int fd)
 	tio.c_cc[VTIME] = 0;
 	if (tcsetattr(fd, TCSANOW, &tio))
 		return -errno;
-	tty_fd = fd;
-	owner_pid = getpid();
-	key_state = K_TEXT;
-	__atomic_store_n(&active, 1, __ATOMIC_RELEASE);
-	/* Not fatal when it fails: the loader restores on its own way out. */
-	if (!atexit_registered && !atexit(ta_top_restore))
-		atexit_registered = 1;
+	t->fd = fd;
+	t->key_state = K_TEXT;
+	t->active = 1;
 	err = write_all(fd, SEQ_ENTER, sizeof(SEQ_ENTER) - 1);
 	if (err) {
-		ta_top_restore();
+		ta_top_restore(t);
 		return err;
 	}
 	return 0;
 }
 
-void ta_top_restore(void)
+void ta_top_restore(struct ta_tty *t)
 {
 	int saved_errno = errno;
 
-	/* A forked child running its atexit handlers must not take the screen
-	 * away from the parent that is still drawing on it. */
-	if (getpid() == owner_pid && __atomic_exchange_n(&active, 0, __ATOMIC_ACQ_REL)) {
-		write_all(tty_fd, SEQ_LEAVE, sizeof(SEQ_LEAVE) - 1);
-		tcsetattr(tty_fd, TCSANOW, &saved_tio);
+	if (t->active) {
+		t->active = 0;
+		write_all(t->fd, SEQ_LEAVE, sizeof(SEQ_LEAVE) - 1);
+		tcsetattr(t->fd, TCSANOW, &t->saved);
 	}
 	errno = saved_errno;
 }
@@ -121,7 +108,7 @@ void ta_top_size(int fd, int *rows, int *cols)
  * without skipping them they would read as command keys. The state lives
  * across calls because a sequence may be split between reads.
  */
-int ta_top_key(int fd)
+int ta_top_key(struct ta_tty *t, int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	unsigned char c;
@@ -138,23 +125,23 @@ int ta_top_key(int fd)
 			return 'q'; /* readable yet empty: end of input */
 		if (n < 0)
 			return 0;
-		switch (key_state) {
+		switch (t->key_state) {
 		case K_ESC:
 			if (c == '[' || c == 'O') {
-				key_state = K_SEQ;
+				t->key_state = K_SEQ;
 				continue;
 			}
-			key_state = K_TEXT; /* Alt+key: take the key itself */
+			t->key_state = K_TEXT; /* Alt+key: take the key itself */
 			break;
 		case K_SEQ:
 			/* parameters and intermediates are 0x20-0x3f; the final byte ends it */
 			if (c < 0x20 || c > 0x3f)
-				key_state = K_TEXT;
+				t->key_state = K_TEXT;
 			continue;
 		}
 		switch (c) {
 		case 0x1b:
-			key_state = K_ESC;
+			t->key_state = K_ESC;
 			break;
 		case 'q':
 		case 'Q':
@@ -821,4 +808,84 @@ end:
 	 * is nothing below, and a newline there would scroll */
 	if (f.nlines < rows)
 		sb_puts(out, "\r\n\x1b[J");
+}
+
+/* ---- the sink: one frame a second, keys between frames ---- */
+
+#define TOP_MAX_ROWS 200
+#define TOP_FRAME_NS 1000000000ull
+
+struct top_sink {
+	struct ta_sink base;
+	struct ta_tty tty;
+	const struct ta_summary *tally;
+	int by_container;
+	int in_fd, out_fd;
+	__u64 next_frame;
+	char frame[TA_TOP_OUT_SIZE(TOP_MAX_ROWS, TA_TOP_MAX_COLS)];
+};
+
+static int top_tick(struct ta_sink *s, const struct ta_counters *c, __u64 mono_ns)
+{
+	struct top_sink *ts = (struct top_sink *)s;
+	struct strbuf sb;
+	int rows, cols, key;
+
+	(void)c;
+	while ((key = ta_top_key(&ts->tty, ts->in_fd))) {
+		if (key == 'q')
+			return 1;
+		ts->by_container = key == 'c';
+	}
+	if (mono_ns < ts->next_frame)
+		return 0;
+	ts->next_frame = mono_ns + TOP_FRAME_NS;
+	ta_top_size(ts->out_fd, &rows, &cols);
+	if (rows > TOP_MAX_ROWS)
+		rows = TOP_MAX_ROWS;
+	sb_init(&sb, ts->frame, sizeof(ts->frame));
+	ta_top_render(ts->tally, ts->by_container, rows, cols, 1, &sb);
+	ta_top_write(ts->out_fd, &sb);
+	return 0;
+}
+
+/* The table is gone before the summary is printed on the shell's screen. */
+static void top_finish(struct ta_sink *s, const struct ta_counters *c)
+{
+	(void)c;
+	ta_top_restore(&((struct top_sink *)s)->tty);
+}
+
+static void top_free(struct ta_sink *s)
+{
+	ta_top_restore(&((struct top_sink *)s)->tty);
+	free(s);
+}
+
+static const struct ta_sink_ops top_ops = {
+	.tick = top_tick,
+	.finish = top_finish,
+	.free = top_free,
+};
+
+struct ta_sink *ta_top_sink(const struct ta_summary *tally, int by_container, int in_fd,
+			    int out_fd)
+{
+	struct top_sink *ts = calloc(1, sizeof(*ts));
+	int err;
+
+	if (!ts)
+		return NULL;
+	ts->base.ops = &top_ops;
+	ts->tally = tally;
+	ts->by_container = by_container;
+	ts->in_fd = in_fd;
+	ts->out_fd = out_fd;
+	err = ta_top_init(&ts->tty, in_fd);
+	if (err) {
+		free(ts);
+		errno = -err;
+		return NULL;
+	}
+	return &ts->base;
 }

@@ -10,14 +10,15 @@
  *	sb_init(&sb, buf, TA_TOP_OUT_SIZE(rows, cols));
  *	ta_top_render(summary, by_container, rows, cols, color, &sb);
  *	ta_top_write(fd, &sb);
- *	while ((key = ta_top_key(fd)))
+ *	while ((key = ta_top_key(&tty, fd)))
  *		...;
  *
- * and ta_top_restore() on every way out.
+ * and ta_top_restore() on every way out. ta_top_sink() does all of it.
  */
 #ifndef TA_TOP_H
 #define TA_TOP_H
 
+#include <termios.h>
 #include "output/strbuf.h"
 #include "output/summary.h"
 
@@ -28,21 +29,27 @@
  * colour and clearing sequences, and the frame's own cursor moves. */
 #define TA_TOP_OUT_SIZE(rows, cols) ((size_t)(rows) * ((size_t)(cols) + 48) + 64)
 
+/* A terminal taken over, and how to give it back. Zero-initialise it. */
+struct ta_tty {
+	struct termios saved;
+	int fd;
+	int active;
+	int key_state; /* where ta_top_key() is within an escape sequence */
+};
+
 /*
  * Takes over the terminal on fd, which must be open for reading and writing
  * (an interactive shell's stdin/stdout are): keys are read one at a time
  * without echo, the cursor is hidden, line wrapping is off, and the view uses
  * the alternate screen so the shell's scrollback is left as it was. Ctrl-C
- * still raises SIGINT. Registers ta_top_restore() with atexit().
- * Returns 0, -ENOTTY when fd is not a terminal, -EBUSY when already active, or
- * another -errno.
+ * still raises SIGINT. Returns 0, -ENOTTY when fd is not a terminal, -EBUSY
+ * when t is already active, or another -errno.
  */
-int ta_top_init(int fd);
+int ta_top_init(struct ta_tty *t, int fd);
 
 /* Gives the terminal back as ta_top_init() found it. Safe to call any number
- * of times, before ta_top_init(), from atexit and from a signal handler: it
- * uses only write() and tcsetattr(). */
-void ta_top_restore(void);
+ * of times, and before ta_top_init(): it uses only write() and tcsetattr(). */
+void ta_top_restore(struct ta_tty *t);
 
 /* The terminal's size; 24 rows and 80 columns when it cannot be asked. */
 void ta_top_size(int fd, int *rows, int *cols);
@@ -54,7 +61,7 @@ void ta_top_size(int fd, int *rows, int *cols);
  * until it returns 0 to see every key pressed since the last frame. Returns
  * 'q' as well when the terminal has hung up.
  */
-int ta_top_key(int fd);
+int ta_top_key(struct ta_tty *t, int fd);
 
 /*
  * Appends one whole screen to out: cursor home, a title line, a header, one
@@ -73,5 +80,12 @@ void ta_top_render(const struct ta_summary *s, int by_container, int rows, int c
 /* Writes a rendered frame to fd in full (retrying short writes and EINTR).
  * Returns 0 or -errno. */
 int ta_top_write(int fd, const struct strbuf *out);
+
+/* The --top sink: takes over the terminal on fd (the loader's stdin and
+ * stdout are one terminal) and draws tally once a second; 'q' ends the run.
+ * NULL with errno set (ENOTTY: not a terminal). */
+struct ta_sink;
+struct ta_sink *ta_top_sink(const struct ta_summary *tally, int by_container, int in_fd,
+			    int out_fd);
 
 #endif

@@ -1,84 +1,86 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * cgroup.c - cgroup id -> path.
+ * cgroup.c - cgroup id -> path, and the cgroup arguments of the filters.
  *
  * On cgroup2 the id the BPF helpers return is the kernfs node id, which is
  * also a file handle (FILEID_KERNFS) for the directory: open_by_handle_at()
- * resolves it in O(1) and /proc/self/fd gives the path. Ids are cached since
- * a busy host reuses a few cgroups for many flows.
+ * resolves it in O(1) and /proc/self/fd gives the path.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <sys/stat.h>
-#include "owners/container.h"
-#include <limits.h>
 #include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "owners/cgroup.h"
+#include "owners/container.h"
 
 #define FILEID_KERNFS 0xfe
-#define CG_CACHE 256
+#define FIND_MAX_DEPTH 32
 
-static char cg_mount[PATH_MAX];
-static int cg_mount_fd = -1;
-
-static struct cg_entry {
-	__u64 id;
-	char path[256];
-} cg_cache[CG_CACHE];
-
-const char *ta_cgroup2_mount(void)
+int ta_cgroup2_mount(char *out, size_t n)
 {
 	struct mntent *m;
+	int rc = -ENOENT;
 	FILE *f;
 
-	if (cg_mount[0])
-		return cg_mount;
 	f = setmntent("/proc/self/mounts", "r");
 	if (!f)
-		return NULL;
+		return -errno;
 	while ((m = getmntent(f))) {
 		if (!strcmp(m->mnt_type, "cgroup2")) {
-			snprintf(cg_mount, sizeof(cg_mount), "%s", m->mnt_dir);
+			snprintf(out, n, "%s", m->mnt_dir);
+			rc = 0;
 			break;
 		}
 	}
 	endmntent(f);
-	return cg_mount[0] ? cg_mount : NULL;
+	return rc;
 }
 
-int ta_cgroup_path(__u64 id, char *out, size_t n)
+int ta_cgroups_init(struct ta_cgroups *cg)
+{
+	memset(cg, 0, sizeof(*cg));
+	cg->mount_fd = -1;
+	if (ta_cgroup2_mount(cg->mount, sizeof(cg->mount)))
+		return -ENOENT;
+	cg->mount_fd = open(cg->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return cg->mount_fd < 0 ? -errno : 0;
+}
+
+void ta_cgroups_free(struct ta_cgroups *cg)
+{
+	if (cg->mount_fd >= 0)
+		close(cg->mount_fd);
+	cg->mount_fd = -1;
+}
+
+int ta_cgroups_path(struct ta_cgroups *cg, __u64 id, char *out, size_t n)
 {
 	struct {
 		struct file_handle fh;
 		__u64 id;
 	} h;
-	struct cg_entry *e = &cg_cache[id % CG_CACHE];
+	unsigned int slot = id % TA_CGROUP_CACHE;
 	char link[64], target[PATH_MAX];
 	size_t mlen;
 	ssize_t len;
 	int fd;
 
-	if (e->id == id && id) {
-		snprintf(out, n, "%s", e->path);
+	if (id && cg->cache[slot].id == id) {
+		snprintf(out, n, "%s", cg->cache[slot].path);
 		return 0;
 	}
-	if (!ta_cgroup2_mount())
+	if (cg->mount_fd < 0)
 		return -ENOENT;
-	if (cg_mount_fd < 0) {
-		cg_mount_fd = open(cg_mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (cg_mount_fd < 0)
-			return -errno;
-	}
 	h.fh.handle_bytes = sizeof(__u64);
 	h.fh.handle_type = FILEID_KERNFS;
 	memcpy(h.fh.f_handle, &id, sizeof(id));
-	fd = open_by_handle_at(cg_mount_fd, &h.fh, O_RDONLY | O_CLOEXEC);
+	fd = open_by_handle_at(cg->mount_fd, &h.fh, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -87,32 +89,22 @@ int ta_cgroup_path(__u64 id, char *out, size_t n)
 	if (len < 0)
 		return -errno;
 	target[len] = '\0';
-	mlen = strlen(cg_mount);
-	if (strncmp(target, cg_mount, mlen) != 0)
+	mlen = strlen(cg->mount);
+	if (strncmp(target, cg->mount, mlen) != 0)
 		return -EXDEV;
-	snprintf(e->path, sizeof(e->path), "%s", target[mlen] ? target + mlen : "/");
-	e->id = id;
-	snprintf(out, n, "%s", e->path);
+	snprintf(cg->cache[slot].path, sizeof(cg->cache[slot].path), "%s",
+		 target[mlen] ? target + mlen : "/");
+	cg->cache[slot].id = id;
+	snprintf(out, n, "%s", cg->cache[slot].path);
 	return 0;
 }
 
-void ta_cgroup_cleanup(void)
+int ta_resolve_cgroup_arg(const char *mnt, const char *arg, char *out, size_t n)
 {
-	if (cg_mount_fd >= 0)
-		close(cg_mount_fd);
-	cg_mount_fd = -1;
-}
-
-int ta_resolve_cgroup_arg(const char *arg, char *out, size_t n)
-{
-	const char *mnt = ta_cgroup2_mount();
 	char full[PATH_MAX + 32], real[PATH_MAX];
-	size_t mlen;
+	size_t mlen = strlen(mnt);
 	struct stat st;
 
-	if (!mnt)
-		return -ENOENT;
-	mlen = strlen(mnt);
 	if (!strncmp(arg, mnt, mlen) && (arg[mlen] == '/' || !arg[mlen]))
 		snprintf(full, sizeof(full), "%s", arg);
 	else
@@ -138,60 +130,70 @@ int ta_cgroup_is_under(const char *path, const char *prefix)
 	return !strncmp(path, prefix, l) && (path[l] == '\0' || path[l] == '/');
 }
 
-static const char *find_prefix;
-static char find_result[80];
-static int find_count;
+struct find {
+	const char *prefix;
+	char result[80];
+	int count;
+};
 
-static int find_visit(const char *fpath, const struct stat *sb, int type, struct FTW *ftw)
+static void find_note(struct find *f, const char *id)
 {
-	char id[80], pod[80];
+	if (!id[0] || strncmp(id, f->prefix, strlen(f->prefix)))
+		return;
+	if (strcmp(f->result, id))
+		f->count++;
+	snprintf(f->result, sizeof(f->result), "%s", id);
+}
 
-	(void)sb;
-	(void)ftw;
-	if (type != FTW_D)
-		return 0;
-	if (!ta_container_from_cgroup(fpath, id, sizeof(id), pod, sizeof(pod)))
-		return 0;
-	if (id[0] && !strncmp(id, find_prefix, strlen(find_prefix))) {
-		if (strcmp(find_result, id))
-			find_count++;
-		snprintf(find_result, sizeof(find_result), "%s", id);
-	} else if (pod[0] && !strncmp(pod, find_prefix, strlen(find_prefix))) {
-		if (strcmp(find_result, pod))
-			find_count++;
-		snprintf(find_result, sizeof(find_result), "%s", pod);
+/* Every cgroup directory below path, depth first, on this file system only. */
+static void find_walk(struct find *f, const char *path, dev_t dev, int depth)
+{
+	char id[80], pod[80], sub[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (ta_container_from_cgroup(path, id, sizeof(id), pod, sizeof(pod))) {
+		find_note(f, id);
+		find_note(f, pod);
 	}
-	return 0;
+	if (depth >= FIND_MAX_DEPTH || !(d = opendir(path)))
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= (int)sizeof(sub))
+			continue;
+		if (lstat(sub, &st) || !S_ISDIR(st.st_mode) || st.st_dev != dev)
+			continue;
+		find_walk(f, sub, dev, depth + 1);
+	}
+	closedir(d);
 }
 
-int ta_find_container(const char *prefix, char *out, size_t n)
+int ta_find_container(const char *mnt, const char *prefix, char *out, size_t n)
 {
-	const char *mnt = ta_cgroup2_mount();
+	struct find f = { .prefix = prefix };
+	struct stat st;
 
-	if (!mnt)
+	if (stat(mnt, &st))
 		return -ENOENT;
-	find_prefix = prefix;
-	find_result[0] = '\0';
-	find_count = 0;
-	nftw(mnt, find_visit, 32, FTW_PHYS | FTW_MOUNT);
-	if (!find_count)
+	find_walk(&f, mnt, st.st_dev, 0);
+	if (!f.count)
 		return -ENOENT;
-	if (find_count > 1)
+	if (f.count > 1)
 		return -EEXIST;
-	snprintf(out, n, "%s", find_result);
+	snprintf(out, n, "%s", f.result);
 	return 0;
 }
 
-__u64 ta_cgroup_id_of_pid(__u32 pid)
+__u64 ta_cgroup_id_of_pid(const char *mnt, __u32 pid)
 {
-	const char *mnt = ta_cgroup2_mount();
 	char path[64], line[PATH_MAX], full[PATH_MAX + 256];
 	struct stat st;
 	__u64 id = 0;
 	FILE *f;
 
-	if (!mnt)
-		return 0;
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
 	f = fopen(path, "r");
 	if (!f)

@@ -37,7 +37,7 @@ __u64 ta_proc_start_ticks(__u32 pid)
 
 int ta_procinfo_read(__u32 pid, __u64 event_boot_ns, struct ta_procinfo *out)
 {
-	static long hz;
+	long hz = sysconf(_SC_CLK_TCK);
 	char path[64];
 	struct stat st;
 	ssize_t n;
@@ -46,8 +46,6 @@ int ta_procinfo_read(__u32 pid, __u64 event_boot_ns, struct ta_procinfo *out)
 	memset(out, 0, sizeof(*out));
 	if (!pid)
 		return -ESRCH;
-	if (!hz)
-		hz = sysconf(_SC_CLK_TCK);
 	out->start_ticks = ta_proc_start_ticks(pid);
 	if (!out->start_ticks)
 		return -ESRCH;
@@ -64,4 +62,19 @@ int ta_procinfo_read(__u32 pid, __u64 event_boot_ns, struct ta_procinfo *out)
 	if (!stat(path, &st))
 		out->netns_ino = st.st_ino;
 	return 0;
+}
+
+const char *ta_exe_of(struct ta_exe_cache *c, __u32 pid, __u64 start_ns, __u64 event_ns)
+{
+	struct ta_procinfo pi;
+	unsigned int i = pid % TA_EXE_CACHE;
+
+	if (c->slot[i].pid == pid && c->slot[i].start_ns == start_ns)
+		return c->slot[i].exe[0] ? c->slot[i].exe : NULL;
+	if (ta_procinfo_read(pid, event_ns, &pi))
+		return NULL; /* gone, or a later process has the pid: not cached */
+	c->slot[i].pid = pid;
+	c->slot[i].start_ns = start_ns;
+	snprintf(c->slot[i].exe, sizeof(c->slot[i].exe), "%s", pi.exe);
+	return c->slot[i].exe[0] ? c->slot[i].exe : NULL;
 }

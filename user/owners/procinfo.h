@@ -23,4 +23,19 @@ int ta_procinfo_read(__u32 pid, __u64 event_boot_ns, struct ta_procinfo *out);
 /* Start time of pid in clock ticks since boot, 0 if unknown. */
 __u64 ta_proc_start_ticks(__u32 pid);
 
+/* exe by (pid, start): a busy process makes many flows, and each /proc read
+ * costs syscalls; the start time keeps a reused pid from hitting the cache. */
+#define TA_EXE_CACHE 256
+struct ta_exe_cache {
+	struct {
+		__u32 pid;
+		__u64 start_ns;
+		char exe[PATH_MAX];
+	} slot[TA_EXE_CACHE];
+};
+
+/* The exe of the process (pid, start_ns) that owned a socket at event_ns
+ * (CLOCK_BOOTTIME), or NULL when it is not known. */
+const char *ta_exe_of(struct ta_exe_cache *c, __u32 pid, __u64 start_ns, __u64 event_ns);
+
 #endif

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * tls_hello.h - reading the first TLS handshake bytes of each side of a flow:
- * the client's ClientHello (what it offers, its JA4 fingerprint) and the
- * server's first answer (ServerHello, alert, or not TLS at all), plus the IANA
- * names and the JSON "tls" object built from them.
+ * hello.h - reading the first TLS handshake bytes of each side of a flow: the
+ * client's ClientHello (what it offers) and the server's first answer
+ * (ServerHello, alert, or not TLS at all). JA4 is in ja4.h, the IANA names
+ * in names.h, the JSON "tls" object in json.h.
  *
  * Every byte here came off the network from a peer we do not trust. The
  * parsers never read past the length they are given, never trust a length
@@ -15,8 +15,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-struct strbuf;
 
 /* The most handshake-message body we reassemble across records. A real
  * ClientHello is well under this even with post-quantum key shares. */
@@ -160,37 +158,7 @@ static inline int ta_tls_is_grease(uint16_t v)
 /* A post-quantum (hybrid or pure ML-KEM, or the Kyber drafts) named group. */
 int ta_tls_group_is_pq(uint16_t group);
 
-/* Names (tls_names.c); NULL when unknown, the caller then prints hex. */
-const char *ta_tls_version_name(uint16_t version); /* "1.3", "1.2", ..., "ssl3.0" */
-const char *ta_cipher_name(uint16_t suite);        /* IANA, e.g. TLS_AES_256_GCM_SHA384 */
-const char *ta_group_name(uint16_t group);         /* x25519, X25519MLKEM768, ... */
-const char *ta_alert_name(uint8_t desc);           /* handshake_failure, ... */
-const char *ta_tls_answer_name(int kind);          /* never NULL */
-
-/* JA4 (FoxIO, TLS client): e.g. t13d1516h2_8daaf6152771_e5627efa2ab1.
- * quic != 0 gives the "q" prefix. out is always terminated. */
-#define TA_JA4_LEN 36
-void ta_ja4(const struct ta_client_hello *ch, int quic, char out[64]);
-/* The un-hashed form (JA4_r). Returns the full length, like snprintf; the
- * output was cut when that is >= cap. */
-size_t ta_ja4_raw(const struct ta_client_hello *ch, int quic, char *out, size_t cap);
-
-/* Room for the longest ta_tls_json() output: 16 ALPN names of 255 bytes that
- * each escape to 6 characters dominate it. */
-#define TA_TLS_JSON_MAX 32768
-
-/*
- * Append "tls":{...} for a flow to sb. ch may be NULL (no ClientHello parsed),
- * sh may be NULL (no server answer seen). Network strings are escaped. Members,
- * in this order, each only when known:
- *   sni, alpn[] (offered), offered[] (versions), version, cipher (negotiated),
- *   groups[] (supported_groups), key_shares[], group (server's), alpn_chosen,
- *   pq, ech, ja4 (with a ClientHello), handshake (with an answer: established,
- *   alert, server_plaintext, unknown), hrr, alert, alert_level, server_banner,
- *   obsolete, truncated, malformed (true or absent).
- * Code points without a name print as "0x%04x".
- */
-void ta_tls_json(struct strbuf *sb, const struct ta_client_hello *ch,
-		 const struct ta_server_hello *sh);
+/* The best version the client offers: supported_versions, else legacy. */
+uint16_t ta_tls_highest_offered(const struct ta_client_hello *ch);
 
 #endif /* TA_TLS_HELLO_H */

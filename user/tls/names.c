@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "tls/hello.h"
+#include "tls/names.h"
 
 struct code_name {
 	uint16_t code;

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* report.c - JSON and human renderings of flow verdicts. */
+/* lines.c - JSON and human renderings of flow verdicts, and their sink. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "output/report.h"
+#include "output/lines.h"
+#include "output/sink.h"
+#include "tls/hello.h"
+#include "tls/json.h"
+#include "tls/names.h"
 
 static const char *const verdict_names[TA_V_MAX] = {
 	[TA_V_PENDING] = "pending",
@@ -33,6 +39,8 @@ const char *ta_role_name(unsigned int role)
 		return "server";
 	case TA_ROLE_FORWARDED:
 		return "forwarded";
+	case TA_ROLE_CAPTURED:
+		return "captured";
 	default:
 		return NULL;
 	}
@@ -63,9 +71,9 @@ static const char *l4_name(__u8 proto)
 	return proto == IPPROTO_UDP ? "udp" : "tcp";
 }
 
-void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v)
+void ta_flow_json(struct strbuf *sb, const struct ta_flow_record *v)
 {
-	const struct ta_flow_event *ev = v->ev;
+	const struct ta_flow_event *ev = &v->ev;
 	char t[40], cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
 	const char *role = ta_role_name(v->role);
 
@@ -126,9 +134,9 @@ void ta_flow_json(struct strbuf *sb, const struct ta_flow_view *v)
 	sb_putc(sb, '}');
 }
 
-void ta_flow_text(struct strbuf *sb, const struct ta_flow_view *v)
+void ta_flow_text(struct strbuf *sb, const struct ta_flow_record *v)
 {
-	const struct ta_flow_event *ev = v->ev;
+	const struct ta_flow_event *ev = &v->ev;
 	char t[40], cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
 	const char *role = ta_role_name(v->role);
 	int v6 = ev->key.family == TA_AF_INET6;
@@ -151,7 +159,7 @@ void ta_flow_text(struct strbuf *sb, const struct ta_flow_view *v)
 			sb_puts(sb, " cgroup=");
 			sb_term_str(sb, v->cgroup_path, strlen(v->cgroup_path));
 		}
-	} else if (v->role != TA_ROLE_FORWARDED) {
+	} else if (v->role != TA_ROLE_FORWARDED && v->role != TA_ROLE_CAPTURED) {
 		sb_puts(sb, " owner=?");
 	}
 	if (v->container) {
@@ -178,4 +186,54 @@ void ta_flow_text(struct strbuf *sb, const struct ta_flow_view *v)
 		sb_printf(sb, " tls=%s", ta_tls_version_name(v->sh->version));
 	if (v->sh)
 		sb_printf(sb, " handshake=%s", ta_tls_answer_name(v->sh->kind));
+}
+
+/* ---- the sink: one line per flow, flushed, so a pipe reader sees it at once ---- */
+
+/* Room for the longest line: the tls object, plus owner fields (an exe path
+ * of PATH_MAX bytes that escapes to 6 characters each). */
+#define TA_LINE_MAX (TA_TLS_JSON_MAX + 6 * 4096 + 4096)
+
+struct lines_sink {
+	struct ta_sink base;
+	FILE *out;
+	int json;
+	char line[TA_LINE_MAX];
+};
+
+static void lines_flow(struct ta_sink *s, const struct ta_flow_record *r)
+{
+	struct lines_sink *ls = (struct lines_sink *)s;
+	struct strbuf sb;
+
+	sb_init(&sb, ls->line, sizeof(ls->line));
+	if (ls->json)
+		ta_flow_json(&sb, r);
+	else
+		ta_flow_text(&sb, r);
+	fputs(ls->line, ls->out);
+	fputc('\n', ls->out);
+	fflush(ls->out);
+}
+
+static void lines_free(struct ta_sink *s)
+{
+	free(s);
+}
+
+static const struct ta_sink_ops lines_ops = {
+	.flow = lines_flow,
+	.free = lines_free,
+};
+
+struct ta_sink *ta_lines_sink(FILE *out, int json)
+{
+	struct lines_sink *ls = calloc(1, sizeof(*ls));
+
+	if (!ls)
+		return NULL;
+	ls->base.ops = &lines_ops;
+	ls->out = out;
+	ls->json = json;
+	return &ls->base;
 }
