@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * test_core.c - the loader's stages against the real kernel: loading and
+ * pinning (core/loader.c, core/pins.c), counters and the eviction count
+ * (core/counters.c), the pre-existing scan (owners/preexisting.c), and
+ * attaching to an interface with the owner hooks (core/ifaces.c,
+ * core/hooks.c).
+ *
+ * Everything happens in a network namespace and a mount namespace of the
+ * test's own (unshare), with a bpffs of its own on /sys/fs/bpf: the
+ * machine's pins and interfaces are never touched, and both namespaces go
+ * away with the process. Needs root; without it every case SKIPs, which the
+ * runner turns into a failure under CI=true.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "ta_test.h"
+#include "ta_frames.h"
+#include "core/counters.h"
+#include "core/hooks.h"
+#include "core/ifaces.h"
+#include "core/loader.h"
+#include "core/pins.h"
+#include "owners/cgroup.h"
+#include "owners/preexisting.h"
+#include "ta_count.skel.h"
+#include "tlsaudit.skel.h"
+
+#define TEST_COMM "ta-core-test"
+
+static __u8 ports[TA_PORT_BITMAP_LEN];
+
+static int isolate(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd;
+
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET))
+		return -errno;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr))
+		return -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int load(struct ta_loader *l, __u32 max_flows, int pin)
+{
+	struct ta_loader_config c = { .ports = ports, .max_flows = max_flows, .pin = pin };
+
+	return ta_loader_load(l, &c);
+}
+
+/* One frame through ta_tc_egress, as a local client's packet. */
+static void egress(struct ta_loader *l, const struct flow_spec *s, unsigned seq,
+		   unsigned char flags)
+{
+	struct frame f;
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+
+	build(&f, s, 1, seq, flags, NULL, 0);
+	o.data_in = f.b;
+	o.data_size_in = f.len;
+	o.repeat = 1;
+	if (bpf_prog_test_run_opts(bpf_program__fd(l->skel->progs.ta_tc_egress), &o))
+		TA_CHECK(0, "test_run: %s", strerror(errno));
+}
+
+static struct flow_spec spec(unsigned id)
+{
+	static char cli[32];
+	struct flow_spec s = { .srv = "10.77.0.2", .sport = 443 };
+
+	snprintf(cli, sizeof(cli), "10.76.%u.%u", (id >> 8) & 255, id & 255);
+	s.cli = cli;
+	s.cport = 1024 + id % 60000;
+	return s;
+}
+
+static int file_exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0;
+}
+
+static void pins(void)
+{
+	struct ta_loader a, b;
+	__u64 *vals, sum = 0;
+	int ncpu = libbpf_num_possible_cpus(), c, fd;
+	__u32 key = TA_STAT_FLOWS_NEW;
+	struct flow_spec s = spec(1);
+
+	ta_case_begin("core: pinned counters are shared by the next run, and --reset clears them");
+	TA_CHECK_EQ(load(&a, 1024, 1), 0);
+	TA_CHECK(file_exists(TA_PIN_DIR "/stats") && file_exists(TA_PIN_DIR "/verdict_counters") &&
+			 file_exists(TA_PIN_DIR "/series"),
+		 "pins missing under %s", TA_PIN_DIR);
+	egress(&a, &s, 100, SYN);
+	TA_CHECK_EQ(load(&b, 1024, 1), 0);
+	vals = calloc(ncpu, sizeof(*vals));
+	if (vals && b.skel && !bpf_map_lookup_elem(bpf_map__fd(b.skel->maps.stats), &key, vals))
+		for (c = 0; c < ncpu; c++)
+			sum += vals[c];
+	free(vals);
+	TA_CHECK_EQ(sum, 1);
+	ta_loader_close(&b);
+	ta_loader_close(&a);
+	TA_CHECK_EQ(ta_pins_reset(), 0);
+	TA_CHECK(!file_exists(TA_PIN_DIR), "%s still there after reset", TA_PIN_DIR);
+	ta_case_end();
+
+	ta_case_begin("core: a map pinned by another version is started afresh");
+	mkdir(TA_PIN_DIR, 0700);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "stats", 4, 4, 3, NULL);
+	TA_CHECK(fd >= 0 && !bpf_obj_pin(fd, TA_PIN_DIR "/stats"), "cannot pin a foreign map");
+	close(fd);
+	TA_CHECK_EQ(load(&a, 1024, 1), 0);
+	fd = bpf_obj_get(TA_PIN_DIR "/stats");
+	if (fd >= 0) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		TA_CHECK(!bpf_obj_get_info_by_fd(fd, &info, &len) && info.value_size == 8 &&
+				 info.max_entries == TA_STAT_MAX,
+			 "the foreign pin was kept (value size %u, %u entries)", info.value_size,
+			 info.max_entries);
+		close(fd);
+	} else {
+		TA_CHECK(0, "no pin after load");
+	}
+	ta_loader_close(&a);
+	ta_pins_reset();
+	ta_case_end();
+}
+
+/* More flows than the table holds: every one counted, in or out. */
+static void evictions(void)
+{
+	struct ta_counters_base base;
+	struct ta_counters c;
+	struct ta_loader l;
+	unsigned i;
+	__u64 iter_live, walk_live;
+
+	ta_case_begin("core: evictions = inserts - deletes - live, by the kernel's count or a walk");
+	TA_CHECK_EQ(load(&l, 1024, 0), 0);
+	ta_counters_base(&l, &base);
+	for (i = 0; i < 3000; i++) {
+		struct flow_spec s = spec(i);
+
+		egress(&l, &s, 1000, SYN);
+	}
+	TA_CHECK(l.count != NULL, "no element-count iterator on this kernel");
+	memset(&c, 0, sizeof(c));
+	ta_counters_read(&l, &base, 0, &c);
+	iter_live = ta_loader_live_flows(&l);
+	ta_count__destroy(l.count);
+	bpf_link__destroy(l.count_link);
+	l.count = NULL;
+	l.count_link = NULL;
+	walk_live = ta_loader_live_flows(&l);
+	TA_CHECK_EQ(iter_live, walk_live);
+	TA_CHECK(walk_live <= 1024 && walk_live > 0, "live %llu", (unsigned long long)walk_live);
+	TA_CHECK_EQ(c.stats[TA_STAT_FLOW_INSERTS], 3000);
+	TA_CHECK_EQ(c.evictions, 3000 - walk_live);
+	ta_loader_close(&l);
+	ta_case_end();
+}
+
+struct closer {
+	struct ta_loader *l;
+	unsigned n;
+	volatile int done;
+};
+
+static void *close_flows(void *arg)
+{
+	struct closer *cl = arg;
+	unsigned i;
+
+	for (i = 0; i < cl->n; i++) {
+		struct flow_spec s = spec(i);
+
+		egress(cl->l, &s, 1001, RST);
+	}
+	cl->done = 1;
+	return NULL;
+}
+
+/*
+ * Regression: the count read inserts, then deletes, then walked the table;
+ * flows deleted during the walk were neither in it nor in the deletes, so
+ * they came out as evictions that never happened ("reason":"evicted" with
+ * flow_evictions 0). Flows are closed here while the count is read, over
+ * and over: with no eviction at all, every count must say 0.
+ */
+static void eviction_race(int use_iterator)
+{
+	struct ta_counters_base base;
+	struct ta_counters c;
+	struct ta_loader l;
+	struct closer cl = { .l = &l, .n = 6000 };
+	__u64 worst = 0, reads = 0;
+	pthread_t t;
+	unsigned i;
+
+	ta_case_begin(use_iterator ? "core: regression: no phantom evictions while flows close "
+				     "(kernel count)"
+				   : "core: regression: no phantom evictions while flows close "
+				     "(table walk)");
+	TA_CHECK_EQ(load(&l, 16384, 0), 0);
+	if (!use_iterator) {
+		ta_count__destroy(l.count);
+		bpf_link__destroy(l.count_link);
+		l.count = NULL;
+		l.count_link = NULL;
+	}
+	ta_counters_base(&l, &base);
+	for (i = 0; i < cl.n; i++) {
+		struct flow_spec s = spec(i);
+
+		egress(&l, &s, 1000, SYN);
+	}
+	pthread_create(&t, NULL, close_flows, &cl);
+	while (!cl.done) {
+		memset(&c, 0, sizeof(c));
+		ta_counters_read(&l, &base, 0, &c);
+		if (c.evictions > worst)
+			worst = c.evictions;
+		reads++;
+	}
+	pthread_join(t, NULL);
+	ta_counters_read(&l, &base, 0, &c);
+	TA_CHECK_EQ(worst, 0);
+	TA_CHECK_EQ(c.evictions, 0);
+	TA_CHECK_EQ(c.stats[TA_STAT_FLOWS_DELETED], cl.n);
+	TA_CHECK(reads > 1, "only %llu reads during the closes", (unsigned long long)reads);
+	ta_loader_close(&l);
+	ta_case_end();
+}
+
+/* A TCP connection on 127.0.0.1:443, both ends ours. */
+static int connect_local(int *lfd, int *cfd, int *afd)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(443) };
+	int one = 1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*lfd = socket(AF_INET, SOCK_STREAM, 0);
+	*cfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(*lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (*lfd < 0 || *cfd < 0 || bind(*lfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(*lfd, 8) || connect(*cfd, (struct sockaddr *)&a, sizeof(a)))
+		return -errno;
+	*afd = accept(*lfd, NULL, NULL);
+	return *afd < 0 ? -errno : 0;
+}
+
+static void preexisting(void)
+{
+	struct ta_preexisting pre;
+	struct ta_flow_state st;
+	struct ta_loader l;
+	int lfd, cfd, afd;
+
+	ta_case_begin("core: a connection older than tlsaudit is reported once, with its owner");
+	TA_CHECK_EQ(load(&l, 1024, 0), 0);
+	TA_CHECK_EQ(connect_local(&lfd, &cfd, &afd), 0);
+	TA_CHECK_EQ(ta_preexisting_scan(ports, bpf_map__fd(l.skel->maps.flows), NULL, 1, &pre), 0);
+	/* both ends are listed, one flow is reported */
+	TA_CHECK_EQ(pre.n, 1);
+	if (pre.n == 1) {
+		const struct ta_owner *o = pre.ev[0].has_owner ? &pre.ev[0].owner
+							       : &pre.ev[0].server_owner;
+
+		TA_CHECK_EQ(pre.ev[0].verdict, TA_V_MIDSTREAM);
+		TA_CHECK(pre.ev[0].flags & TA_F_PREEXISTING, "flags 0x%x", pre.ev[0].flags);
+		TA_CHECK_EQ(o->tgid, getpid());
+		TA_CHECK(!strcmp((const char *)o->comm, TEST_COMM), "comm %s", o->comm);
+		TA_CHECK_EQ(pre.ev[0].key.server_port, 443);
+		TA_CHECK(!bpf_map_lookup_elem(bpf_map__fd(l.skel->maps.flows), &pre.ev[0].key, &st) &&
+				 (st.flags & TA_F_REPORTED),
+			 "the flow was not seeded into the table");
+	}
+	ta_preexisting_free(&pre);
+	TA_CHECK_EQ(ta_preexisting_scan(ports, bpf_map__fd(l.skel->maps.flows), NULL, 1, &pre), 0);
+	TA_CHECK_EQ(pre.n, 0);
+	ta_preexisting_free(&pre);
+	close(afd);
+	close(cfd);
+	close(lfd);
+	ta_loader_close(&l);
+	ta_case_end();
+}
+
+static struct ta_flow_event got;
+static int n_got;
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	if (len >= sizeof(got) && ((struct ta_flow_event *)data)->type == TA_EV_FLOW) {
+		got = *(struct ta_flow_event *)data;
+		n_got++;
+	}
+	return 0;
+}
+
+/* A plaintext request to 127.0.0.1:443 over lo: judged at TC, owned by us. */
+static int talk(void)
+{
+	int lfd, cfd, afd, rc;
+
+	rc = connect_local(&lfd, &cfd, &afd);
+	if (!rc && write(cfd, "GET / HTTP/1.1\r\n\r\n", 18) != 18)
+		rc = -errno;
+	close(afd);
+	close(cfd);
+	close(lfd);
+	return rc;
+}
+
+static void attach(void)
+{
+	static const char names[1][IF_NAMESIZE] = { "lo" };
+	struct ta_iface_status st[2];
+	struct ta_ifaces ifs;
+	struct ta_hooks hooks = { .cg_fd = -1 };
+	struct ring_buffer *rb = NULL;
+	struct ta_loader l;
+	char mnt[4096];
+	__u64 failures;
+
+	ta_case_begin("core: attached to an interface, a flow is judged and owned; detached, "
+		      "it is not");
+	TA_CHECK_EQ(load(&l, 1024, 0), 0);
+	TA_CHECK_EQ(ta_cgroup2_mount(mnt, sizeof(mnt)), 0);
+	TA_CHECK_EQ(ta_hooks_attach(&hooks, l.skel, mnt, 0), 0);
+	TA_CHECK_EQ(ta_ifaces_attach(&ifs, l.skel, TA_HOOK_TC_HOST, names, 1, 1), 0);
+	TA_CHECK_EQ(ta_ifaces_status(&ifs, st, 2, &failures), 1);
+	TA_CHECK(st[0].monitored && !failures, "lo not monitored");
+	rb = ring_buffer__new(bpf_map__fd(l.skel->maps.events), on_event, NULL, NULL);
+	TA_CHECK(rb != NULL, "ring buffer");
+	n_got = 0;
+	TA_CHECK_EQ(talk(), 0);
+	ring_buffer__consume(rb);
+	TA_CHECK_EQ(n_got, 1);
+	if (n_got == 1) {
+		TA_CHECK_EQ(got.verdict, TA_V_PLAINTEXT_HTTP);
+		TA_CHECK(got.has_owner && got.owner.tgid == (__u32)getpid() &&
+				 !strcmp((const char *)got.owner.comm, TEST_COMM),
+			 "owner %u %s", got.owner.tgid, got.owner.comm);
+	}
+	ta_ifaces_detach(&ifs);
+	ta_hooks_detach(&hooks);
+	n_got = 0;
+	TA_CHECK_EQ(talk(), 0);
+	ring_buffer__consume(rb);
+	TA_CHECK_EQ(n_got, 0);
+	ring_buffer__free(rb);
+	ta_loader_close(&l);
+	ta_case_end();
+}
+
+int main(void)
+{
+	int err;
+
+	if (geteuid() != 0) {
+		ta_skip("core tests", "needs root to load BPF programs");
+		return 0;
+	}
+	err = isolate();
+	if (err) {
+		printf("FAIL: core: cannot make a network and mount namespace of its own: %s\n",
+		       strerror(-err));
+		return 1;
+	}
+	prctl(PR_SET_NAME, TEST_COMM);
+	ports[443 >> 3] |= 1u << (443 & 7);
+	pins();
+	evictions();
+	eviction_race(0);
+	eviction_race(1);
+	preexisting();
+	attach();
+	TA_TEST_EXIT();
+}
