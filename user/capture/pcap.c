@@ -8,7 +8,8 @@
 #include "capture/pcap.h"
 
 struct ta_pcap {
-	pcap_t *p;
+	pcap_t *p;      /* NULL for an empty file: no frames, not an error */
+	FILE *f;        /* ours until libpcap has it */
 	enum ta_link link;
 };
 
@@ -46,7 +47,7 @@ int ta_pcap_open(const char *path, struct ta_pcap **out, char *err, size_t n)
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	struct ta_pcap *c;
 	const char *name;
-	int dlt;
+	int dlt, ch;
 
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
@@ -54,20 +55,33 @@ int ta_pcap_open(const char *path, struct ta_pcap **out, char *err, size_t n)
 		snprintf(err, n, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	c->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
-	if (!c->p) {
-		snprintf(err, n, "%s: %s", path, perr[0] ? perr : "not a capture file");
+	c->f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!c->f) {
+		snprintf(err, n, "%s: %s", path, strerror(errno));
 		free(c);
 		return -1;
 	}
+	/* a file with no bytes at all holds no flows, which is not an error */
+	ch = getc(c->f);
+	if (ch == EOF) {
+		*out = c;
+		return 0;
+	}
+	ungetc(ch, c->f);
+	c->p = pcap_fopen_offline_with_tstamp_precision(c->f, PCAP_TSTAMP_PRECISION_NANO, perr);
+	if (!c->p) {
+		snprintf(err, n, "%s: %s", path, perr[0] ? perr : "not a capture file");
+		ta_pcap_close(c);
+		return -1;
+	}
+	c->f = NULL; /* pcap_close() closes it */
 	dlt = pcap_datalink(c->p);
 	if (link_of(dlt, &c->link)) {
 		name = pcap_datalink_val_to_name(dlt);
 		snprintf(err, n, "%s: link type %s (%d) is not one tlsaudit reads (Ethernet, "
 			 "Linux cooked v1/v2, raw IP, BSD loopback)", path, name ? name : "unknown",
 			 dlt);
-		pcap_close(c->p);
-		free(c);
+		ta_pcap_close(c);
 		return -1;
 	}
 	*out = c;
@@ -83,9 +97,12 @@ int ta_pcap_next(struct ta_pcap *c, struct ta_frame *f, char *err, size_t n)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	FILE *file = pcap_file(c->p);
+	FILE *file;
 	int rc;
 
+	if (!c->p)
+		return 0;
+	file = pcap_file(c->p);
 	f->offset = file ? ftell(file) : -1;
 	rc = pcap_next_ex(c->p, &h, &data);
 	if (rc == 1) {
@@ -109,6 +126,9 @@ void ta_pcap_close(struct ta_pcap *c)
 {
 	if (!c)
 		return;
-	pcap_close(c->p);
+	if (c->p)
+		pcap_close(c->p);
+	if (c->f && c->f != stdin)
+		fclose(c->f);
 	free(c);
 }
