@@ -129,7 +129,7 @@ test: deps all
 # the unit names the installed binary, wherever PREFIX put it
 install: $(OUT)/tlsaudit
 	install -D -m 0755 $(OUT)/tlsaudit $(DESTDIR)$(SBINDIR)/tlsaudit
-	install -D -m 0644 doc/tlsaudit.8 $(DESTDIR)$(MANDIR)/man8/tlsaudit.8
+	install -D -m 0644 docs/tlsaudit.8 $(DESTDIR)$(MANDIR)/man8/tlsaudit.8
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/sbin/tlsaudit|$(SBINDIR)/tlsaudit|' deploy/systemd/tlsaudit.service \
 		> $(DESTDIR)$(UNITDIR)/tlsaudit.service

@@ -143,7 +143,7 @@ curl (pid $CURL_TLS) and python3 (pid $PY) encrypted their traffic; curl
 (pid $CURL_PLAIN) sent plain HTTP to port 443, which no TLS port should see.
 On a real machine: 'tlsaudit' (every interface, port 443), '-j' for JSON,
 '--textfile /var/lib/prometheus/node-exporter/tlsaudit.prom' for Prometheus,
-'--top' for a live table. See 'man -l doc/tlsaudit.8'.
+'--top' for a live table. See 'man -l docs/tlsaudit.8'.
 EOF
 else
 	echo "Something did not work; see the FAILED lines above."

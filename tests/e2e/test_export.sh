@@ -982,8 +982,8 @@ else
 		unit=$DEST$prefix/lib/systemd/system/tlsaudit.service
 		[ "$(stat -c %a "$bin" 2>/dev/null)" = 755 ] && cmp -s "$bin" "$REPO/build/tlsaudit" ||
 			why="$why $bin missing, not 0755 or not build/tlsaudit;"
-		[ "$(stat -c %a "$man" 2>/dev/null)" = 644 ] && cmp -s "$man" "$REPO/doc/tlsaudit.8" ||
-			why="$why $man missing, not 0644 or not doc/tlsaudit.8;"
+		[ "$(stat -c %a "$man" 2>/dev/null)" = 644 ] && cmp -s "$man" "$REPO/docs/tlsaudit.8" ||
+			why="$why $man missing, not 0644 or not docs/tlsaudit.8;"
 		[ "$(stat -c %a "$unit" 2>/dev/null)" = 644 ] || why="$why $unit missing or not 0644;"
 		grep -qE "^ExecStart=$prefix/sbin/tlsaudit( |$)" "$unit" 2>/dev/null || why="$why $unit does not start $prefix/sbin/tlsaudit;"
 		n=$(find "$DEST" -type f | wc -l)
