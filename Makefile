@@ -20,9 +20,11 @@ VERSION   := 0.1.0
 
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Werror
-USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude -Iuser -Ibpf -I$(OUT) \
+# Deferred (=), not immediate: on a fresh machine `make test` installs the
+# libraries (deps) after this file was read, and pkg-config must ask then.
+USER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Iinclude -Iuser -Ibpf -I$(OUT) \
 	-DTA_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
-USER_LDLIBS := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -lbpf -lelf -lz)
+USER_LDLIBS = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -lbpf -lelf -lz -lpcap)
 
 # Clang's own system include directories, after ours, so <linux/types.h>
 # resolves in BPF builds without pulling host-arch headers first.
