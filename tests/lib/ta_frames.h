@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * ta_frames.h - hand-built Ethernet frames for the BPF_PROG_TEST_RUN packet
- * tests (TC and XDP alike): VLAN/QinQ, IPv4 with options and fragments, IPv6
- * with extension headers, TCP or UDP, and the client->server flow key the
- * kernel should file them under.
+ * ta_frames.h - hand-built Ethernet frames for the packet cases, the same
+ * bytes for every backend (BPF_PROG_TEST_RUN on TC and XDP, the host build):
+ * VLAN/QinQ, IPv4 with options and fragments, IPv6 with extension headers,
+ * TCP or UDP, and the client->server flow key they should be filed under.
  */
 #ifndef TA_FRAMES_H
 #define TA_FRAMES_H
