@@ -75,6 +75,8 @@ static const struct pc_case pc_cases[] = {
 		      .spec.vlan = 2),
 	FIRST_PAYLOAD("ssh banner -> ssh", TXT("SSH-2.0-OpenSSH_9.2\r\n"), TA_V_SSH, 1),
 	FIRST_PAYLOAD("binary -> unknown", TXT("\x00\x01\x02\x03\x04\x05\x06"), TA_V_UNKNOWN, 1),
+	FIRST_PAYLOAD("tcp timestamps option GET -> plaintext_http", GET, TA_V_PLAINTEXT_HTTP, 1,
+		      .spec.tcp_opts = 1),
 
 	{
 		.name = "SYN and pure ACK: pending, no event",
@@ -319,6 +321,29 @@ static const struct pc_case pc_cases[] = {
 			       SEND(SRV, FIN | ACK),
 			       NO_EVENTS,
 			       RECORDS(REC_CLOSE(0))),
+	},
+
+	{
+		/* one segment: more than TA_CHUNK_MAX bytes, so two records from one
+		 * packet; MSS-sized segments: one record each */
+		.name = "3000-byte ClientHello captured whole, in one segment or MSS-sized ones",
+		.flow = { { .isn = 5100, .spec.tcp_opts = 1 },
+			  { .isn = 5200, .spec.v6 = 1, .spec.tcp_opts = 1 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, BIG_HELLO),
+			       EVENTS(EV(0, TA_V_TLS)),
+			       RECORDS(REC_CLIENT(0, PL_BIG_HELLO)),
+			       FLOW(0, HASNT(TA_F_CAPTURING), HAS(TA_F_AWAIT_SERVER)),
+			       OPEN(1),
+			       SEND(CLI, ACK, .flow = 1, BIG_HELLO_PART(0, 1428)),
+			       SEND(CLI, ACK, .flow = 1, BIG_HELLO_PART(1428, 1428)),
+			       FLOW(1, HAS(TA_F_CAPTURING)),
+			       SEND(CLI, ACK | PSH, .flow = 1, BIG_HELLO_FROM(2856)),
+			       EVENTS(EV(1, TA_V_TLS)),
+			       RECORDS(REC_CLIENT(1, PL_BIG_HELLO)),
+			       FLOW(1, HASNT(TA_F_CAPTURING), HAS(TA_F_AWAIT_SERVER)),
+			       SEND(SRV, ACK | PSH, .flow = 1, TXT("\x16\x03\x03\x00\x5a\x02")),
+			       RECORDS(REC_SERVER(1, 6))),
 	},
 
 	/* ---- what --enforce is for; each runs audit-only too, where all passes ---- */

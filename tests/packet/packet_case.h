@@ -61,9 +61,10 @@ enum pc_op {
 
 enum pc_payload {
 	PL_BYTES = 0, /* .bytes, .len */
-	PL_HELLO,     /* the curl TLS 1.3 ClientHello fixture: .len bytes (0: the rest)
-		       * from .from */
+	PL_HELLO,     /* the curl TLS 1.3 ClientHello fixture, one 260-byte record */
+	PL_BIG_HELLO, /* a 3000-byte ClientHello record: more than one capture record */
 };
+/* PL_HELLO and PL_BIG_HELLO: .len bytes from .from, 0 meaning to the end */
 
 /* An expected flow event. The flags in PC_EXACT_FLAGS must be exactly
  * .flags (plus .enf_flags under --enforce); TA_F_REPORTED is always set. */
@@ -77,7 +78,7 @@ struct pc_ev {
 
 enum pc_rec_kind {
 	R_END = 0,
-	R_HELLO,  /* client records carrying the whole ClientHello from offset 0, the last LAST */
+	R_CLIENT, /* client records carrying all of .pl from offset 0, the last flagged LAST */
 	R_SERVER, /* one server record of .len bytes */
 	R_CLOSE,  /* a close record: the server will not answer */
 };
@@ -85,6 +86,7 @@ struct pc_rec {
 	__u8 kind;
 	__u8 flow;
 	__u16 len;
+	enum pc_payload pl;
 };
 
 #define PC_MAX_EV 3
@@ -141,6 +143,9 @@ struct pc_case {
 #define HELLO .pl = PL_HELLO
 #define HELLO_PART(f, n) .pl = PL_HELLO, .from = (f), .len = (n)
 #define HELLO_FROM(f) .pl = PL_HELLO, .from = (f)
+#define BIG_HELLO .pl = PL_BIG_HELLO
+#define BIG_HELLO_PART(f, n) .pl = PL_BIG_HELLO, .from = (f), .len = (n)
+#define BIG_HELLO_FROM(f) .pl = PL_BIG_HELLO, .from = (f)
 
 #define STEPS(...) ((const struct pc_step[]){ __VA_ARGS__, { .op = PC_END } })
 
@@ -160,7 +165,8 @@ struct pc_case {
 
 #define RECORDS(...) { .op = PC_RECORDS, .rec = { __VA_ARGS__ } }
 #define NO_RECORDS { .op = PC_RECORDS }
-#define REC_HELLO(f) { .kind = R_HELLO, .flow = (f) }
+#define REC_CLIENT(f, p) { .kind = R_CLIENT, .flow = (f), .pl = (p) }
+#define REC_HELLO(f) REC_CLIENT(f, PL_HELLO)
 #define REC_SERVER(f, n) { .kind = R_SERVER, .flow = (f), .len = (n) }
 #define REC_CLOSE(f) { .kind = R_CLOSE, .flow = (f) }
 

@@ -36,6 +36,18 @@ static const struct pc_backend *const backends[] = {
 
 static unsigned char hello[2048];
 static size_t hello_len;
+static unsigned char big_hello[3000];
+
+/* The bytes of a named payload. */
+static const unsigned char *payload_bytes(enum pc_payload pl, size_t *len)
+{
+	if (pl == PL_BIG_HELLO) {
+		*len = sizeof(big_hello);
+		return big_hello;
+	}
+	*len = hello_len;
+	return hello;
+}
 
 static struct ta_allow_key allow[8];
 static int n_allow;
@@ -91,13 +103,15 @@ static const char *vname(unsigned v)
 
 static void step_payload(const struct pc_step *s, const void **p, size_t *n)
 {
-	if (s->pl == PL_HELLO) {
-		size_t from = s->from < hello_len ? s->from : hello_len;
+	if (s->pl != PL_BYTES) {
+		size_t all, from;
+		const unsigned char *b = payload_bytes(s->pl, &all);
 
-		*p = hello + from;
-		*n = s->len ? s->len : hello_len - from;
-		if (from + *n > hello_len)
-			*n = hello_len - from;
+		from = s->from < all ? s->from : all;
+		*p = b + from;
+		*n = s->len ? s->len : all - from;
+		if (from + *n > all)
+			*n = all - from;
 		return;
 	}
 	*p = s->bytes;
@@ -130,6 +144,10 @@ static void send_one(struct run *r, const struct pc_step *s)
 	size_t n;
 
 	step_payload(s, &p, &n);
+	if (n > sizeof(fr.b) - 128) {
+		CHECKF(0, "a %zu-byte payload does not fit a test frame", n);
+		return;
+	}
 	off = s->at ? s->at - 1 : r->next[f][c2s];
 	seq = (s->tcp & SYN) ? base : base + 1 + off;
 	build(&fr, &r->spec[f], c2s, seq, s->tcp, p, n);
@@ -290,7 +308,8 @@ static void check_records(struct run *r, const struct pc_step *s)
 	for (w = 0; w < PC_MAX_REC && s->rec[w].kind != R_END; w++) {
 		const struct pc_rec *want = &s->rec[w];
 		const struct ta_chunk_event *ch;
-		size_t have = 0;
+		size_t have = 0, plen;
+		const unsigned char *pb = payload_bytes(want->pl, &plen);
 		int last = 0, same = 1;
 
 		if (gi >= ng) {
@@ -298,31 +317,32 @@ static void check_records(struct run *r, const struct pc_step *s)
 			return;
 		}
 		switch (want->kind) {
-		case R_HELLO:
+		case R_CLIENT:
 			ch = &got[gi]->u.ch;
 			CHECKF(ch->type == TA_EV_CHUNK && ch->dir == TA_CHUNK_CLIENT,
 			       "record %d: type %u dir %u, want the client's ClientHello", w,
 			       ch->type, ch->dir);
 			while (gi < ng && got[gi]->u.type == TA_EV_CHUNK &&
-			       got[gi]->u.ch.dir == TA_CHUNK_CLIENT && have < hello_len) {
+			       got[gi]->u.ch.dir == TA_CHUNK_CLIENT && have < plen) {
 				ch = &got[gi++]->u.ch;
 				CHECKF(!memcmp(&ch->key, &r->key[want->flow], sizeof(ch->key)),
 				       "client record key is not flow %d's", want->flow);
 				CHECKF(ch->offset == have, "client record at offset %u, want %zu",
 				       ch->offset, have);
-				CHECKF(ch->cap_end == hello_len,
-				       "client record cap_end %u, want %zu", ch->cap_end,
-				       hello_len);
-				if (ch->offset != have || have + ch->len > hello_len) {
+				CHECKF(ch->cap_end == plen, "client record cap_end %u, want %zu",
+				       ch->cap_end, plen);
+				if (ch->offset != have || have + ch->len > plen) {
 					same = 0;
 					break;
 				}
-				same &= !memcmp(hello + have, ch->data, ch->len);
+				same &= !memcmp(pb + have, ch->data, ch->len);
+				CHECKF(!!(ch->flags & TA_CHUNK_F_LAST) == (have + ch->len == plen),
+				       "client record at %zu flags 0x%x", have, ch->flags);
 				have += ch->len;
 				last = ch->flags & TA_CHUNK_F_LAST;
 			}
-			CHECKF(have == hello_len, "client records carry %zu bytes, want %zu", have,
-			       hello_len);
+			CHECKF(have == plen, "client records carry %zu bytes, want %zu", have,
+			       plen);
 			CHECKF(same, "captured bytes differ from the ClientHello sent");
 			CHECKF(last, "the last client record is not flagged last");
 			break;
@@ -486,6 +506,9 @@ static int load_hello(void)
 		return -1;
 	hello_len = fread(hello, 1, sizeof(hello), f);
 	fclose(f);
+	/* a ClientHello in one 3000-byte record, the rest of it zeros: type 22,
+	 * TLS 1.0 record version, handshake type 1, its length, TLS 1.2 */
+	memcpy(big_hello, "\x16\x03\x01\x0b\xb3\x01\x00\x0b\xaf\x03\x03", 11);
 	/* one whole record: the capture must stop exactly at its end */
 	return hello_len >= 64 && hello[0] == 0x16 &&
 			       5 + ((size_t)hello[3] << 8 | hello[4]) == hello_len
