@@ -498,7 +498,8 @@ static int case_runs(const struct pc_case *c, const struct pc_backend *b, unsign
 
 /* ---- set-up ---- */
 
-static int load_hello(void)
+/* The payloads the cases name: the fixture, and a large ClientHello made here. */
+static int load_payloads(void)
 {
 	FILE *f = fopen("tests/fixtures/tls/curl-tls13.clienthello.bin", "rb");
 
@@ -506,14 +507,13 @@ static int load_hello(void)
 		return -1;
 	hello_len = fread(hello, 1, sizeof(hello), f);
 	fclose(f);
-	/* a ClientHello in one 3000-byte record, the rest of it zeros: type 22,
-	 * TLS 1.0 record version, handshake type 1, its length, TLS 1.2 */
+	/* one 3000-byte record, zeros after its start: type 22, TLS 1.0 record
+	 * version, length; handshake type 1 (ClientHello), length; TLS 1.2 */
 	memcpy(big_hello, "\x16\x03\x01\x0b\xb3\x01\x00\x0b\xaf\x03\x03", 11);
 	/* one whole record: the capture must stop exactly at its end */
-	return hello_len >= 64 && hello[0] == 0x16 &&
-			       5 + ((size_t)hello[3] << 8 | hello[4]) == hello_len
-		       ? 0
-		       : -1;
+	if (hello_len < 64 || hello[0] != 0x16)
+		return -1;
+	return 5 + ((size_t)hello[3] << 8 | hello[4]) == hello_len ? 0 : -1;
 }
 
 /* The table's own consistency, and the --allow prefixes every instance gets
@@ -627,7 +627,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (load_hello()) {
+	if (load_payloads()) {
 		printf("FAIL: fixture: cannot read one whole ClientHello record from "
 		       "tests/fixtures/tls/curl-tls13.clienthello.bin "
 		       "(run from the repository root)\n");
