@@ -24,7 +24,6 @@
 #include "packet_case.h"
 #include "cases.h"
 #include "ta_test.h"
-#include "output/report.h"
 
 #define N_CASES (sizeof(pc_cases) / sizeof(pc_cases[0]))
 
@@ -94,9 +93,17 @@ void pc_log_add(struct pc_log *log, const void *rec, size_t len)
 static const char *const stat_names[TA_STAT_MAX] = { TA_STATS(TA_STAT_NAME) };
 #undef TA_STAT_NAME
 
+/* for messages only: the loader's names are its output stage's business */
 static const char *vname(unsigned v)
 {
-	return v == TA_V_PENDING ? "pending" : ta_verdict_name(v);
+	static const char *const names[TA_V_MAX] = {
+		[TA_V_PENDING] = "pending", [TA_V_TLS] = "tls",
+		[TA_V_PLAINTEXT_HTTP] = "plaintext_http", [TA_V_PLAINTEXT] = "plaintext",
+		[TA_V_SSH] = "ssh", [TA_V_QUIC] = "quic", [TA_V_UNKNOWN] = "unknown",
+		[TA_V_MIDSTREAM] = "midstream", [TA_V_SSLV2] = "sslv2",
+	};
+
+	return v < TA_V_MAX && names[v] ? names[v] : "?";
 }
 
 /* ---- packets ---- */
