@@ -49,8 +49,13 @@ LIB_SRCS   := $(wildcard user/*/*.c)
 LIB_OBJS   := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
-PACKET_SRCS := $(wildcard tests/packet/test_*.c)
-PACKET_BINS := $(patsubst tests/packet/%.c,$(OUT)/tests/packet/%,$(PACKET_SRCS))
+# test_packet is the case table's runner (test_packet.c) linked with its
+# backends (backend_*.c); any other tests/packet/test_*.c is a program of its own
+PACKET_OBJS := $(patsubst tests/packet/%.c,$(OUT)/tests/packet/%.o,\
+	tests/packet/test_packet.c $(wildcard tests/packet/backend_*.c))
+PACKET_SRCS := $(filter-out tests/packet/test_packet.c,$(wildcard tests/packet/test_*.c))
+PACKET_BINS := $(patsubst tests/packet/%.c,$(OUT)/tests/packet/%,$(PACKET_SRCS)) \
+	$(OUT)/tests/packet/test_packet
 
 PREFIX    ?= /usr/local
 DESTDIR   ?=
@@ -96,6 +101,14 @@ $(OUT)/tests/unit/%: tests/unit/%.c Makefile $(OUT)/libta.a | $(OUT)/tests/unit
 $(OUT)/tests/packet/%: tests/packet/%.c Makefile $(OUT)/libta.a $(SKELS) | $(OUT)/tests/packet
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib $< $(OUT)/libta.a $(USER_LDLIBS) -o $@
+
+$(OUT)/tests/packet/%.o: tests/packet/%.c Makefile $(SKELS) | $(OUT)/tests/packet
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib -c $< -o $@
+
+$(OUT)/tests/packet/test_packet: $(PACKET_OBJS) $(OUT)/libta.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ $(USER_LDLIBS) -o $@
 
 # benchmarks (make bench) live with their rules in tests/bench/
 include tests/bench/bench.mk

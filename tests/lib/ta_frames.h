@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * ta_frames.h - hand-built Ethernet frames for the BPF_PROG_TEST_RUN packet
- * tests (TC and XDP alike): VLAN/QinQ, IPv4 with options and fragments, IPv6
- * with extension headers, TCP or UDP, and the client->server flow key the
- * kernel should file them under.
+ * ta_frames.h - hand-built Ethernet frames for the packet cases, the same
+ * bytes for every backend (BPF_PROG_TEST_RUN on TC and XDP, the host build):
+ * VLAN/QinQ, IPv4 with options and fragments, IPv6 with extension headers,
+ * TCP or UDP, and the client->server flow key they should be filed under.
  */
 #ifndef TA_FRAMES_H
 #define TA_FRAMES_H
@@ -13,7 +13,7 @@
 #include "tlsaudit.h"
 
 struct frame {
-	unsigned char b[2048];
+	unsigned char b[4096]; /* a test run takes up to a page, headroom included */
 	size_t len;
 };
 
@@ -23,6 +23,7 @@ struct flow_spec {
 	int ip_opts;      /* IPv4: 12 bytes of options (ihl 8) */
 	int ext_hdr;      /* IPv6: hop-by-hop + destination options headers */
 	int udp;
+	int tcp_opts;     /* TCP: NOP, NOP, timestamps (doff 8), as Linux sends */
 	int frag_offset;  /* IPv4 fragment offset in 8-byte units */
 	const char *cli, *srv;
 	unsigned short cport, sport;
@@ -47,7 +48,7 @@ static inline void build(struct frame *f, const struct flow_spec *s, int c2s, un
 		  unsigned char flags, const void *payload, size_t plen)
 {
 	unsigned char *p = f->b, *ip, *l4;
-	size_t iphl, l4hl = s->udp ? 8 : 20;
+	size_t iphl, l4hl = s->udp ? 8 : s->tcp_opts ? 32 : 20;
 	const char *src = c2s ? s->cli : s->srv, *dst = c2s ? s->srv : s->cli;
 	unsigned short sp = c2s ? s->cport : s->sport, dp = c2s ? s->sport : s->cport;
 
@@ -102,7 +103,12 @@ static inline void build(struct frame *f, const struct flow_spec *s, int c2s, un
 		put16(l4 + 4, 8 + plen);
 	} else {
 		put32(l4 + 4, seq);
-		l4[12] = 5 << 4;
+		l4[12] = (l4hl / 4) << 4;
+		if (s->tcp_opts) {
+			memcpy(l4 + 20, "\x01\x01\x08\x0a", 4);
+			put32(l4 + 24, 0x01020304); /* TSval */
+			put32(l4 + 28, 0);          /* TSecr */
+		}
 		l4[13] = flags;
 		put16(l4 + 14, 65535);
 	}

@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * cases.h - the packet cases: each written once, run by test_packet.c on
+ * every backend (TC host mode, TC and XDP gateway, the host build as a host
+ * and as a gateway), in an audit instance and in an --enforce instance.
+ *
+ * The language is packet_case.h's. Reading a case: flows are numbered from
+ * 0; a client packet's seq is its flow's ISN + 1 + its stream offset, which
+ * is "right after what this side sent" unless AT(n) says otherwise; a packet
+ * passes unless .drop names the mode it runs in; counter checks are changes
+ * since the case began. Hook facts (TA_F_FORWARDED, TA_F_INGRESS, ifindex,
+ * cookies, return codes) are checked by the runner on every event and entry.
+ *
+ * Included once, by test_packet.c.
+ */
+#ifndef CASES_H
+#define CASES_H
+
+#include "packet_case.h"
+
+/* a QUIC v1 long-header Initial: type bits, version 1, a DCID length */
+static const unsigned char quic_v1_initial[64] = { 0xc3, 0x00, 0x00, 0x00, 0x01, 0x08 };
+#define QUIC_INITIAL .bytes = quic_v1_initial, .len = sizeof(quic_v1_initial)
+#define UDP_NOISE TXT("\x9e\x01\xff\x00\x13\x37\x42\x99")
+#define APP_DATA TXT("\x17\x03\x03\x00\x20zzzz") /* a TLS record from the middle of a stream */
+
+/*
+ * The first client payload decides the flow, once: later packets of the
+ * decided flow, both ways, make no second event. Under --enforce a flow that
+ * is not TLS is blocked from that payload on (blocked = 1).
+ */
+#define FIRST_PAYLOAD(nm, payload, v, blocked, ...)                                                \
+	{                                                                                          \
+		.name = nm, .flow = { { .isn = 1000, __VA_ARGS__ } },                              \
+		.steps = STEPS(                                                                    \
+			OPEN(0), NO_EVENTS,                                                        \
+			FLOW(0, VERDICT(TA_V_PENDING), ISN, HAS(TA_F_SYN_SEEN)),                   \
+			SEND(CLI, ACK | PSH, payload, .drop = (blocked) ? M_ENF : 0),              \
+			EVENTS(EV_F(0, v, TA_F_SYN_SEEN, (blocked) ? TA_F_BLOCKED : 0)),           \
+			STAT2(BLOCKED, 0, (blocked)), STAT2(BLOCKED_PKTS, 0, (blocked)),           \
+			FLOW(0, VERDICT(v), HAS(TA_F_REPORTED)),                                   \
+			FLOW_IN(M_AUDIT, 0, HASNT(TA_F_BLOCKED)),                                  \
+			FLOW_IN(M_ENF, 0, HAS((blocked) ? TA_F_BLOCKED : 0),                       \
+				HASNT((blocked) ? 0 : TA_F_BLOCKED)),                              \
+			SEND(SRV, ACK | PSH, TXT("xyz")),                                          \
+			SEND(CLI, ACK | PSH, payload, .drop = (blocked) ? M_ENF : 0), NO_EVENTS,   \
+			STAT(EVENTS, 1), STAT(FLOWS_NEW, 1), STAT(FLOW_INSERTS, 1),                \
+			STAT2(BLOCKED, 0, (blocked)), STAT2(BLOCKED_PKTS, 0, 2 * (blocked)),       \
+			PKTS(TA_V_PENDING, 4), PKTS(v, 2))                                         \
+	}
+
+static const struct pc_case pc_cases[] = {
+	{
+		.name = "unwatched port: no flow, no event, never dropped",
+		.flow = { { .isn = 1, .spec.sport = 80 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, GET),
+			       NO_EVENTS,
+			       NO_FLOW(0),
+			       STAT(FLOWS_NEW, 0),
+			       PKTS(TA_V_PENDING, 0)),
+	},
+
+	FIRST_PAYLOAD("ipv4 ClientHello -> tls", HELLO, TA_V_TLS, 0),
+	FIRST_PAYLOAD("ipv4 GET -> plaintext_http", GET, TA_V_PLAINTEXT_HTTP, 1),
+	FIRST_PAYLOAD("ipv4 with options GET -> plaintext_http", GET, TA_V_PLAINTEXT_HTTP, 1,
+		      .spec.ip_opts = 1),
+	FIRST_PAYLOAD("ipv6 ClientHello -> tls", HELLO, TA_V_TLS, 0, .spec.v6 = 1),
+	FIRST_PAYLOAD("ipv6 extension headers GET -> plaintext_http", GET, TA_V_PLAINTEXT_HTTP, 1,
+		      .spec.v6 = 1, .spec.ext_hdr = 1),
+	FIRST_PAYLOAD("vlan ipv4 ClientHello -> tls", HELLO, TA_V_TLS, 0, .spec.vlan = 1),
+	FIRST_PAYLOAD("vlan ipv6 GET -> plaintext_http", GET, TA_V_PLAINTEXT_HTTP, 1,
+		      .spec.v6 = 1, .spec.vlan = 1),
+	FIRST_PAYLOAD("802.1ad+802.1Q ipv4 GET -> plaintext_http", GET, TA_V_PLAINTEXT_HTTP, 1,
+		      .spec.vlan = 2),
+	FIRST_PAYLOAD("ssh banner -> ssh", TXT("SSH-2.0-OpenSSH_9.2\r\n"), TA_V_SSH, 1),
+	FIRST_PAYLOAD("binary -> unknown", TXT("\x00\x01\x02\x03\x04\x05\x06"), TA_V_UNKNOWN, 1),
+	FIRST_PAYLOAD("tcp timestamps option GET -> plaintext_http", GET, TA_V_PLAINTEXT_HTTP, 1,
+		      .spec.tcp_opts = 1),
+
+	{
+		.name = "SYN and pure ACK: pending, no event",
+		.flow = { { .isn = 5000 } },
+		.steps = STEPS(SEND(CLI, SYN),
+			       SEND(CLI, ACK),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PENDING), ISN, PEEK(0), HAS(TA_F_SYN_SEEN),
+				    HASNT(TA_F_REPORTED)),
+			       STAT(FLOWS_NEW, 1),
+			       PKTS(TA_V_PENDING, 2)),
+	},
+	{
+		/* enforcing, the lone header is held: the gate opens at the verdict */
+		.name = "record header alone waits for the next segment",
+		.flow = { { .isn = 100 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, HELLO_PART(0, 5), DROP_ENF),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PENDING), PEEK(5)),
+			       SEND(CLI, ACK | PSH, HELLO_FROM(5)),
+			       EVENTS(EV(0, TA_V_TLS)), /* contiguous: not truncated */
+			       STAT(BLOCKED, 0),
+			       STAT2(BLOCKED_PKTS, 0, 1)),
+	},
+	{
+		.name = "retransmitted first segment: one event",
+		.flow = { { .isn = 200 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, TXT("GE"), DROP_ENF),
+			       SEND(CLI, ACK | PSH, AT(0), TXT("GE"), DROP_ENF),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PENDING), PEEK(2)),
+			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			       STAT2(BLOCKED_PKTS, 0, 3)),
+	},
+	{
+		.name = "out-of-order: later segment waits for the hole",
+		.flow = { { .isn = 300 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, AT(5), HELLO_PART(5, 100), DROP_ENF),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PENDING), PEEK(0), HAS(TA_F_GAP)),
+			       STAT(GAP, 1),
+			       SEND(CLI, ACK | PSH, AT(0), HELLO_PART(0, 5), DROP_ENF),
+			       NO_EVENTS, /* 5 bytes: still a bare header */
+			       FLOW(0, VERDICT(TA_V_PENDING), PEEK(5)),
+			       SEND(CLI, ACK | PSH, AT(5), HELLO_PART(5, 100)),
+			       /* the hole was filled: a gap once, not truncated */
+			       EVENTS(EV_F(0, TA_V_TLS, TA_F_SYN_SEEN | TA_F_GAP, 0)),
+			       STAT(GAP, 1),
+			       STAT2(BLOCKED_PKTS, 0, 2)),
+	},
+	{
+		.name = "FIN both ways deletes the flow; the same 4-tuple starts a new one",
+		.flow = { { .isn = 400 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, HELLO),
+			       EVENTS(EV(0, TA_V_TLS)),
+			       SEND(CLI, FIN | ACK),
+			       FLOW(0, HAS(TA_F_CLIENT_FIN)), /* a half-close keeps it */
+			       SEND(SRV, FIN | ACK),
+			       NO_FLOW(0),
+			       STAT(FLOWS_DELETED, 1),
+			       REOPEN(0, 90000),
+			       FLOW(0, VERDICT(TA_V_PENDING), ISN,
+				    HASNT(TA_F_CLIENT_FIN | TA_F_SERVER_FIN)),
+			       SEND(CLI, ACK | PSH, GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			       STAT(FLOWS_NEW, 2),
+			       STAT(FLOW_INSERTS, 2)),
+	},
+	{
+		.name = "server FIN then client FIN deletes the flow too",
+		.flow = { { .isn = 410, .spec.v6 = 1 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, HELLO),
+			       EVENTS(EV(0, TA_V_TLS)),
+			       SEND(SRV, FIN | ACK),
+			       FLOW(0, HAS(TA_F_SERVER_FIN)),
+			       SEND(CLI, FIN | ACK),
+			       NO_FLOW(0),
+			       NO_EVENTS,
+			       STAT(FLOWS_DELETED, 1)),
+	},
+	{
+		.name = "server half-close: the client's later bytes stay in the flow",
+		.flow = { { .isn = 450 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			       SEND(SRV, FIN | ACK),
+			       SEND(CLI, ACK | PSH, TXT("\x15\x03\x03\x00\x02"), DROP_ENF),
+			       NO_EVENTS, /* no second, "midstream" flow */
+			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP), HAS(TA_F_SERVER_FIN)),
+			       STAT(MIDSTREAM, 0),
+			       STAT2(BLOCKED_PKTS, 0, 2)),
+	},
+	{
+		.name = "server FIN before the client's first bytes: still judged, close record",
+		.flow = { { .isn = 460 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(SRV, FIN | ACK),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PENDING), HAS(TA_F_SERVER_FIN)),
+			       SEND(CLI, ACK | PSH, HELLO),
+			       EVENTS(EV(0, TA_V_TLS)),
+			       /* handshake outcome no_response: the server already left */
+			       RECORDS(REC_CLOSE(0), REC_HELLO(0))),
+	},
+	{
+		.name = "port reuse without a seen close: new SYN resets the flow",
+		.flow = { { .isn = 500 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, HELLO),
+			       EVENTS(EV(0, TA_V_TLS)),
+			       REOPEN(0, 123456),
+			       FLOW(0, VERDICT(TA_V_PENDING), ISN, PEEK(0)),
+			       SEND(CLI, ACK | PSH, GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			       STAT(FLOWS_NEW, 2),
+			       STAT(FLOW_INSERTS, 1)), /* the entry was overwritten in place */
+	},
+	{
+		/* enforcing, "ab" is held, and the RST that decides the flow is
+		 * dropped with it; the blocked flow stays known */
+		.name = "RST with a few text bytes: decided as final",
+		.flow = { { .isn = 600 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, TXT("ab"), DROP_ENF),
+			       NO_EVENTS,
+			       SEND(CLI, RST, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT)),
+			       NO_FLOW_IN(M_AUDIT, 0),
+			       FLOW_IN(M_ENF, 0, VERDICT(TA_V_PLAINTEXT), HAS(TA_F_BLOCKED)),
+			       STAT2(FLOWS_DELETED, 1, 0),
+			       STAT2(BLOCKED_PKTS, 0, 2)),
+	},
+	{
+		/* enforcing, a flow closed before its first byte stays known */
+		.name = "FIN with no payload: no event, counted",
+		.flow = { { .isn = 700 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, FIN | ACK),
+			       NO_EVENTS,
+			       NO_FLOW_IN(M_AUDIT, 0),
+			       FLOW_IN(M_ENF, 0, VERDICT(TA_V_PENDING)),
+			       STAT(FLOWS_NO_PAYLOAD, 1),
+			       STAT2(FLOWS_DELETED, 1, 0)),
+	},
+	{
+		.name = "payload without a seen SYN -> midstream, once",
+		.flow = { { .isn = 98 } },
+		.steps = STEPS(SEND(CLI, ACK | PSH, APP_DATA, DROP_ENF),
+			       EVENTS(EV_F(0, TA_V_MIDSTREAM, 0, TA_F_BLOCKED)),
+			       SEND(CLI, ACK | PSH, APP_DATA, DROP_ENF),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_MIDSTREAM), PEEK(0), HASNT(TA_F_SYN_SEEN)),
+			       STAT(MIDSTREAM, 1),
+			       STAT(FLOW_INSERTS, 1),
+			       STAT(FLOWS_NEW, 0),
+			       STAT2(BLOCKED_PKTS, 0, 2)),
+	},
+	{
+		.name = "server payload before any client byte: still pending",
+		.flow = { { .isn = 800 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(SRV, ACK | PSH, TXT("220 banner\r\n")),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PENDING), PEEK(0)),
+			       SEND(CLI, ACK | PSH, HELLO),
+			       EVENTS(EV(0, TA_V_TLS))),
+	},
+	{
+		.name = "non-first IPv4 fragment is skipped",
+		.flow = { { .isn = 0, .spec.frag_offset = 10 } },
+		.steps = STEPS(SEND(CLI, ACK | PSH, GET, .unparsed = 1),
+			       NO_EVENTS,
+			       NO_FLOW(0),
+			       STAT(MIDSTREAM, 0),
+			       PKTS(TA_V_PENDING, 0)),
+	},
+	{
+		.name = "truncated TCP header is ignored",
+		.flow = { { .isn = 0 } },
+		.steps = STEPS(SEND(CLI, SYN, .cut = 14 + 20 + 10, .unparsed = 1),
+			       NO_EVENTS,
+			       NO_FLOW(0),
+			       STAT(FLOWS_NEW, 0)),
+	},
+	{
+		.name = "truncated VLAN tag is ignored",
+		.flow = { { .isn = 0, .spec.vlan = 1 } },
+		.steps = STEPS(SEND(CLI, SYN, .cut = 14 + 2, .unparsed = 1),
+			       NO_EVENTS,
+			       NO_FLOW(0),
+			       STAT(FLOWS_NEW, 0)),
+	},
+	{
+		.name = "udp: QUIC v1 Initial -> quic; other UDP -> unknown",
+		.flow = { { .spec.udp = 1 }, { .spec.udp = 1 } },
+		.steps = STEPS(SEND(CLI, 0, QUIC_INITIAL),
+			       EVENTS(EV_F(0, TA_V_QUIC, 0, 0)),
+			       SEND(CLI, 0, QUIC_INITIAL),
+			       NO_EVENTS,
+			       SEND(CLI, 0, .flow = 1, UDP_NOISE, DROP_ENF),
+			       EVENTS(EV_F(1, TA_V_UNKNOWN, 0, TA_F_BLOCKED)),
+			       SEND(CLI, 0, .flow = 1, UDP_NOISE, DROP_ENF),
+			       SEND(SRV, 0, .flow = 1, TXT("reply")),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_QUIC), PEEK(16), HASNT(TA_F_BLOCKED)),
+			       FLOW(1, VERDICT(TA_V_UNKNOWN), PEEK(8)),
+			       STAT(FLOW_INSERTS, 2),
+			       STAT2(BLOCKED, 0, 1),
+			       STAT2(BLOCKED_PKTS, 0, 2)),
+	},
+	{
+		.name = "ClientHello captured whole, across segments, then the server's answer",
+		.flow = { { .isn = 3000 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, HELLO_PART(0, 5), DROP_ENF),
+			       SEND(CLI, ACK | PSH, HELLO_PART(5, 100)),
+			       SEND(CLI, ACK | PSH, HELLO_FROM(105)),
+			       EVENTS(EV(0, TA_V_TLS)),
+			       RECORDS(REC_HELLO(0)),
+			       FLOW(0, HASNT(TA_F_CAPTURING), HAS(TA_F_AWAIT_SERVER)),
+			       SEND(SRV, ACK | PSH, TXT("\x16\x03\x03\x00\x5a\x02")),
+			       SEND(SRV, ACK | PSH, TXT("more")),
+			       NO_EVENTS,
+			       RECORDS(REC_SERVER(0, 6)), /* the first answer only, once */
+			       FLOW(0, HAS(TA_F_SERVER_SEEN),
+				    HASNT(TA_F_CAPTURING | TA_F_AWAIT_SERVER))),
+	},
+	{
+		.name = "TLS flow closed before the server spoke: a close record",
+		.flow = { { .isn = 4000 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, HELLO),
+			       EVENTS(EV(0, TA_V_TLS)),
+			       RECORDS(REC_HELLO(0)),
+			       SEND(SRV, FIN | ACK),
+			       NO_EVENTS,
+			       RECORDS(REC_CLOSE(0))),
+	},
+
+	{
+		/* one segment: more than TA_CHUNK_MAX bytes, so two records from one
+		 * packet; MSS-sized segments: one record each */
+		.name = "3000-byte ClientHello captured whole, in one segment or MSS-sized ones",
+		.flow = { { .isn = 5100, .spec.tcp_opts = 1 },
+			  { .isn = 5200, .spec.v6 = 1, .spec.tcp_opts = 1 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, BIG_HELLO),
+			       EVENTS(EV(0, TA_V_TLS)),
+			       RECORDS(REC_CLIENT(0, PL_BIG_HELLO)),
+			       FLOW(0, HASNT(TA_F_CAPTURING), HAS(TA_F_AWAIT_SERVER)),
+			       OPEN(1),
+			       SEND(CLI, ACK, .flow = 1, BIG_HELLO_PART(0, 1428)),
+			       SEND(CLI, ACK, .flow = 1, BIG_HELLO_PART(1428, 1428)),
+			       FLOW(1, HAS(TA_F_CAPTURING)),
+			       SEND(CLI, ACK | PSH, .flow = 1, BIG_HELLO_FROM(2856)),
+			       EVENTS(EV(1, TA_V_TLS)),
+			       RECORDS(REC_CLIENT(1, PL_BIG_HELLO)),
+			       FLOW(1, HASNT(TA_F_CAPTURING), HAS(TA_F_AWAIT_SERVER)),
+			       SEND(SRV, ACK | PSH, .flow = 1, TXT("\x16\x03\x03\x00\x5a\x02")),
+			       RECORDS(REC_SERVER(1, 6))),
+	},
+
+	/* ---- what --enforce is for; each runs audit-only too, where all passes ---- */
+
+	{
+		.name = "blocked flow: retransmission dropped, ACKs and server pass",
+		.flow = { { .isn = 2000 } },
+		.steps = STEPS(OPEN(0),
+			       NO_EVENTS,
+			       SEND(CLI, ACK | PSH, GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			       STAT2(BLOCKED_PKTS, 0, 1),
+			       FLOW_IN(M_ENF, 0, VERDICT(TA_V_PLAINTEXT_HTTP), HAS(TA_F_BLOCKED)),
+			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			       SEND(CLI, ACK | PSH, TXT("more"), DROP_ENF),
+			       SEND(CLI, ACK, AT(0)),
+			       SEND(SRV, ACK),
+			       SEND(SRV, ACK | PSH, TXT("HTTP/1.1 400")),
+			       NO_EVENTS,
+			       STAT2(BLOCKED, 0, 1),
+			       STAT2(BLOCKED_PKTS, 0, 3)),
+	},
+	{
+		/* A client that sends its request and FIN at once (shutdown(SHUT_WR)):
+		 * the bare FIN may pass; the server SACKs it and the client retransmits
+		 * the request, which must not pass as a "midstream" flow. (Seen
+		 * end-to-end: tests/e2e/test_gateway.sh py_halfclose_blocked_*.) */
+		.name = "blocked flow stays blocked after the client's FIN",
+		.flow = { { .isn = 2100 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			       SEND(CLI, FIN | ACK, .either = 1),
+			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			       SEND(CLI, ACK | PSH | FIN, AT(0), GET, DROP_ENF),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP)),
+			       FLOW_IN(M_ENF, 0, HAS(TA_F_BLOCKED)),
+			       STAT(MIDSTREAM, 0)),
+	},
+	{
+		.name = "GET and FIN in one segment, retransmitted: dropped",
+		.flow = { { .isn = 2200, .spec.v6 = 1 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH | FIN, GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			       SEND(CLI, ACK | PSH | FIN, AT(0), GET, DROP_ENF),
+			       SEND(CLI, ACK | PSH | FIN, AT(0), GET, DROP_ENF),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP)),
+			       STAT(MIDSTREAM, 0)),
+	},
+	{
+		/* A stray or forged RST/FIN before the first payload (out of the
+		 * server's window, so the connection lives on): auditing, the flow
+		 * ends and its bytes are midstream; enforcing, it must not make the
+		 * plaintext pass as midstream. */
+		.name = "RST or FIN before the first payload opens no bypass",
+		.flow = { { .isn = 2150 }, { .isn = 2160, .spec.v6 = 1 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, RST, AT(1000000)),
+			       NO_FLOW_IN(M_AUDIT, 0),
+			       FLOW_IN(M_ENF, 0, VERDICT(TA_V_PENDING)),
+			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			       EVENTS_IN(M_AUDIT, EV_F(0, TA_V_MIDSTREAM, 0, 0)),
+			       EVENTS_IN(M_ENF, EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			       OPEN(1),
+			       SEND(CLI, FIN | ACK, .flow = 1, AT(1000000)),
+			       SEND(CLI, ACK | PSH, .flow = 1, AT(0), GET, DROP_ENF),
+			       EVENTS_IN(M_AUDIT, EV_F(1, TA_V_MIDSTREAM, 0, 0)),
+			       EVENTS_IN(M_ENF, EV_B(1, TA_V_PLAINTEXT_HTTP)),
+			       STAT(FLOWS_NO_PAYLOAD, 2),
+			       STAT2(MIDSTREAM, 2, 0)),
+	},
+	{
+		.name = "ClientHello then application data: all passes, never blocked",
+		.flow = { { .isn = 2300 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, HELLO),
+			       EVENTS(EV(0, TA_V_TLS)),
+			       SEND(CLI, ACK | PSH, TXT("\x17\x03\x03\x00\x01z")),
+			       SEND(SRV, ACK | PSH, TXT("\x16\x03\x03\x00\x01z")),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_TLS), HASNT(TA_F_BLOCKED)),
+			       STAT(BLOCKED, 0),
+			       STAT(BLOCKED_PKTS, 0)),
+	},
+	{
+		.name = "vlan ipv6 ClientHello passes, vlan ipv6 GET is blocked",
+		.flow = { { .isn = 2400, .spec.v6 = 1, .spec.vlan = 1 },
+			  { .isn = 2410, .spec.v6 = 1, .spec.vlan = 1 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, HELLO),
+			       EVENTS(EV(0, TA_V_TLS)),
+			       OPEN(1),
+			       SEND(CLI, ACK | PSH, .flow = 1, GET, DROP_ENF),
+			       EVENTS(EV_B(1, TA_V_PLAINTEXT_HTTP))),
+	},
+	{
+		/* the client retransmits the held bytes together with what follows */
+		.name = "undecided record header is held, then the whole ClientHello passes",
+		.flow = { { .isn = 2500 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, HELLO_PART(0, 5), DROP_ENF),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PENDING), PEEK(5)),
+			       SEND(CLI, ACK | PSH, AT(0), HELLO),
+			       EVENTS(EV(0, TA_V_TLS)),
+			       RECORDS(REC_HELLO(0)),
+			       STAT(BLOCKED, 0),
+			       STAT2(BLOCKED_PKTS, 0, 1)),
+	},
+	{
+		.name = "undecided \"GE\" is held, then the GET is blocked",
+		.flow = { { .isn = 2600 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, TXT("GE"), DROP_ENF),
+			       NO_EVENTS,
+			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			       STAT2(BLOCKED, 0, 1),
+			       STAT2(BLOCKED_PKTS, 0, 2)),
+	},
+	{
+		.name = "allowed IPv4 server (/32 as 96+32): GET passes, its neighbour's does not",
+		.flow = { { .isn = 2700, .spec.srv = "10.203.9.77", .allowed = 1 },
+			  { .isn = 2710, .spec.srv = "10.203.9.78" } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, GET),
+			       EVENTS(EV(0, TA_V_PLAINTEXT_HTTP)),
+			       SEND(CLI, ACK | PSH, GET),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP), HASNT(TA_F_BLOCKED)),
+			       STAT(BLOCKED, 0),
+			       OPEN(1),
+			       SEND(CLI, ACK | PSH, .flow = 1, GET, DROP_ENF),
+			       EVENTS(EV_B(1, TA_V_PLAINTEXT_HTTP)),
+			       STAT2(BLOCKED, 0, 1)),
+	},
+	{
+		.name = "allowed IPv6 server (/128): GET passes",
+		.flow = { { .isn = 2800, .spec.v6 = 1, .spec.srv = "fd00:203:9::77",
+			    .allowed = 1 } },
+		.steps = STEPS(OPEN(0),
+			       SEND(CLI, ACK | PSH, GET),
+			       EVENTS(EV(0, TA_V_PLAINTEXT_HTTP)),
+			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP), HASNT(TA_F_BLOCKED)),
+			       STAT(BLOCKED, 0)),
+	},
+
+	/* last: what the whole run left on this instance */
+	{
+		.name = "stats: no ring-buffer drops, no insert failures",
+		.steps = STEPS(TOTAL(RINGBUF_DROPS, 0),
+			       TOTAL(FLOW_INSERT_FAIL, 0),
+			       TOTAL_IN(M_AUDIT, BLOCKED, 0),
+			       TOTAL_IN(M_AUDIT, BLOCKED_PKTS, 0)),
+	},
+};
+
+#endif /* CASES_H */
