@@ -443,7 +443,7 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		if (st && st->isn == pkt->seq) {
 			if (!st->cookie && ta_env_hook(env)->is_egress) {
 				st->cookie = ta_env_cookie(env, hook);
-				st->cookie_role = TA_ROLE_CLIENT;
+				st->cookie_role = st->cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
 			}
 			return TA_PASS;
 		}
@@ -466,7 +466,7 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 	ta_env_count(env, TA_V_PENDING, pkt->payload_len);
 	if (!st->cookie && c2s && ta_env_hook(env)->is_egress) {
 		st->cookie = ta_env_cookie(env, hook);
-		st->cookie_role = TA_ROLE_CLIENT;
+		st->cookie_role = st->cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
 	}
 	if (c2s && pkt->payload_len && ta_collect(env, st, pkt, hook)) {
 		verdict = ta_classify(st->peek, st->peek_len, 0);

@@ -406,13 +406,10 @@ static void check_flow(struct run *r, const struct pc_step *s)
 	CHECKF(st.ifindex == r->b->ifindex, "flow %d ifindex %u, want %u", f, st.ifindex,
 	       r->b->ifindex);
 	check_cookie(r, st.cookie, "entry");
-	/* Only "a cookie is the client's" is asserted: ta_flow.h's undecided
-	 * path (and the retransmitted-SYN path) set TA_ROLE_CLIENT at egress
-	 * even when the cookie it got is 0, which every host-tc flow shows
-	 * (the host has no sockets); the other three paths say TA_ROLE_NONE. */
-	if (st.cookie)
-		CHECKF(st.cookie_role == TA_ROLE_CLIENT, "flow %d cookie_role %u for cookie %llu",
-		       f, st.cookie_role, (unsigned long long)st.cookie);
+	/* a cookie is the client's socket's; no cookie, no role */
+	CHECKF(st.cookie_role == (st.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE),
+	       "flow %d cookie_role %u for cookie %llu", f, st.cookie_role,
+	       (unsigned long long)st.cookie);
 }
 
 static void check_counter(struct run *r, const struct pc_step *s)
