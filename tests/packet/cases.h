@@ -242,6 +242,37 @@ static const struct pc_case pc_cases[] = {
 			       STAT2(BLOCKED_PKTS, 0, 2)),
 	},
 	{
+		/* found on public captures: a flow seen mid-stream got no event at
+		 * all when its first payload carried FIN */
+		.name = "regression: an ACK, data with FIN, its retransmission -> one midstream",
+		.flow = { { .isn = 5000 } },
+		.steps = STEPS(SEND(CLI, ACK),
+			       NO_EVENTS,
+			       SEND(CLI, ACK | PSH | FIN, AT(0), APP_DATA, DROP_ENF),
+			       EVENTS(EV_F(0, TA_V_MIDSTREAM, 0, TA_F_BLOCKED)),
+			       SEND(CLI, ACK | PSH | FIN, AT(0), APP_DATA, DROP_ENF),
+			       NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_MIDSTREAM), HAS(TA_F_CLIENT_FIN)),
+			       STAT(MIDSTREAM, 1)),
+	},
+	{
+		/* found on public captures: a second event, midstream, from the
+		 * client's segments still in flight behind the server's RST */
+		.name = "regression: 2 bytes on the handshake ACK, RST, late segments -> one event",
+		.flow = { { .isn = 5100 } },
+		.steps = STEPS(SEND(CLI, SYN),
+			       SEND(SRV, SYN | ACK),
+			       SEND(CLI, ACK, TXT("\x00\x01"), DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_UNKNOWN)),
+			       SEND(SRV, RST | ACK),
+			       SEND(CLI, ACK | PSH, TXT("\x02\x03\x04"), DROP_ENF),
+			       SEND(CLI, ACK, AT(0), TXT("\x00\x01"), DROP_ENF),
+			       NO_EVENTS,
+			       NO_FLOW_IN(M_AUDIT, 0),
+			       STAT2(LATE_PKTS, 2, 0),
+			       STAT(MIDSTREAM, 0)),
+	},
+	{
 		.name = "server payload before any client byte: still pending",
 		.flow = { { .isn = 800 } },
 		.steps = STEPS(OPEN(0),
