@@ -21,8 +21,12 @@
 # and for HEAD, HEAD / REF, and the median no-op ns of each. Written:
 # bench/results/compare-<UTC timestamp>.txt and .json (with every run).
 #
+# The table also replaces the one between the bench:compare markers of
+# docs/performance.md.
+#
 # Knobs: BENCH_COMPARE_TRIALS=11 (K), BENCH_PACKET_REPEAT=1000000,
 # BENCH_PACKET_FLOWS=2000, BENCH_RESULTS_DIR=bench/results,
+# BENCH_DOC=docs/performance.md, BENCH_UPDATE_DOC=1 (0: leave it alone),
 # BENCH_KEEP=1 (keep the temporary directory, every run's output).
 # It is a benchmark, not a test: it asserts nothing.
 
@@ -38,6 +42,8 @@ K=${BENCH_COMPARE_TRIALS:-11}
 REPEAT=${BENCH_PACKET_REPEAT:-1000000}
 FLOWS=${BENCH_PACKET_FLOWS:-2000}
 RESULTS_DIR=${BENCH_RESULTS_DIR:-$REPO/bench/results}
+DOC=${BENCH_DOC:-$REPO/docs/performance.md}
+UPDATE_DOC=${BENCH_UPDATE_DOC:-1}
 TS=$(date -u +%Y%m%dT%H%M%SZ)
 TMP=""
 WT=""
@@ -175,4 +181,37 @@ jq -s --arg ts "$TS" --arg machine "$MACHINE" --arg load0 "$LOAD0" --arg load1 "
 	echo "# HEAD/REF: the ratio of the two medians of ns over no-op (< 1: HEAD is cheaper; n/a when REF's is <= 0)"
 	echo "# every run: $(basename "$JSON") .runs[]"
 } | tee "$TXT"
+
+# the doc's copy, between its markers
+update_doc() {
+	local start='<!-- bench:compare:start -->' end='<!-- bench:compare:end -->' new=$TMP/compare.md
+	[ "$UPDATE_DOC" = 1 ] && [ -f "$DOC" ] || return 0
+	if ! grep -qF "$start" "$DOC" || ! grep -qF "$end" "$DOC"; then
+		log "$DOC has no bench:compare markers; not updated"
+		return 0
+	fi
+	{
+		echo "$start"
+		echo "Latest \`make bench-compare REF=$REF\`: $TS, REF $REF_SHORT, HEAD $HEAD_SHORT; results in"
+		echo "\`bench/results/compare-$TS.txt\` (and \`.json\`). $K invocations of each, alternating,"
+		echo "\`--trials 1 --repeat $REPEAT --flows $FLOWS\`; medians of ns over the no-op program (HEAD / REF below 1: HEAD is cheaper)."
+		echo
+		echo "Machine: $MACHINE. Load average at start / end: $LOAD0 / $LOAD1${BENCH_NOTE:+. $BENCH_NOTE}"
+		echo
+		echo "| hook | path | REF over no-op | HEAD over no-op | HEAD / REF | REF no-op | HEAD no-op |"
+		echo "|---|---|---|---|---|---|---|"
+		jq -r '.results[] | [.hook, .path, .ref_over_ns, .head_over_ns, (.ratio // "n/a"), .ref_noop_ns, .head_noop_ns] | @tsv' "$JSON" |
+			while IFS=$'\t' read -r h p ro ho ra rn hn; do
+				[ "$ra" = n/a ] || ra=$(printf '%.3f' "$ra")
+				printf '| %s | %s | %+.1f ns | %+.1f ns | %s | %.1f ns | %.1f ns |\n' "$h" "$p" "$ro" "$ho" "$ra" "$rn" "$hn"
+			done
+		echo "$end"
+	} >"$new"
+	awk -v s="$start" -v e="$end" -v f="$new" '
+		$0 == s { while ((getline l < f) > 0) print l; skip = 1; next }
+		$0 == e { skip = 0; next }
+		!skip { print }' "$DOC" >"$DOC.tmp" && mv "$DOC.tmp" "$DOC"
+	log "updated the comparison in $DOC"
+}
+update_doc
 log "results: $TXT and $JSON"
