@@ -980,7 +980,7 @@ stage_replay() {
 		json_obj "$TMP/replay-tools.jsonl" tool="$t" cpu_s="$cpu" wall_s="$wall" packets_per_s="$pps" \
 			frames="$frames" connections="$conns" seen_tls="${seen_tls:-0}" seen_http="${seen_http:-0}" \
 			cpu_s_runs="$cpus" wall_s_runs="$walls" exit_status="$rc" \
-			frames_read="$([ "$t" = tlsaudit ] && ta_stats "$TMP/replay-tlsaudit.out" frames)" \
+			frames_read="$([ "$t" = tlsaudit ] && ta_stats "$TMP/replay-tlsaudit.out" frames | grep . || echo null)" \
 			untimed_exit_status="$(awk -v t="$t" '$1 == t { print $2 }' "$TMP/replay-seen.txt")"
 	done
 	ta_cpu=$(jq -r 'select(.tool == "tlsaudit") | .cpu_s' "$TMP/replay-tools.jsonl")
