@@ -3,12 +3,27 @@
 # the top-level Makefile (which provides OUT, CC, CLANG, BPF_CFLAGS,
 # USER_CFLAGS, USER_LDLIBS, CFLAGS, WARN, SKELS and msg).
 #
-#   make bench               every stage (about 8 minutes on 2 cores)
-#   BENCH_STAGES="packet churn" make bench    some stages only
+#   make bench               every stage: packet bulk churn peers replay
+#                            (about 9 minutes on 2 cores)
+#   BENCH_STAGES="packet replay" make bench    some stages only
+#   make bench-compare REF=<commit>    REF's per-packet cost against this tree's
 #
 # Results: bench/results/<UTC timestamp>.txt and .json; the summary table in
 # docs/performance.md is rewritten (BENCH_UPDATE_DOC=0 leaves it alone).
-# See tests/bench/run.sh for every knob.
+# See tests/bench/run.sh for every knob. The replay stage records the churn
+# workload with tcpdump (BENCH_REPLAY_N connections, default 50000) and reads
+# that file with tlsaudit -r, ndpiReader -i FILE and tshark -r, each alone,
+# BENCH_REPLAY_REPS (3) interleaved repetitions: CPU and wall seconds,
+# packets/s, flows seen; the target is less CPU than ndpiReader.
+#
+# bench-compare (tests/bench/compare.sh) checks REF out in a git worktree
+# under /tmp, builds REF's own build/bench_packet there, removes the worktree
+# (also on failure or interrupt), then runs REF's bench_packet and this
+# tree's alternately, --trials 1 each, BENCH_COMPARE_TRIALS (11) times each,
+# and prints per hook and path the median ns over no-op of both, HEAD/REF
+# and both no-op figures; bench/results/compare-<UTC timestamp>.txt and .json.
+# REF's bench_packet must take --trials/--repeat/--flows/--hello/--json and
+# write .results[] with hook/path/ns/noop_ns/over_ns (5d90aba's does).
 
 BENCH_BINS := $(OUT)/bench_packet $(OUT)/bench_helper $(OUT)/churn $(OUT)/bench_parse
 
@@ -42,3 +57,9 @@ $(OUT)/bench_parse: tests/bench/bench_parse.c Makefile tests/bench/bench.mk $(OU
 bench: deps $(OUT)/tlsaudit $(BENCH_BINS)
 	@OUT=$(OUT) tests/bench/run.sh
 	@./$(OUT)/bench_parse | tee $(OUT)/bench-parse.txt
+
+# REF's per-packet cost against this tree's, side by side (tests/bench/compare.sh)
+.PHONY: bench-compare
+bench-compare: $(OUT)/bench_packet
+	@test -n "$(REF)" || { echo "usage: make bench-compare REF=<commit> [BENCH_COMPARE_TRIALS=11]" >&2; exit 2; }
+	@OUT=$(OUT) tests/bench/compare.sh "$(REF)"

@@ -15,12 +15,22 @@
  *
  * Both print "bench_helper: ready" on stderr once set up, then wait for a
  * signal.
+ *
+ *   bench_helper rusage FILE CMD [ARG]...
+ *       run CMD (stdin, stdout and stderr are its own) and write one JSON
+ *       line to FILE: wall_s, user_s, sys_s, cpu_s (user + sys of CMD and
+ *       every descendant it waited for: wait4's rusage), max_rss_kb,
+ *       exit_status. Microseconds, where GNU time prints hundredths. Exits
+ *       with CMD's status (127 if it could not be run).
  */
 #include <errno.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -101,12 +111,88 @@ static int bpf_stats(void)
 	return 0;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double tv_s(struct timeval tv)
+{
+	return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static volatile pid_t child;
+
+static void forward_signal(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+static int rusage_run(const char *file, char **cmd)
+{
+	struct sigaction fwd = { .sa_handler = forward_signal };
+	struct rusage ru;
+	double t0, wall;
+	int status, rc;
+	FILE *fp;
+	pid_t pid;
+
+	/* opened first, so a bad FILE is an error before CMD has run */
+	fp = fopen(file, "w");
+	if (!fp) {
+		fprintf(stderr, "bench_helper: %s: %s\n", file, strerror(errno));
+		return 2;
+	}
+	t0 = now_s();
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "bench_helper: fork: %s\n", strerror(errno));
+		fclose(fp);
+		return 2;
+	}
+	if (!pid) {
+		fclose(fp);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "bench_helper: %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	/* SIGINT/SIGTERM/SIGHUP are passed on to CMD, and CMD is still waited
+	 * for, so its rusage is reported however it ends */
+	child = pid;
+	sigaction(SIGINT, &fwd, NULL);
+	sigaction(SIGTERM, &fwd, NULL);
+	sigaction(SIGHUP, &fwd, NULL);
+	while (wait4(pid, &status, 0, &ru) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "bench_helper: wait4: %s\n", strerror(errno));
+			fclose(fp);
+			return 2;
+		}
+	}
+	wall = now_s() - t0;
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	fprintf(fp,
+		"{\"wall_s\":%.6f,\"user_s\":%.6f,\"sys_s\":%.6f,\"cpu_s\":%.6f,"
+		"\"max_rss_kb\":%ld,\"exit_status\":%d}\n",
+		wall, tv_s(ru.ru_utime), tv_s(ru.ru_stime), tv_s(ru.ru_utime) + tv_s(ru.ru_stime),
+		ru.ru_maxrss, rc);
+	fclose(fp);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "xdp-noop"))
 		return xdp_noop(argc - 2, argv + 2);
 	if (argc == 2 && !strcmp(argv[1], "bpf-stats"))
 		return bpf_stats();
-	fprintf(stderr, "usage: bench_helper xdp-noop IFACE... | bench_helper bpf-stats\n");
+	if (argc >= 4 && !strcmp(argv[1], "rusage"))
+		return rusage_run(argv[2], argv + 3);
+	fprintf(stderr, "usage: bench_helper xdp-noop IFACE... | bench_helper bpf-stats | "
+			"bench_helper rusage FILE CMD [ARG]...\n");
 	return 2;
 }

@@ -4,7 +4,7 @@
 # tests/bench/run.sh - `make bench`: what tlsaudit costs, every figure a ratio
 # or a difference measured side by side in the same run on this machine.
 #
-# Stages (BENCH_STAGES, default all four, in this order):
+# Stages (BENCH_STAGES, default all five, in this order):
 #   packet  per-packet cost of the TC and XDP programs over a no-op program
 #           of the same type (build/bench_packet, BPF_PROG_TEST_RUN)
 #   bulk    iperf3 over veth, server on port 443, interleaved repetitions:
@@ -18,6 +18,10 @@
 #   peers   the same churn workload watched by tlsaudit (with BPF run-time
 #           stats on, so the in-kernel cost is counted too), tshark and
 #           ndpiReader, each alone: CPU seconds and flows seen
+#   replay  the churn workload recorded by tcpdump on c0 (port 443), then
+#           that one file read by tlsaudit -r, ndpiReader -i FILE and
+#           tshark -r, each alone, interleaved repetitions: CPU seconds
+#           (user + sys, children included), wall seconds, packets/s, flows
 #
 # It is a benchmark, not a test: it asserts nothing and exits 0 when it could
 # measure; each figure is printed next to its target, missed ones marked
@@ -25,10 +29,11 @@
 # summary table in docs/performance.md (between its bench:summary markers).
 #
 # Knobs (environment):
-#   BENCH_STAGES="packet bulk churn peers"
+#   BENCH_STAGES="packet bulk churn peers replay"
 #   BENCH_PACKET_TRIALS=11 BENCH_PACKET_REPEAT=1000000 BENCH_PACKET_FLOWS=2000
 #   BENCH_BULK_REPS=5 BENCH_BULK_SECS=5
 #   BENCH_CHURN_N=100000 BENCH_CHURN_REPS=3 BENCH_CHURN_WORKERS=2 BENCH_CHURN_CONC=32
+#   BENCH_REPLAY_N=50000 BENCH_REPLAY_REPS=3
 #   BENCH_RESULTS_DIR=bench/results BENCH_DOC=docs/performance.md
 #   BENCH_UPDATE_DOC=1 (0: leave the doc alone)   BENCH_KEEP=1 (keep the temp dir)
 #
@@ -47,7 +52,7 @@ HELPER=$REPO/$OUT/bench_helper
 CHURN=$REPO/$OUT/churn
 HELLO=$REPO/tests/fixtures/tls/python.clienthello.bin
 
-STAGES=${BENCH_STAGES:-packet bulk churn peers}
+STAGES=${BENCH_STAGES:-packet bulk churn peers replay}
 PACKET_TRIALS=${BENCH_PACKET_TRIALS:-11}
 PACKET_REPEAT=${BENCH_PACKET_REPEAT:-1000000}
 PACKET_FLOWS=${BENCH_PACKET_FLOWS:-2000}
@@ -58,6 +63,8 @@ CHURN_REPS=${BENCH_CHURN_REPS:-3}
 CHURN_WORKERS=${BENCH_CHURN_WORKERS:-2}
 CHURN_CONC=${BENCH_CHURN_CONC:-32}
 CHURN_TIMEOUT=${BENCH_CHURN_TIMEOUT:-120}
+REPLAY_N=${BENCH_REPLAY_N:-50000}
+REPLAY_REPS=${BENCH_REPLAY_REPS:-3}
 RESULTS_DIR=${BENCH_RESULTS_DIR:-$REPO/bench/results}
 DOC=${BENCH_DOC:-$REPO/docs/performance.md}
 UPDATE_DOC=${BENCH_UPDATE_DOC:-1}
@@ -823,6 +830,189 @@ stage_peers() {
 	done
 }
 
+# ---------------------------------------------------------------- replay
+
+# replay_capture: the churn workload recorded by tcpdump on c0 into
+# $REPLAY_PCAP; writes $TMP/replay-capture.json. Returns 1 if there is no
+# usable file.
+replay_capture() {
+	local pid res deadline marker=0 dev ns st captured received dropped frames bytes rc
+	have tcpdump || { say "tcpdump missing (make deps)"; return 1; }
+	if ! setup_host_topology || ! start_churn_server; then
+		say "host topology or churn server failed"
+		return 1
+	fi
+	# Every segment of this workload is smaller than the MSS (a 517-byte
+	# ClientHello, a short GET, no server data), so TSO/GSO would not change
+	# one frame; they are off anyway, so the file holds wire-sized frames by
+	# construction, whatever the workload becomes.
+	for dev in c0 s0; do
+		[ "$dev" = c0 ] && ns=$NS_C || ns=$NS_S
+		nsenter --net="/run/netns/$ns" ethtool -K "$dev" tso off gso off >/dev/null 2>&1 ||
+			log "ethtool -K $dev tso off gso off failed"
+	done
+	bg replay-tcpdump "$NS_C" tcpdump -U -n -s 0 -B 131072 -Z root -i c0 -w "$REPLAY_PCAP" port 443
+	pid=$BG_PID
+	if ! wait_line "$TMP/replay-tcpdump.err" 'listening on' 20 "$pid"; then
+		say "tcpdump did not start: $(tail -n 2 "$TMP/replay-tcpdump.err")"
+		stop_pid "$pid" KILL 5
+		return 1
+	fi
+	res=$(CHURN_N=$REPLAY_N churn_run replay-churn)
+	# tcpdump stops reading at SIGINT whatever its socket still holds: a
+	# marker datagram (UDP to the server's port 443, so the filter keeps it)
+	# is sent last, and tcpdump is stopped only once the file shows it
+	nsenter --net="/run/netns/$NS_C" bash -c "printf 'tlsaudit-bench-marker' >/dev/udp/$H_SRV/443" ||
+		log "could not send the capture marker"
+	deadline=$((SECONDS + 120))
+	while [ "$SECONDS" -lt "$deadline" ] && pid_alive "$pid"; do
+		if tcpdump -n -r "$REPLAY_PCAP" 'udp dst port 443' 2>/dev/null | grep -q .; then
+			marker=1
+			break
+		fi
+		sleep 0.2
+	done
+	[ "$marker" = 1 ] || log "the capture marker did not reach the file in 120 s"
+	stop_pid "$pid" INT 30
+	rc=$?
+	stop_pid "$CHURN_SRV_PID" TERM 5
+	ns_del "$NS_C"
+	ns_del "$NS_S"
+	st=$TMP/replay-tcpdump.err
+	captured=$(awk '/packets captured/ { print $1 }' "$st")
+	received=$(awk '/packets received by filter/ { print $1 }' "$st")
+	dropped=$(awk '/packets dropped by kernel/ { print $1 }' "$st")
+	[ -s "$REPLAY_PCAP" ] || { say "tcpdump wrote no file (exit $rc): $(tail -n 2 "$st")"; return 1; }
+	if have capinfos; then
+		frames=$(capinfos -M -c "$REPLAY_PCAP" 2>/dev/null | awk -F': *' '/Number of packets/ { print $2 + 0 }')
+	fi
+	[ -n "${frames:-}" ] || frames=$(tcpdump -n -r "$REPLAY_PCAP" 2>/dev/null | wc -l)
+	bytes=$(stat -c %s "$REPLAY_PCAP")
+	json_obj "$TMP/replay-capture.json" connections="$(jq -r '.connections // 0' <<<"$res")" \
+		tls="$(jq -r '.tls // 0' <<<"$res")" http="$(jq -r '.http // 0' <<<"$res")" \
+		failed="$(jq -r '.failed // "null"' <<<"$res")" churn_per_second="$(jq -r '.per_second // "null"' <<<"$res")" \
+		frames="$frames" file_bytes="$bytes" marker_seen="$([ "$marker" = 1 ] && echo true || echo false)" \
+		tcpdump_captured="${captured:-null}" tcpdump_received="${received:-null}" \
+		tcpdump_dropped="${dropped:-null}" tcpdump_exit_status="$rc" tso_gso=off filter="port 443" \
+		note="one of the frames is the marker: a UDP datagram to port 443 (tlsaudit: one plaintext flow; not counted as seen)"
+}
+
+# replay_cmd TOOL: the command line of TOOL reading $REPLAY_PCAP, into RCMD
+replay_cmd() {
+	case $1 in
+	tlsaudit) RCMD=("$TLSAUDIT" -r "$REPLAY_PCAP" -j) ;;
+	# the same dissection the peers stage asks of tshark live (stage 5),
+	# without -l: line buffering is for a reader on a pipe
+	tshark) RCMD=(tshark -r "$REPLAY_PCAP" -n -o tcp.try_heuristic_first:TRUE --enable-heuristic http_tcp
+		-Y 'tls.handshake.type == 1 || http.request'
+		-T fields -e tcp.stream -e tls.handshake.type -e http.request.method) ;;
+	# classification and its summary only: no per-flow listing (-v), no
+	# JSON/CSV, no payload analysis; the file holds port 443 only, so no -f
+	ndpiReader) RCMD=(ndpiReader -i "$REPLAY_PCAP") ;;
+	esac
+}
+
+# replay_seen TOOL OUTFILE: "TLS HTTP" flows seen in TOOL's output
+replay_seen() {
+	case $1 in
+	tlsaudit) echo "$(ta_flows "$2" tls) $(ta_flows "$2" plaintext_http)" ;;
+	tshark)
+		echo "$(awk -F'\t' '$2 ~ /(^|,)1(,|$)/' "$2" | wc -l) $(awk -F'\t' '$2 !~ /(^|,)1(,|$)/ && $3 != ""' "$2" | wc -l)" ;;
+	ndpiReader)
+		echo "$(awk '$1 == "TLS" && $2 == "packets:" { for (i = 1; i < NF; i++) if ($i == "flows:") print $(i + 1) }' "$2" | head -n 1 | grep . || echo 0)" \
+			"$(awk '$1 == "HTTP" && $2 == "packets:" { for (i = 1; i < NF; i++) if ($i == "flows:") print $(i + 1) }' "$2" | head -n 1 | grep . || echo 0)" ;;
+	esac
+}
+
+stage_replay() {
+	local tools=() t r k i n order res conns frames ta_cpu tl
+	say ""
+	say "== 6. replay: the churn workload ($REPLAY_N connections) recorded by tcpdump -U on c0 (port 443, TSO/GSO off), then the same file read by each tool alone: tlsaudit -r, ndpiReader -i FILE, tshark -r; $REPLAY_REPS interleaved repetitions, medians"
+	: >"$TMP/replay-runs.jsonl"
+	: >"$TMP/replay-tools.jsonl"
+	REPLAY_PCAP=$TMP/replay.pcap
+	if ! replay_capture; then
+		row replay "capture" "failed" "-" "n/a"
+		return 0
+	fi
+	conns=$(jq -r '.connections' "$TMP/replay-capture.json")
+	frames=$(jq -r '.frames' "$TMP/replay-capture.json")
+	say "$(jq -r '"capture: \(.connections) connections (\(.tls) TLS + \(.http) HTTP, \(.failed) failed, \(.churn_per_second) conn/s), \(.frames) frames, \(.file_bytes) bytes; tcpdump: \(.tcpdump_captured) captured, \(.tcpdump_received) received by filter, \(.tcpdump_dropped) dropped by kernel; marker in the file: \(.marker_seen)"' "$TMP/replay-capture.json")"
+
+	tools=(tlsaudit)
+	have ndpiReader && tools+=(ndpiReader) || json_obj "$TMP/replay-tools.jsonl" tool=ndpiReader error="ndpiReader missing (apt-get install libndpi-bin; make deps)"
+	have tshark && tools+=(tshark) || json_obj "$TMP/replay-tools.jsonl" tool=tshark error="tshark missing (make deps)"
+	# an untimed pass first: each tool's output kept for the flows it saw,
+	# and the file in the page cache for every timed run
+	for t in "${tools[@]}"; do
+		replay_cmd "$t"
+		"${RCMD[@]}" </dev/null >"$TMP/replay-$t.out" 2>"$TMP/replay-$t.err"
+		echo "$t $? $(replay_seen "$t" "$TMP/replay-$t.out")" >>"$TMP/replay-seen.txt"
+	done
+	# timed runs, stdout discarded; the order rotates each repetition
+	n=${#tools[@]}
+	for ((r = 1; r <= REPLAY_REPS; r++)); do
+		order=()
+		for ((k = 0; k < n; k++)); do
+			i=$(((k + r - 1) % n))
+			order+=("${tools[$i]}")
+		done
+		for t in "${order[@]}"; do
+			replay_cmd "$t"
+			"$HELPER" rusage "$TMP/replay-$t-$r.ru" "${RCMD[@]}" </dev/null >/dev/null 2>"$TMP/replay-$t-$r.err"
+			res=$(jq -c --arg t "$t" --argjson r "$r" --argjson f "$frames" \
+				'{tool: $t, rep: $r} + . + {packets_per_s: (if .wall_s > 0 then ($f / .wall_s | round) else null end)}' \
+				"$TMP/replay-$t-$r.ru" 2>/dev/null) || res="{\"tool\":\"$t\",\"rep\":$r,\"error\":\"no rusage\"}"
+			echo "$res" >>"$TMP/replay-runs.jsonl"
+			log "replay $t rep $r: $res"
+		done
+	done
+
+	local cpu wall pps cpus walls rc seen_tls seen_http factor
+	for t in "${tools[@]}"; do
+		cpu=$(jq -r --arg t "$t" 'select(.tool == $t and .error == null) | .cpu_s' "$TMP/replay-runs.jsonl" | median)
+		wall=$(jq -r --arg t "$t" 'select(.tool == $t and .error == null) | .wall_s' "$TMP/replay-runs.jsonl" | median)
+		cpus=$(jq -r --arg t "$t" 'select(.tool == $t and .error == null) | .cpu_s * 1000 | round / 1000' "$TMP/replay-runs.jsonl" | paste -sd' ')
+		walls=$(jq -r --arg t "$t" 'select(.tool == $t and .error == null) | .wall_s * 1000 | round / 1000' "$TMP/replay-runs.jsonl" | paste -sd' ')
+		rc=$(jq -s -r --arg t "$t" 'map(select(.tool == $t) | .exit_status // "none") | unique | join(",")' "$TMP/replay-runs.jsonl")
+		read -r _ _ seen_tls seen_http < <(grep "^$t " "$TMP/replay-seen.txt")
+		pps=$(awk -v f="$frames" -v w="$wall" 'BEGIN { if (w + 0 > 0) printf "%.0f", f / w; else print "null" }')
+		json_obj "$TMP/replay-tools.jsonl" tool="$t" cpu_s="$cpu" wall_s="$wall" packets_per_s="$pps" \
+			frames="$frames" connections="$conns" seen_tls="${seen_tls:-0}" seen_http="${seen_http:-0}" \
+			cpu_s_runs="$cpus" wall_s_runs="$walls" exit_status="$rc" \
+			frames_read="$([ "$t" = tlsaudit ] && ta_stats "$TMP/replay-tlsaudit.out" frames | grep . || echo null)" \
+			untimed_exit_status="$(awk -v t="$t" '$1 == t { print $2 }' "$TMP/replay-seen.txt")"
+	done
+	ta_cpu=$(jq -r 'select(.tool == "tlsaudit") | .cpu_s' "$TMP/replay-tools.jsonl")
+	say "$(printf '%-11s %9s %9s %11s %10s %7s %15s   %s' tool 'CPU s' 'wall s' 'packets/s' 'CPU vs -r' 'seen' 'TLS + HTTP' 'runs: CPU s / wall s')"
+	jq -r --arg ta "${ta_cpu:-0}" 'select(.error == null) | [.tool, (.cpu_s * 1000 | round / 1000), (.wall_s * 1000 | round / 1000), .packets_per_s,
+		(if ($ta | tonumber) > 0 then (.cpu_s / ($ta | tonumber) * 100 | round / 100) else null end),
+		(.seen_tls + .seen_http), "\(.seen_tls) + \(.seen_http)", .cpu_s_runs, .wall_s_runs, .exit_status] | @tsv' \
+		"$TMP/replay-tools.jsonl" | while IFS=$'\t' read -r t cpu wall pps factor seen split cpus walls rc; do
+		say "$(printf '%-11s %9s %9s %11s %9sx %7s %15s   %s / %s%s' "$t" "$cpu" "$wall" "$pps" "$factor" "$seen" "$split" "$cpus" "$walls" \
+			"$([ "$rc" = 0 ] || echo "  (exit status $rc)")")"
+		case $t in
+		tlsaudit)
+			row replay "tlsaudit -r FILE -j: packets/s (frames / wall s)" "$pps pkt/s ($frames frames, $wall s wall, $cpu CPU s)" "-" "info"
+			row replay "tlsaudit -r: flow events == connections in the file" "$seen of $conns ($split)" "all" "$( [ "$seen" = "$conns" ] && echo ok || echo MISSED)"
+			;;
+		ndpiReader)
+			row replay "ndpiReader -i FILE: CPU vs tlsaudit -r" "${factor}x ($cpu CPU s, $pps pkt/s), saw $seen of $conns" "> 1x (-r uses less)" \
+				"$(awk -v v="$factor" 'BEGIN { if (v !~ /^[0-9.]+$/) print "n/a"; else print (v + 0 > 1) ? "ok" : "MISSED" }')"
+			;;
+		tshark)
+			row replay "tshark -r FILE: CPU vs tlsaudit -r" "${factor}x ($cpu CPU s, $pps pkt/s), saw $seen of $conns" "-" "info"
+			;;
+		esac
+	done
+	say "tlsaudit -r's own count (untimed pass): $(ta_stats "$TMP/replay-tlsaudit.out" frames) frames read, $(ta_stats "$TMP/replay-tlsaudit.out" frames_unparsed) unparsed, ringbuf_drops $(ta_stats "$TMP/replay-tlsaudit.out" ringbuf_drops) (the file: $frames frames)"
+	say "seen: tlsaudit: flow events with verdict tls + plaintext_http; ndpiReader: its TLS and HTTP flows (it merges connections that reuse a client port while the old flow is in its table); tshark: ClientHello packets + HTTP requests (as in stage 5)"
+	jq -r 'select(.error != null) | "\(.tool): \(.error)"' "$TMP/replay-tools.jsonl" | while read -r l; do
+		say "$l"
+		row replay "${l%%:*}" "${l#*: }" "-" "n/a"
+	done
+}
+
 # ================================================================ report
 
 render_table() { # text | markdown
@@ -897,6 +1087,7 @@ main() {
 		bulk) stage_bulk ;;
 		churn) stage_churn ;;
 		peers) stage_peers ;;
+		replay) stage_replay ;;
 		*) log "unknown stage $s"; continue ;;
 		esac
 		say "(stage $s: $((SECONDS - st)) s; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -917,12 +1108,16 @@ main() {
 			--slurpfile churn_none <(cat "$TMP/churn-none.jsonl" 2>/dev/null) \
 			--slurpfile churn_ta <(cat "$TMP/churn-ta.jsonl" 2>/dev/null) \
 			--slurpfile peers <(cat "$TMP/peers.jsonl" 2>/dev/null) \
+			--slurpfile replay_capture <(cat "$TMP/replay-capture.json" 2>/dev/null) \
+			--slurpfile replay_runs <(cat "$TMP/replay-runs.jsonl" 2>/dev/null) \
+			--slurpfile replay_tools <(cat "$TMP/replay-tools.jsonl" 2>/dev/null) \
 			--rawfile rows "$TMP/rows.tsv" \
 			'{timestamp: $ts, machine: ($machine[0] + {loadavg_end: $load1}),
 			  packet: ($packet[0] // null),
 			  bulk: {runs: ($bulk[0] // []), medians_gbit_s: ($bulk_summary[0] // null)},
 			  churn: {without: $churn_none, with_tlsaudit: $churn_ta},
 			  peers: $peers,
+			  replay: {capture: ($replay_capture[0] // null), runs: $replay_runs, medians: $replay_tools},
 			  summary: ($rows | split("\n") | map(select(length > 0) | split("\t")
 				| {stage: .[0], figure: .[1], measured: .[2], target: .[3], status: .[4]}))}'
 	} >"$RESULTS_DIR/$TS.json" || log "could not write $RESULTS_DIR/$TS.json"
