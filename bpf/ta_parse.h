@@ -3,7 +3,9 @@
  * ta_parse.h - bounded header parsing with a cursor, compiled twice: into the
  * BPF programs (TC and XDP, direct packet access) and into the host library
  * (capture files, the flow-machine fuzzer). The header structs are our own,
- * byte-exact and without bitfields, so both compilers lay them out alike.
+ * byte-exact and without bitfields, so both compilers lay them out alike;
+ * like the kernel's, they are not packed: a packed struct makes clang load
+ * every field byte by byte.
  *
  * Ethernet -> up to TA_MAX_VLAN VLAN tags -> IPv4 (ihl >= 5, options
  * honoured, non-first fragments skipped) or IPv6 (up to TA_MAX_EXTHDR
@@ -42,12 +44,12 @@ struct ta_eth_hdr {
 	__u8 dst[6];
 	__u8 src[6];
 	__be16 proto;
-} __attribute__((packed));
+};
 
 struct ta_vlan_hdr {
 	__be16 tci;
 	__be16 proto;
-} __attribute__((packed));
+};
 
 struct ta_ip4_hdr {
 	__u8 ver_ihl; /* version << 4 | header length in 32-bit words */
@@ -60,7 +62,7 @@ struct ta_ip4_hdr {
 	__be16 check;
 	__be32 saddr;
 	__be32 daddr;
-} __attribute__((packed));
+};
 
 struct ta_ip6_hdr {
 	__be32 ver_tc_flow;
@@ -69,19 +71,19 @@ struct ta_ip6_hdr {
 	__u8 hop_limit;
 	__u8 saddr[16];
 	__u8 daddr[16];
-} __attribute__((packed));
+};
 
 struct ta_ip6_opt_hdr {
 	__u8 nexthdr;
 	__u8 hdrlen; /* in 8-byte units, not counting the first 8 */
-} __attribute__((packed));
+};
 
 struct ta_ip6_frag_hdr {
 	__u8 nexthdr;
 	__u8 reserved;
 	__be16 frag_off;
 	__be32 id;
-} __attribute__((packed));
+};
 
 struct ta_tcp_hdr {
 	__be16 source;
@@ -93,14 +95,20 @@ struct ta_tcp_hdr {
 	__be16 window;
 	__be16 check;
 	__be16 urg_ptr;
-} __attribute__((packed));
+};
 
 struct ta_udp_hdr {
 	__be16 source;
 	__be16 dest;
 	__be16 len;
 	__be16 check;
-} __attribute__((packed));
+};
+
+_Static_assert(sizeof(struct ta_eth_hdr) == 14 && sizeof(struct ta_vlan_hdr) == 4 &&
+		       sizeof(struct ta_ip4_hdr) == 20 && sizeof(struct ta_ip6_hdr) == 40 &&
+		       sizeof(struct ta_ip6_opt_hdr) == 2 && sizeof(struct ta_ip6_frag_hdr) == 8 &&
+		       sizeof(struct ta_tcp_hdr) == 20 && sizeof(struct ta_udp_hdr) == 8,
+	       "header structs are wire-exact");
 
 struct ta_cursor {
 	void *pos;
