@@ -70,8 +70,8 @@ static __always_inline int ta_env_allowed(struct ta_env *env, const struct ta_fl
 static __always_inline void ta_env_emit_flow(struct ta_env *env, const struct ta_flow_key *key,
 					     const struct ta_flow_state *st, __u8 verdict,
 					     __u16 flags);
-/* a capture record: n bytes from frame offset pkt_off, or from from_peek
- * (TA_PEEK_LEN bytes) when not NULL; 0, or < 0 when it could not be sent */
+/* a capture record (ta_chunk_fill() makes it); 0, or < 0 when it could not
+ * be made or sent */
 static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow_key *key,
 					__u8 dir, __u32 offset, __u32 cap_end, __u32 pkt_off,
 					__u32 n, __u8 flags, const __u8 *from_peek,
@@ -101,19 +101,31 @@ static __always_inline void ta_flow_event_fill(struct ta_flow_event *ev, const s
 	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
 }
 
-/* The header of a capture record; the environment appends the bytes. */
-static __always_inline void ta_chunk_fill(struct ta_chunk_event *ev, const struct ta_flow_key *key,
-					  __u8 dir, __u32 offset, __u32 cap_end, __u32 n,
-					  __u8 flags, __u64 now)
+/* A capture record: its header, and its n bytes from frame offset pkt_off,
+ * or from from_peek (TA_PEEK_LEN bytes) when not NULL. 0, or -1 when the
+ * bytes are out of reach. The environment sends it. */
+static __always_inline int ta_chunk_fill(struct ta_env *env, struct ta_chunk_event *ev,
+					 const struct ta_flow_key *key, __u8 dir, __u32 offset,
+					 __u32 cap_end, __u32 pkt_off, __u32 n, __u8 flags,
+					 const __u8 *from_peek, const int hook)
 {
 	ev->type = n || flags ? TA_EV_CHUNK : TA_EV_CLOSE;
 	ev->dir = dir;
 	ev->flags = flags;
-	ev->ts_ns = now;
+	ev->ts_ns = ta_env_now(env);
 	__builtin_memcpy(&ev->key, key, sizeof(*key));
 	ev->offset = offset;
 	ev->cap_end = cap_end;
 	ev->len = 0;
+	if (from_peek) {
+		__builtin_memcpy(ev->data, from_peek, TA_PEEK_LEN);
+		ev->len = n > TA_PEEK_LEN ? TA_PEEK_LEN : n;
+	} else if (n >= 1 && n <= TA_CHUNK_MAX) {
+		if (ta_env_load(env, pkt_off, ev->data, n, hook))
+			return -1;
+		ev->len = n;
+	}
+	return 0;
 }
 
 /* Under --enforce, does a flow with this verdict get blocked? */

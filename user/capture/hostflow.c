@@ -359,15 +359,8 @@ static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow
 {
 	struct ta_chunk_event *ev = &env->hf->chunk;
 
-	ta_chunk_fill(ev, key, dir, offset, cap_end, n, flags, env->now);
-	if (from_peek) {
-		memcpy(ev->data, from_peek, TA_PEEK_LEN);
-		ev->len = n > TA_PEEK_LEN ? TA_PEEK_LEN : n;
-	} else if (n >= 1 && n <= TA_CHUNK_MAX) {
-		if (ta_env_load(env, pkt_off, ev->data, n, hook))
-			return -1;
-		ev->len = n;
-	}
+	if (ta_chunk_fill(env, ev, key, dir, offset, cap_end, pkt_off, n, flags, from_peek, hook))
+		return -1;
 	env->hf->out(env->hf->out_ctx, ev, offsetof(struct ta_chunk_event, data) + ev->len);
 	return 0;
 }

@@ -810,21 +810,6 @@ static int open_temp(int dfd, const char *base, char *name, size_t n)
 	return -EEXIST;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, data, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		data += w;
-		len -= w;
-	}
-	return 0;
-}
 
 int ta_prom_write_atomic(const char *path, const char *data, size_t len)
 {
@@ -860,7 +845,7 @@ int ta_prom_write_atomic(const char *path, const char *data, size_t len)
 		err = fd;
 		goto out_dir;
 	}
-	err = write_all(fd, data, len);
+	err = ta_write_all(fd, data, len);
 	/* explicit mode: the umask must not decide whether node_exporter,
 	 * often another user, can read the file */
 	if (!err && fchmod(fd, 0644))

@@ -2,6 +2,8 @@
 /* strbuf.c - bounded string building and output escaping. */
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 #include "output/strbuf.h"
 
 void sb_init(struct strbuf *sb, char *buf, size_t cap)
@@ -135,4 +137,22 @@ void sb_term_str(struct strbuf *sb, const void *s, size_t n)
 		else
 			sb_printf(sb, "\\x%02x", p[i]);
 	}
+}
+
+int ta_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }

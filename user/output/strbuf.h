@@ -32,5 +32,8 @@ void sb_term_str(struct strbuf *sb, const void *s, size_t n);
 size_t ta_field_len(const void *s, size_t max);
 /* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 int utf8_seq_len(const unsigned char *s, size_t n);
+/* Write all n bytes to fd, through short writes and EINTR; 0 or -errno.
+ * Only write(): safe in a signal handler. */
+int ta_write_all(int fd, const void *p, size_t n);
 
 #endif

@@ -32,22 +32,6 @@
 /* where ta_top_key() is within an escape sequence; see there */
 enum { K_TEXT, K_ESC, K_SEQ };
 
-/* Only write(): ta_top_restore() stays async-signal-safe. */
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 int ta_top_init(struct ta_tty *t, int fd)
 {
@@ -69,7 +53,7 @@ int ta_top_init(struct ta_tty *t, int fd)
 	t->fd = fd;
 	t->key_state = K_TEXT;
 	t->active = 1;
-	err = write_all(fd, SEQ_ENTER, sizeof(SEQ_ENTER) - 1);
+	err = ta_write_all(fd, SEQ_ENTER, sizeof(SEQ_ENTER) - 1);
 	if (err) {
 		ta_top_restore(t);
 		return err;
@@ -83,7 +67,7 @@ void ta_top_restore(struct ta_tty *t)
 
 	if (t->active) {
 		t->active = 0;
-		write_all(t->fd, SEQ_LEAVE, sizeof(SEQ_LEAVE) - 1);
+		ta_write_all(t->fd, SEQ_LEAVE, sizeof(SEQ_LEAVE) - 1);
 		tcsetattr(t->fd, TCSANOW, &t->saved);
 	}
 	errno = saved_errno;
@@ -159,7 +143,7 @@ int ta_top_key(struct ta_tty *t, int fd)
 
 int ta_top_write(int fd, const struct strbuf *out)
 {
-	return write_all(fd, out->buf, out->len);
+	return ta_write_all(fd, out->buf, out->len);
 }
 
 /* ---- the table ---- */
