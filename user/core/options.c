@@ -34,7 +34,8 @@ static const char doc[] =
 	"                                a gateway that lets only TLS through on 443\n"
 	"\n"
 	"Exit status: 0 on a clean stop (signal or -d), 1 on a runtime error, 2 on a bad option."
-	"\vNeeds root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON, CAP_SYS_ADMIN) and kernel BTF.";
+	"\vLive runs need root (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON, CAP_SYS_ADMIN) and kernel BTF; "
+	"-r needs neither.";
 
 enum {
 	OPT_MAX_FLOWS = 0x100,
