@@ -62,7 +62,14 @@ trap 'ex_teardown' EXIT
 
 # ---------------------------------------------------------------- helpers
 
-ex_in_mnt() { nsenter --mount="/proc/$EX_HOLDER/ns/mnt" "$@"; }
+# EX_MNT: nsenter options that enter the holder's mount namespace with the
+# holder's root and cwd. setns(CLONE_NEWNS) alone resets root and cwd to
+# that namespace's root: inside a chroot (a fresh-machine run, a build
+# container) that leaves the chroot, and every path (the binary in $TA_TMP,
+# /sys/fs/bpf) names another file.
+# Empty until the holder is checked: nothing runs "in" it before.
+EX_MNT=()
+ex_in_mnt() { [ ${#EX_MNT[@]} -gt 0 ] && nsenter "${EX_MNT[@]}" "$@"; }
 
 # the machine's bpffs: its mounts on /sys/fs/bpf and our pin directory
 ex_host_bpffs() {
@@ -76,7 +83,7 @@ ex_start() {
 	TA_RUN_SEQ=$((TA_RUN_SEQ + 1))
 	TA_OUT=$TA_TMP/tlsaudit.$TA_RUN_SEQ.out
 	TA_ERR=$TA_TMP/tlsaudit.$TA_RUN_SEQ.err
-	env --default-signal=INT nsenter --mount="/proc/$EX_HOLDER/ns/mnt" --net="/run/netns/$TA_CLI_NS" \
+	env --default-signal=INT nsenter "${EX_MNT[@]}" --net="/run/netns/$TA_CLI_NS" \
 		"$TLSAUDIT" "$@" </dev/null >"$TA_OUT" 2>"$TA_ERR" &
 	TA_PID=$!
 	TA_BG_PIDS+=("$TA_PID")
@@ -539,7 +546,7 @@ ta_bpf_orphans | sort >"$RESIDUE_BASE"
 
 # the holder: a private mount namespace with a fresh bpffs on /sys/fs/bpf
 # shellcheck disable=SC2016 # $1 is the inner shell's
-unshare -m --propagation private sh -c 'mount -t bpf bpf /sys/fs/bpf && : >"$1" && exec tail -f /dev/null' \
+unshare -m --propagation private sh -c 'cd / && mount -t bpf bpf /sys/fs/bpf && : >"$1" && exec tail -f /dev/null' \
 	holder "$TA_TMP/holder.ready" </dev/null >"$TA_TMP/holder.log" 2>&1 &
 EX_HOLDER=$!
 TA_BG_PIDS+=("$EX_HOLDER")
@@ -550,9 +557,15 @@ until [ -e "$TA_TMP/holder.ready" ]; do
 	fi
 	sleep 0.05
 done
-if [ "$(ex_in_mnt stat -f -c %T /sys/fs/bpf)" != bpf_fs ] ||
-	[ "$(ex_in_mnt stat -c %d /sys/fs/bpf)" = "$(stat -c %d /sys/fs/bpf 2>/dev/null)" ]; then
-	ta_die "the holder's /sys/fs/bpf is not a bpffs of its own"
+EX_MNT=(--mount="/proc/$EX_HOLDER/ns/mnt" --root="/proc/$EX_HOLDER/root" --wd="/proc/$EX_HOLDER/cwd")
+# its own: another mount namespace, and at /sys/fs/bpf as the holder resolves
+# it (through /proc/PID/root: its root, its namespace) a bpffs that is not the
+# superblock we see at our /sys/fs/bpf
+[ "$(readlink "/proc/$EX_HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] ||
+	ta_die "the holder shares our mount namespace"
+if [ "$(stat -f -c %T "/proc/$EX_HOLDER/root/sys/fs/bpf")" != bpf_fs ] ||
+	[ "$(stat -c %d "/proc/$EX_HOLDER/root/sys/fs/bpf")" = "$(stat -c %d /sys/fs/bpf 2>/dev/null)" ]; then
+	ta_die "the holder's /sys/fs/bpf is not a bpffs of its own: $(grep ' /sys/fs/bpf ' "/proc/$EX_HOLDER/mountinfo")"
 fi
 ex_reset "reset_before"
 
@@ -761,7 +774,7 @@ t=$SECONDS
 READER=$!
 TA_BG_PIDS+=("$READER")
 for ((i = 1; i <= WRITERS; i++)); do
-	env --default-signal=INT nsenter --mount="/proc/$EX_HOLDER/ns/mnt" --net="/run/netns/$TA_CLI_NS" \
+	env --default-signal=INT nsenter "${EX_MNT[@]}" --net="/run/netns/$TA_CLI_NS" \
 		"$TLSAUDIT" -i "$TA_CLI_IF" --max-flows 1024 --textfile "$APROM" --interval 1 --max-series-owners 400 \
 		</dev/null >"$TA_TMP/writer.$i.out" 2>"$TA_TMP/writer.$i.err" &
 	EX_WRITERS+=("$!")
