@@ -30,7 +30,8 @@
 #   TA_E2E_KEEP=1          keep the temp dir (logs, configs) after the run
 #   TA_E2E_OFFLOAD=off     disable TSO/GSO on both veth ends (ethtool -K)
 #   TA_E2E_VERBOSE=1       print progress lines (to stderr)
-#   TA_CLIENT_TIMEOUT=N    seconds a client may run before it is killed (20)
+#   TA_WAIT=N              bound in seconds of every readiness wait (60)
+#   TA_CLIENT_TIMEOUT=N    seconds a client may run before it is killed (60)
 
 TA_E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=${REPO:-$(cd "$TA_E2E_DIR/../.." && pwd)}
@@ -51,7 +52,13 @@ TA_UNWATCHED_PORT=8080
 
 TA_NGINX=${TA_NGINX:-/usr/sbin/nginx}
 TA_PY=/usr/bin/python3          # the system python, not a pyenv shim on PATH
-TA_CLIENT_TIMEOUT=${TA_CLIENT_TIMEOUT:-20}
+TA_CLIENT_TIMEOUT=${TA_CLIENT_TIMEOUT:-60}
+# Readiness waits are driven by their event and give up as soon as the
+# process they wait for has exited; this bound only stops a hung run.
+# Loading and verifying tlsaudit's BPF programs is ~0.6 s of CPU (1.2 s with
+# --enforce) on an idle 2-core machine and scales with the machine's load.
+TA_WAIT=${TA_WAIT:-60}
+TA_READY_WHY=""
 
 TA_TMP=""                       # per-run temp dir, made by ta_setup
 TA_NETNS_MADE=()                # namespaces this run created
@@ -151,10 +158,10 @@ ta_stop_pid() {
 
 # ---------------------------------------------------------------- waits
 
-# wait_for_listen NS ADDR PORT [TIMEOUT_S=10] [PID]: until `ss -ltn` in NS
+# wait_for_listen NS ADDR PORT [TIMEOUT_S=$TA_WAIT] [PID]: until `ss -ltn` in NS
 # shows the listener. With PID, gives up early if that process has exited.
 wait_for_listen() {
-	local ns=$1 addr=$2 port=$3 to=${4:-10} pid=${5:-} want deadline
+	local ns=$1 addr=$2 port=$3 to=${4:-$TA_WAIT} pid=${5:-} want deadline
 	case $addr in
 	*:*) want="[$addr]:$port" ;;
 	*) want="$addr:$port" ;;
@@ -177,10 +184,10 @@ wait_for_listen() {
 	done
 }
 
-# wait_for_line FILE REGEX [TIMEOUT_S=10] [PID]: until a line of FILE matches
+# wait_for_line FILE REGEX [TIMEOUT_S=$TA_WAIT] [PID]: until a line of FILE matches
 # the (grep -E) REGEX. With PID, gives up early if that process has exited.
 wait_for_line() {
-	local file=$1 re=$2 to=${3:-10} pid=${4:-} deadline
+	local file=$1 re=$2 to=${3:-$TA_WAIT} pid=${4:-} deadline
 	deadline=$((SECONDS + to))
 	while :; do
 		grep -qE -- "$re" "$file" 2>/dev/null && return 0
@@ -255,7 +262,7 @@ setup_netns() {
 
 # bounded wait: carrier up on both ends and no IPv6 address tentative
 ta_wait_addrs_ready() {
-	local deadline=$((SECONDS + 10))
+	local deadline=$((SECONDS + TA_WAIT))
 	while :; do
 		if ip -n "$TA_CLI_NS" link show "$TA_CLI_IF" | grep -q 'state UP' &&
 			ip -n "$TA_SRV_NS" link show "$TA_SRV_IF" | grep -q 'state UP' &&
@@ -331,8 +338,8 @@ start_tls_server() {
 		</dev/null >"$d/stdout.log" 2>&1 &
 	TA_TLS_PID=$!
 	TA_BG_PIDS+=("$TA_TLS_PID")
-	if ! wait_for_listen "$TA_SRV_NS" "$TA_TLS4" 443 10 "$TA_TLS_PID" ||
-		! wait_for_listen "$TA_SRV_NS" "$TA_TLS6" 443 10 "$TA_TLS_PID"; then
+	if ! wait_for_listen "$TA_SRV_NS" "$TA_TLS4" 443 "$TA_WAIT" "$TA_TLS_PID" ||
+		! wait_for_listen "$TA_SRV_NS" "$TA_TLS6" 443 "$TA_WAIT" "$TA_TLS_PID"; then
 		ta_die "TLS nginx did not start: $(tail -n 5 "$d/logs/error.log" "$d/stdout.log" 2>&1)"
 	fi
 	ta_check_nginx_pid "$d" "$TA_TLS_PID"
@@ -359,7 +366,7 @@ start_plain_server() {
 	local a p
 	for a in "$TA_PLAIN4" "$TA_PLAIN6"; do
 		for p in 443 "$TA_UNWATCHED_PORT"; do
-			wait_for_listen "$TA_SRV_NS" "$a" "$p" 10 "$TA_PLAIN_PID" ||
+			wait_for_listen "$TA_SRV_NS" "$a" "$p" "$TA_WAIT" "$TA_PLAIN_PID" ||
 				ta_die "plain nginx did not start: $(tail -n 5 "$d/logs/error.log" "$d/stdout.log" 2>&1)"
 		done
 	done
@@ -399,8 +406,20 @@ client_pid() { awk -v n="$1" '$1 == n { print $2; exit }' "$TA_CLIENTS"; }
 
 # ---------------------------------------------------------------- tlsaudit
 
+# ta_ready_why PID: TA_READY_WHY says why PID never said it was ready
+ta_ready_why() {
+	local st
+	if ta_pid_alive "$1"; then
+		TA_READY_WHY="no 'tlsaudit: ready' within $TA_WAIT s (pid $1 still running)"
+	else
+		wait "$1" 2>/dev/null
+		st=$?
+		TA_READY_WHY="tlsaudit (pid $1) exited with status $st before 'tlsaudit: ready'"
+	fi
+}
+
 # start_tlsaudit ARGS...: run `$TLSAUDIT -j ARGS` in the client netns, stdout
-# to $TA_OUT and stderr to $TA_ERR, and wait (10 s) for "tlsaudit: ready" at
+# to $TA_OUT and stderr to $TA_ERR, and wait ($TA_WAIT) for "tlsaudit: ready" at
 # the start of a stderr line. Sets TA_PID. Returns non-zero on failure.
 # SIGINT is reset to default with env(1), because a non-interactive bash
 # starts background jobs with SIGINT ignored.
@@ -419,7 +438,8 @@ start_tlsaudit() {
 		"$TLSAUDIT" -j "$@" </dev/null >"$TA_OUT" 2>"$TA_ERR" &
 	TA_PID=$!
 	TA_BG_PIDS+=("$TA_PID")
-	if ! wait_for_line "$TA_ERR" '^tlsaudit: ready' 10 "$TA_PID"; then
+	if ! wait_for_line "$TA_ERR" '^tlsaudit: ready' "$TA_WAIT" "$TA_PID" 2>/dev/null; then
+		ta_ready_why "$TA_PID"
 		return 1
 	fi
 	ta_log "tlsaudit pid $TA_PID ready"
@@ -429,7 +449,7 @@ start_tlsaudit() {
 # stop_tlsaudit [TIMEOUT_S=15]: SIGINT, wait for exit, return its exit code
 # (SIGKILL after the timeout; then 124 is returned).
 stop_tlsaudit() {
-	local to=${1:-15} pid=$TA_PID rc
+	local to=${1:-$TA_WAIT} pid=$TA_PID rc
 	[ -n "$pid" ] || return 1
 	TA_PID=""
 	kill -INT "$pid" 2>/dev/null
@@ -519,9 +539,9 @@ ta_add_netns() {
 # ta_netns_ino NS: the inode of a named namespace (what tlsaudit reports as netns)
 ta_netns_ino() { stat -L -c %i "/run/netns/$1"; }
 
-# ta_wait_link_up NS DEV [TIMEOUT_S=10]: bounded wait for carrier (state UP)
+# ta_wait_link_up NS DEV [TIMEOUT_S=$TA_WAIT]: bounded wait for carrier (state UP)
 ta_wait_link_up() {
-	local ns=$1 dev=$2 deadline=$((SECONDS + ${3:-10}))
+	local ns=$1 dev=$2 deadline=$((SECONDS + ${3:-$TA_WAIT}))
 	while ! ip -n "$ns" link show "$dev" 2>/dev/null | grep -q 'state UP'; do
 		[ "$SECONDS" -ge "$deadline" ] && return 1
 		sleep 0.05
@@ -595,7 +615,7 @@ start_openssl_server() {
 		</dev/null >"$TA_TMP/openssl-server.log" 2>&1 &
 	TA_OSSL_PID=$!
 	TA_BG_PIDS+=("$TA_OSSL_PID")
-	wait_for_listen "$TA_SRV_NS" "$addr" "$port" 10 "$TA_OSSL_PID" ||
+	wait_for_listen "$TA_SRV_NS" "$addr" "$port" "$TA_WAIT" "$TA_OSSL_PID" ||
 		ta_die "openssl s_server did not start: $(tail -n 5 "$TA_TMP/openssl-server.log")"
 	ta_log "openssl s_server pid $TA_OSSL_PID on $addr:$port"
 }
@@ -644,7 +664,7 @@ ta_run_client_in() {
 
 # ta_start_tlsaudit_ns NS ARGS...: like start_tlsaudit, but in netns NS and
 # with exactly ARGS (no -j added). Sets TA_PID, TA_OUT, TA_ERR; returns
-# non-zero if "tlsaudit: ready" did not come within 10 s.
+# non-zero (reason in TA_READY_WHY) if it did not get ready.
 ta_start_tlsaudit_ns() {
 	local ns=$1
 	shift
@@ -661,18 +681,19 @@ ta_start_tlsaudit_ns() {
 		"$TLSAUDIT" "$@" </dev/null >"$TA_OUT" 2>"$TA_ERR" &
 	TA_PID=$!
 	TA_BG_PIDS+=("$TA_PID")
-	if ! wait_for_line "$TA_ERR" '^tlsaudit: ready' 10 "$TA_PID"; then
+	if ! wait_for_line "$TA_ERR" '^tlsaudit: ready' "$TA_WAIT" "$TA_PID" 2>/dev/null; then
+		ta_ready_why "$TA_PID"
 		return 1
 	fi
 	ta_log "tlsaudit pid $TA_PID ready in $ns: $*"
 	return 0
 }
 
-# ta_wait_jq FILE FILTER [TIMEOUT_S=10] [PID]: until some JSON line of FILE
+# ta_wait_jq FILE FILTER [TIMEOUT_S=$TA_WAIT] [PID]: until some JSON line of FILE
 # makes the jq FILTER output something (bad lines are skipped). With PID,
 # gives up early if that process has exited.
 ta_wait_jq() {
-	local file=$1 filter=$2 to=${3:-10} pid=${4:-} deadline
+	local file=$1 filter=$2 to=${3:-$TA_WAIT} pid=${4:-} deadline
 	deadline=$((SECONDS + to))
 	while :; do
 		[ -n "$(jq -cR "fromjson? // empty | select(type == \"object\") | $filter" "$file" 2>/dev/null)" ] &&
@@ -719,7 +740,7 @@ ta_bpf_orphans() {
 # BASELINE (a file of ta_bpf_orphans output taken before), and no tc filter,
 # XDP program or clsact filter is left on the given devices. PASS/FAIL NAME.
 ta_check_no_residue() {
-	local name=$1 base=$2 left="" deadline=$((SECONDS + 10)) why="" nd ns dev tcf
+	local name=$1 base=$2 left="" deadline=$((SECONDS + TA_WAIT)) why="" nd ns dev tcf
 	shift 2
 	while :; do
 		left=$(ta_bpf_orphans | sort | comm -13 <(sort "$base") -)

@@ -78,7 +78,7 @@ ex_host_bpffs() {
 }
 
 # ex_start ARGS...: tlsaudit ARGS in the client netns and the holder's mount
-# namespace; waits (30 s) for "ready". Sets TA_PID, TA_OUT, TA_ERR.
+# namespace; waits ($TA_WAIT) for "ready". Sets TA_PID, TA_OUT, TA_ERR.
 ex_start() {
 	TA_RUN_SEQ=$((TA_RUN_SEQ + 1))
 	TA_OUT=$TA_TMP/tlsaudit.$TA_RUN_SEQ.out
@@ -87,7 +87,7 @@ ex_start() {
 		"$TLSAUDIT" "$@" </dev/null >"$TA_OUT" 2>"$TA_ERR" &
 	TA_PID=$!
 	TA_BG_PIDS+=("$TA_PID")
-	wait_for_line "$TA_ERR" '^tlsaudit: ready' 30 "$TA_PID" || return 1
+	wait_for_line "$TA_ERR" '^tlsaudit: ready' "$TA_WAIT" "$TA_PID" 2>/dev/null || { ta_ready_why "$TA_PID"; return 1; }
 	ex_check_ns "$TA_PID"
 	ex_log "tlsaudit pid $TA_PID ready: $*"
 }
@@ -550,7 +550,7 @@ unshare -m --propagation private sh -c 'cd / && mount -t bpf bpf /sys/fs/bpf && 
 	holder "$TA_TMP/holder.ready" </dev/null >"$TA_TMP/holder.log" 2>&1 &
 EX_HOLDER=$!
 TA_BG_PIDS+=("$EX_HOLDER")
-deadline=$((SECONDS + 10))
+deadline=$((SECONDS + TA_WAIT))
 until [ -e "$TA_TMP/holder.ready" ]; do
 	if ! ta_pid_alive "$EX_HOLDER" || [ "$SECONDS" -ge "$deadline" ]; then
 		ta_die "holder namespace did not come up: $(cat "$TA_TMP/holder.log")"
@@ -583,15 +583,15 @@ nsenter --net="/run/netns/$TA_CLI_NS" prometheus-node-exporter --collector.disab
 	--web.listen-address="127.0.0.1:$EX_NE_PORT" </dev/null >"$TA_TMP/node_exporter.log" 2>&1 &
 EX_NE_PID=$!
 TA_BG_PIDS+=("$EX_NE_PID")
-wait_for_listen "$TA_CLI_NS" 127.0.0.1 "$EX_NE_PORT" 10 "$EX_NE_PID" ||
+wait_for_listen "$TA_CLI_NS" 127.0.0.1 "$EX_NE_PORT" "$TA_WAIT" "$EX_NE_PID" ||
 	ta_die "node_exporter did not start: $(tail -n 5 "$TA_TMP/node_exporter.log")"
 
 if ! ex_start -i "$TA_CLI_IF" -p 443 --textfile "$PROM" --interval 1; then
-	fail "export:ready" "no 'tlsaudit: ready' within 30 s" "$(tail -n 20 "$TA_ERR")"
+	fail "export:ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 	exit 1
 fi
-if ! ex_wait_write "$PROM" "" 10 "$TA_PID"; then
-	fail "export:first_write" "no $PROM within 10 s of ready" "$(tail -n 20 "$TA_ERR")"
+if ! ex_wait_write "$PROM" "" "$TA_WAIT" "$TA_PID"; then
+	fail "export:first_write" "no $PROM within $TA_WAIT s of ready" "$(tail -n 20 "$TA_ERR")"
 	exit 1
 fi
 pass "export:first_write"
@@ -609,7 +609,7 @@ fi
 
 ex_clients tls 3 tls
 ex_clients plain 2 plain
-if ex_wait_flows "$PROM" "plaintext_http=2 tls=3" 15 "$TA_PID"; then
+if ex_wait_flows "$PROM" "plaintext_http=2 tls=3" "$TA_WAIT" "$TA_PID"; then
 	pass "textfile:flows"
 else
 	fail "textfile:flows" "flows in $PROM: '$EX_FLOWS_SEEN', want 'plaintext_http=2 tls=3'" \
@@ -673,7 +673,7 @@ if run_client hostile "$TA_PY" -c "$PY_NAMED" 'b"x\"} 1\nevil_metric 1"' "$TA_PL
 else
 	fail "c:hostile_client" "exit status $?" "$(cat "$TA_TMP/client.hostile.err")"
 fi
-if ! ex_wait_flows "$PROM" "plaintext_http=3 tls=3" 15 "$TA_PID"; then
+if ! ex_wait_flows "$PROM" "plaintext_http=3 tls=3" "$TA_WAIT" "$TA_PID"; then
 	fail "c:hostile_flow" "flows in $PROM: '$EX_FLOWS_SEEN', want 'plaintext_http=3 tls=3'" "$(cat "$PROM")"
 fi
 WANT_C='plaintext_http "curl" "" 443 2
@@ -692,7 +692,7 @@ grep -qE '^tlsaudit_flows_total\{.*comm="x\\"\} 1\\nevil_metr"' "$TA_TMP/c.prom"
 out=$(promtool check metrics <"$TA_TMP/c.prom" 2>&1) || why="$why promtool: $out;"
 if [ -z "$why" ]; then pass "c:hostile_textfile"; else fail "c:hostile_textfile" "$why" "$(cat "$TA_TMP/c.prom")"; fi
 
-stop_tlsaudit 15
+stop_tlsaudit
 rc=$?
 if [ "$rc" -eq 0 ]; then pass "export:exit_on_sigint"; else fail "export:exit_on_sigint" "exit $rc" "$(tail -n 20 "$TA_ERR")"; fi
 if [ "$(ex_flows "$PROM")" = "plaintext_http=3 tls=3" ]; then pass "export:final_write"; else
@@ -706,9 +706,9 @@ rm -f "$PROM"
 
 ex_reset "d:reset"
 if ! ex_start -i "$TA_CLI_IF" --textfile "$PROM" --interval 1 --max-series-owners 50; then
-	fail "d:ready" "no ready" "$(tail -n 20 "$TA_ERR")"
+	fail "d:ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 else
-	ex_wait_write "$PROM" "" 10 "$TA_PID"
+	ex_wait_write "$PROM" "" "$TA_WAIT" "$TA_PID"
 	before=$(grep -c '"GET / HTTP/1.0" 200' "$TA_PLAIN_ACCESS_LOG")
 	t=$SECONDS
 	if TA_CLIENT_TIMEOUT=120 run_client many "$TA_PY" -c "$PY_MANY" "$TA_PLAIN4" 300 16; then
@@ -719,7 +719,7 @@ else
 	ex_log "300 clients in $((SECONDS - t)) s"
 	after=$(grep -c '"GET / HTTP/1.0" 200' "$TA_PLAIN_ACCESS_LOG")
 	[ $((after - before)) -eq 300 ] || fail "d:server_saw_300" "nginx logged $((after - before)) requests"
-	if ex_wait_flows "$PROM" "plaintext_http=300" 20 "$TA_PID"; then
+	if ex_wait_flows "$PROM" "plaintext_http=300" "$TA_WAIT" "$TA_PID"; then
 		pass "d:total_300"
 	else
 		fail "d:total_300" "flows: '$EX_FLOWS_SEEN', want plaintext_http=300" "$(grep -v '^#' "$PROM" | head -80)"
@@ -750,7 +750,7 @@ else
 		if [ -z "$why" ]; then pass "$1"; else fail "$1" "$why" "$(grep '^tlsaudit_flows_total' "$2" | head -60)"; fi
 	}
 	check_cap "d:owner_cap" "$PROM"
-	stop_tlsaudit 15
+	stop_tlsaudit
 	rc=$?
 	[ "$rc" -eq 0 ] || fail "d:exit" "exit $rc" "$(tail -n 20 "$TA_ERR")"
 	check_cap "d:owner_cap_final_write" "$PROM"
@@ -825,35 +825,35 @@ print("connected", flush=True)
 s.recv(1)' "$TA_PLAIN4" </dev/null >"$TA_TMP/longconn.out" 2>&1 &
 LC=$!
 TA_BG_PIDS+=("$LC")
-wait_for_line "$TA_TMP/longconn.out" '^connected' 10 "$LC" || fail "e:long_connection" "did not connect" "$(cat "$TA_TMP/longconn.out")"
+wait_for_line "$TA_TMP/longconn.out" '^connected' "$TA_WAIT" "$LC" || fail "e:long_connection" "did not connect" "$(cat "$TA_TMP/longconn.out")"
 
 E_ARGS=(-i "$TA_CLI_IF" --textfile "$RPROM" --interval 1)
 if ! ex_start "${E_ARGS[@]}"; then
-	fail "e:ready_1" "no ready" "$(tail -n 20 "$TA_ERR")"
+	fail "e:ready_1" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 else
-	ex_wait_write "$RPROM" "" 10 "$TA_PID"
+	ex_wait_write "$RPROM" "" "$TA_WAIT" "$TA_PID"
 	ex_clients e1_tls 2 tls
 	ex_clients e1_plain 1 plain
-	ex_wait_flows "$RPROM" "midstream=1 plaintext_http=1 tls=2" 15 "$TA_PID" ||
+	ex_wait_flows "$RPROM" "midstream=1 plaintext_http=1 tls=2" "$TA_WAIT" "$TA_PID" ||
 		fail "e:flows_1" "flows '$EX_FLOWS_SEEN', want 'midstream=1 plaintext_http=1 tls=2'" "$(cat "$RPROM")"
 	ta_stop_pid "$LC" TERM 5
-	stop_tlsaudit 15
+	stop_tlsaudit
 	rc=$?
 	[ "$rc" -eq 0 ] || fail "e:exit_1" "exit $rc" "$(tail -n 20 "$TA_ERR")"
 	cp "$RPROM" "$TA_TMP/e1.prom"
 	ex_json "$TA_TMP/e1.prom" >"$TA_TMP/e1.json"
 	ino=$(ex_ino "$RPROM")
 	if ! ex_start "${E_ARGS[@]}"; then
-		fail "e:ready_2" "no ready" "$(tail -n 20 "$TA_ERR")"
+		fail "e:ready_2" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 	else
-		ex_wait_write "$RPROM" "$ino" 10 "$TA_PID"
+		ex_wait_write "$RPROM" "$ino" "$TA_WAIT" "$TA_PID"
 		cp "$RPROM" "$TA_TMP/e2a.prom"
 		ex_json "$TA_TMP/e2a.prom" >"$TA_TMP/e2a.json"
 		ex_check_monotonic "e:monotonic_at_restart" "$TA_TMP/e1.json" "$TA_TMP/e2a.json" \
 			"counters went back in the first write after the restart"
 		ex_clients e2_tls 1 tls
 		ex_clients e2_plain 2 plain
-		ex_wait_flows "$RPROM" "midstream=1 plaintext_http=3 tls=3" 15 "$TA_PID" ||
+		ex_wait_flows "$RPROM" "midstream=1 plaintext_http=3 tls=3" "$TA_WAIT" "$TA_PID" ||
 			fail "e:flows_2" "flows '$EX_FLOWS_SEEN', want 'midstream=1 plaintext_http=3 tls=3'" "$(cat "$RPROM")"
 		cp "$RPROM" "$TA_TMP/e2b.prom"
 		ex_json "$TA_TMP/e2b.prom" >"$TA_TMP/e2b.json"
@@ -869,16 +869,16 @@ else
 			fail "e:flows_before_plus_new" "rows differ" "before:" "$(ex_flow_rows "$TA_TMP/e1.json")" \
 				"want:" "$want" "got:" "$got"
 		fi
-		stop_tlsaudit 15
+		stop_tlsaudit
 		rc=$?
 		[ "$rc" -eq 0 ] || fail "e:exit_2" "exit $rc" "$(tail -n 20 "$TA_ERR")"
 	fi
 	ex_reset "e:reset_exit_0"
 	ino=$(ex_ino "$RPROM")
 	if ! ex_start "${E_ARGS[@]}"; then
-		fail "e:ready_3" "no ready" "$(tail -n 20 "$TA_ERR")"
+		fail "e:ready_3" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 	else
-		ex_wait_write "$RPROM" "$ino" 10 "$TA_PID"
+		ex_wait_write "$RPROM" "$ino" "$TA_WAIT" "$TA_PID"
 		cp "$RPROM" "$TA_TMP/e3.prom"
 		if ex_json "$TA_TMP/e3.prom" >"$TA_TMP/e3.json"; then
 			v=$(jq -r '. as $d | [.samples[] | select((.name | startswith("tlsaudit_")) and $d.types[.family] == "counter" and .value != 0)
@@ -890,7 +890,7 @@ else
 		else
 			fail "e:fresh_start_at_zero" "textfile does not parse"
 		fi
-		stop_tlsaudit 15 || fail "e:exit_3" "exit $?"
+		stop_tlsaudit || fail "e:exit_3" "exit $?"
 	fi
 fi
 
@@ -926,32 +926,32 @@ G=$TA_TMP/rodir
 mkdir -p "$G"
 GPROM=$G/ro.prom
 if ! ex_start -i "$TA_CLI_IF" --textfile "$GPROM" --interval 1; then
-	fail "g:readonly_ready" "no ready" "$(tail -n 20 "$TA_ERR")"
+	fail "g:readonly_ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 else
 	why=""
-	ex_wait_write "$GPROM" "" 10 "$TA_PID" || why="$why no first write;"
+	ex_wait_write "$GPROM" "" "$TA_WAIT" "$TA_PID" || why="$why no first write;"
 	ino=$(ex_ino "$GPROM")
 	ex_in_mnt mount --bind -o ro "$G" "$G" || why="$why ro bind mount failed;"
 	ex_in_mnt findmnt -n -o OPTIONS --target "$G" | grep -qE '(^|,)ro(,|$)' || why="$why $G is not read-only;"
-	deadline=$((SECONDS + 15))
+	deadline=$((SECONDS + TA_WAIT))
 	while [ "$(grep -c '^tlsaudit: cannot write' "$TA_ERR")" -lt 3 ] && [ "$SECONDS" -lt "$deadline" ] &&
 		ta_pid_alive "$TA_PID"; do
 		sleep 0.1
 	done
 	nerr=$(grep -c '^tlsaudit: cannot write' "$TA_ERR")
-	[ "$nerr" -ge 3 ] || why="$why $nerr error lines in 15 s, want >= 3;"
+	[ "$nerr" -ge 3 ] || why="$why $nerr error lines within $TA_WAIT s, want >= 3;"
 	ta_pid_alive "$TA_PID" || why="$why tlsaudit died;"
 	grep '^tlsaudit: cannot write' "$TA_ERR" | grep -vqF "$GPROM" && why="$why an error line does not name $GPROM;"
 	grep '^tlsaudit: cannot write' "$TA_ERR" | grep -vq 'Read-only file system' &&
 		why="$why an error line does not say 'Read-only file system';"
 	[ "$(ex_ino "$GPROM")" = "$ino" ] || why="$why the previous file was not kept;"
 	ex_in_mnt umount "$G" || why="$why umount failed;"
-	ex_wait_write "$GPROM" "$ino" 10 "$TA_PID" || why="$why no write after the directory became writable;"
+	ex_wait_write "$GPROM" "$ino" "$TA_WAIT" "$TA_PID" || why="$why no write after the directory became writable;"
 	nerr=$(grep -c '^tlsaudit: cannot write' "$TA_ERR")
 	v=$(ex_json "$GPROM" | jq -r '[.samples[] | select(.name == "tlsaudit_textfile_write_errors_total") | .value] | .[0] // "absent"')
 	[ "$v" = "$nerr" ] || why="$why tlsaudit_textfile_write_errors_total is $v, stderr has $nerr error lines;"
 	[ -z "$(find "$G" -name '.*' -type f)" ] || why="$why temp files left: $(find "$G" -name '.*' -type f);"
-	stop_tlsaudit 15
+	stop_tlsaudit
 	rc=$?
 	[ "$rc" -eq 0 ] || why="$why exit $rc on SIGINT, want 0;"
 	v=$(ex_json "$GPROM" | jq -r '[.samples[] | select(.name == "tlsaudit_textfile_write_errors_total") | .value] | .[0] // "absent"')

@@ -232,7 +232,7 @@ gw_setup() {
 	for nd in "$GW_C:c0" "$GW_G:g1" "$GW_G:g2" "$GW_S:s0"; do
 		ta_wait_link_up "${nd%%:*}" "${nd#*:}" 10 || ta_die "${nd#*:} in ${nd%%:*} never came up"
 	done
-	local deadline=$((SECONDS + 10)) ns
+	local deadline=$((SECONDS + TA_WAIT)) ns
 	for ns in "$GW_C" "$GW_G" "$GW_S"; do
 		while ip -n "$ns" -6 addr show tentative | grep -q inet6; do
 			[ "$SECONDS" -ge "$deadline" ] && ta_die "tentative IPv6 addresses in $ns"
@@ -271,7 +271,7 @@ gw_start_plain_server() {
 	TA_BG_PIDS+=("$TA_PLAIN_PID")
 	for a in "$BLK4" "$ALW4" "$BLK6" "$ALW6"; do
 		for p in 443 $UNW_PORT; do
-			wait_for_listen "$GW_S" "$a" "$p" 10 "$TA_PLAIN_PID" ||
+			wait_for_listen "$GW_S" "$a" "$p" "$TA_WAIT" "$TA_PLAIN_PID" ||
 				ta_die "plain nginx did not start: $(tail -n 5 "$d/logs/error.log" "$d/stdout.log" 2>&1)"
 		done
 	done
@@ -281,7 +281,7 @@ gw_start_plain_server() {
 # bounded: every server address answers TCP from every client source (no
 # tlsaudit yet); proves the routing, the VLAN and the forwarding
 gw_wait_reachable() {
-	local src dst deadline=$((SECONDS + 15)) ok
+	local src dst deadline=$((SECONDS + TA_WAIT)) ok
 	while :; do
 		ok=1
 		for src in "$C4" "$CV4" "$C6" "$CV6"; do
@@ -513,7 +513,7 @@ gw_capture() {
 		</dev/null >/dev/null 2>"$file.err" &
 	CAP_PID=$!
 	TA_BG_PIDS+=("$CAP_PID")
-	wait_for_line "$file.err" 'listening on' 10 "$CAP_PID" || ta_die "tcpdump on $dev: $(cat "$file.err")"
+	wait_for_line "$file.err" 'listening on' "$TA_WAIT" "$CAP_PID" || ta_die "tcpdump on $dev: $(cat "$file.err")"
 }
 
 gw_capture_stop() { ta_stop_pid "$1" INT 5; }
@@ -539,7 +539,7 @@ gw_dev_state() {
 # (Not "no orphaned ta_* object on the machine": other tests running at the
 # same time have their own, coming and going.)
 gw_check_no_residue() {
-	local name=$1 ours=$2 deadline=$((SECONDS + 10)) left orph why="" state progs
+	local name=$1 ours=$2 deadline=$((SECONDS + TA_WAIT)) left orph why="" state progs
 	progs=$(awk '$1 == "prog" { print $2 }' "$ours" | paste -sd' ' -)
 	while :; do
 		left=$( { bpftool -j prog show 2>/dev/null | jq -r '.[].id' | sed 's/^/prog /'
@@ -569,7 +569,7 @@ gw_start() {
 	want="tlsaudit: ready: watching g1 g2; ports 443; gateway ($hook)"
 	case " $* " in *" --enforce "*) want="$want; enforcing" ;; esac
 	if ! ta_start_tlsaudit_ns "$GW_G" --gateway -i g1 -i g2 --hook "$hook" "$@" -j; then
-		fail "$PFX:ready" "no 'tlsaudit: ready' within 10 s" "$(tail -n 20 "$TA_ERR")"
+		fail "$PFX:ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 		return 1
 	fi
 	grep -qxF "$want" "$TA_ERR" || why="$why ready line is not '$want';"
@@ -596,7 +596,7 @@ gw_start() {
 # gw_stop: SIGINT, exit 0, nothing left behind
 gw_stop() {
 	local rc
-	stop_tlsaudit 15
+	stop_tlsaudit
 	rc=$?
 	if [ "$rc" -eq 0 ]; then pass "$PFX:exit_on_sigint"; else
 		fail "$PFX:exit_on_sigint" "exit status $rc, want 0" "$(tail -n 20 "$TA_ERR")"

@@ -186,7 +186,7 @@ leftovers() {
 # check_no_hooks NAME OURS: bounded wait (objects are freed asynchronously)
 # until none of OURS exists; and nothing attached to c0 in the client netns.
 check_no_hooks() {
-	local name=$1 ours=$2 left deadline=$((SECONDS + 10)) why="" net tcf xdp
+	local name=$1 ours=$2 left deadline=$((SECONDS + TA_WAIT)) why="" net tcf xdp
 	while :; do
 		left=$(leftovers "$ours")
 		[ -z "$left" ] && break
@@ -313,7 +313,7 @@ else
 	BASE=$TA_TMP/base_progs
 	ta_named_prog_ids >"$BASE"
 	if ! start_tlsaudit -i "$TA_CLI_IF" -p 443; then
-		fail "tlsaudit_ready" "no 'tlsaudit: ready' on stderr within 10 s" "$(tail -n 20 "$TA_ERR")"
+		fail "tlsaudit_ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 		exit 1
 	fi
 	pass "tlsaudit_ready"
@@ -327,7 +327,7 @@ else
 	check_client_pids
 	check_server_logs
 
-	stop_tlsaudit 15
+	stop_tlsaudit
 	rc=$?
 	if [ "$rc" -eq 0 ]; then pass "exit_on_sigint"; else
 		fail "exit_on_sigint" "exit status $rc, want 0" "$(tail -n 20 "$TA_ERR")"
@@ -338,7 +338,7 @@ else
 	# again, killed hard: tcx/XDP links and fds must die with the process
 	ta_named_prog_ids >"$BASE"
 	if ! start_tlsaudit -i "$TA_CLI_IF" -p 443; then
-		fail "tlsaudit_ready_2" "no 'tlsaudit: ready' on stderr within 10 s" "$(tail -n 20 "$TA_ERR")"
+		fail "tlsaudit_ready_2" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 	else
 		OURS2=$TA_TMP/ours.2
 		snapshot_ours "$TA_PID" "$BASE" "$OURS2"

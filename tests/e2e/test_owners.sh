@@ -306,7 +306,7 @@ count_of() { valid_json "$1" | jq -c "select($2)" | grep -c .; }
 # check_stop NAME: SIGINT the running tlsaudit; PASS if it exits 0
 check_stop() {
 	local rc err=$TA_ERR
-	stop_tlsaudit 15
+	stop_tlsaudit
 	rc=$?
 	if [ "$rc" -eq 0 ]; then pass "$1"; else fail "$1" "exit status $rc, want 0" "$(tail -n 20 "$err")"; fi
 }
@@ -319,7 +319,7 @@ start_or_fail() {
 		pass "$name"
 		return 0
 	fi
-	fail "$name" "no 'tlsaudit: ready' on stderr within 10 s" "$(tail -n 20 "$TA_ERR")"
+	fail "$name" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 	[ -n "$TA_PID" ] && ta_stop_pid "$TA_PID" INT 5
 	TA_PID=""
 	return 1
@@ -350,7 +350,7 @@ nsenter --net="/run/netns/$TA_SRV_NS" "$TA_PY" -c "$PY_LATE" "$TA_LATE4" <"$TA_T
 LATE_PID=$!
 TA_BG_PIDS+=("$LATE_PID")
 exec {LATE_W}>"$TA_TMP/late.fifo"
-wait_for_listen "$TA_SRV_NS" "$TA_LATE4" 443 10 "$LATE_PID" ||
+wait_for_listen "$TA_SRV_NS" "$TA_LATE4" 443 "$TA_WAIT" "$LATE_PID" ||
 	ta_die "late-accept server did not start: $(cat "$TA_TMP/late.err")"
 [ "$(cat "/proc/$LATE_PID/comm")" = lateaccept ] || ta_die "late-accept server comm $(cat "/proc/$LATE_PID/comm")"
 LATE_UID=$(uid_of "$LATE_PID")
@@ -388,7 +388,7 @@ N_PLAIN=4   # the plaintext client races the server's accept(): several of them
 # request sits in the server's not yet accepted socket, let the server
 # accept. Sets CL_PID, CL_PORT, CL_WHY.
 late_client() {
-	local name=$1 rc deadline=$((SECONDS + 10)) q=""
+	local name=$1 rc deadline=$((SECONDS + TA_WAIT)) q=""
 	nsenter --net="/run/netns/$TA_CLI_NS" curl --noproxy '*' -sS --max-time 15 \
 		-o "$TA_TMP/client.$name.body" -w '%{local_port}' "http://$TA_LATE4:443/" \
 		</dev/null >"$TA_TMP/client.$name.out" 2>"$TA_TMP/client.$name.err" &
@@ -617,7 +617,7 @@ part_container() {
 	if [ "$rc" -eq 0 ] && [ -n "$gone_port" ] &&
 		[ "$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TA_TMP/client.ct_gone.out")" = "$gone_pid" ]; then
 		pass "ct:traffic:gone_client"
-		ta_wait_jq "$out" ".event == \"flow\" and .client_port == $gone_port" 5 "$TA_PID"
+		ta_wait_jq "$out" ".event == \"flow\" and .client_port == $gone_port" "$TA_WAIT" "$TA_PID"
 	else
 		fail "ct:traffic:gone_client" "exit $rc" "$(cat "$TA_TMP/client.ct_gone.out" "$TA_TMP/client.ct_gone.err")"
 	fi
@@ -648,7 +648,7 @@ part_container() {
 	drvpid=$!
 	TA_BG_PIDS+=("$drvpid")
 	exec {drv}>"$fifo"
-	if ! wait_for_line "$TA_TMP/driver.out" "^ready $drvpid\$" 10 "$drvpid"; then
+	if ! wait_for_line "$TA_TMP/driver.out" "^ready $drvpid\$" "$TA_WAIT" "$drvpid"; then
 		fail "ct:pid:driver" "driver $drvpid did not start" "$(cat "$TA_TMP/driver.out" "$TA_TMP/driver.err")"
 		exec {drv}>&-
 		return
@@ -656,9 +656,9 @@ part_container() {
 	if start_or_fail "ct:pid:tlsaudit_ready" "$TA_CLI_NS" -j -i "$HOST_IF" --pid "$drvpid"; then
 		out=$TA_OUT
 		echo "tls $TA_TLS4" >&"$drv"
-		wait_for_line "$TA_TMP/driver.out" '^done 1 ' 15 "$drvpid"
+		wait_for_line "$TA_TMP/driver.out" '^done 1 ' "$TA_WAIT" "$drvpid"
 		echo "plain $TA_PLAIN4" >&"$drv"
-		wait_for_line "$TA_TMP/driver.out" '^done 2 ' 15 "$drvpid"
+		wait_for_line "$TA_TMP/driver.out" '^done 2 ' "$TA_WAIT" "$drvpid"
 		dport1=$(awk '$1 == "done" && $2 == 1 { print $3 }' "$TA_TMP/driver.out")
 		dport2=$(awk '$1 == "done" && $2 == 2 { print $3 }' "$TA_TMP/driver.out")
 		ct_pair pid
@@ -722,10 +722,10 @@ up_and_time() {
 	local name=$1 count=$2 t0 dt deadline
 	t0=$(now_ms)
 	ip -n "$NEW_NS" link set "$NEW_IF" up
-	deadline=$((t0 + 3000))
+	deadline=$((t0 + TA_WAIT * 1000))
 	while [ "$(grep -c "^tlsaudit: watching new interface $NEW_IF\$" "$TA_ERR")" -lt "$count" ]; do
 		if [ "$(now_ms)" -ge "$deadline" ] || ! ta_pid_alive "$TA_PID"; then
-			fail "$name" "no 'watching new interface $NEW_IF' within 3 s" "$(cat "$TA_ERR")"
+			fail "$name" "no 'watching new interface $NEW_IF' within $TA_WAIT s" "$(cat "$TA_ERR")"
 			return 1
 		fi
 		sleep 0.01
@@ -759,7 +759,7 @@ part_new_iface() {
 	curl_client newif_http "$NEW_NS" "" "http://$TA_PLAIN4:443/"
 	traffic_ok "newif:traffic:curl_http" "$CL_WHY"
 	plain_pid=$CL_PID plain_port=$CL_PORT
-	ta_wait_jq "$out" ".event == \"flow\" and .client_port == $plain_port" 5 "$TA_PID"
+	ta_wait_jq "$out" ".event == \"flow\" and .client_port == $plain_port" "$TA_WAIT" "$TA_PID"
 	check_one "newif:flow:tls" "$out" ".event == \"flow\" and .client_port == $tls_port" \
 		".verdict=tls" ".iface=$NEW_IF" ".pid=$tls_pid" ".comm=curl" ".role=client" ".client=$NEW4" ".server=$TA_TLS4"
 	check_one "newif:flow:plaintext_http" "$out" ".event == \"flow\" and .client_port == $plain_port" \
@@ -777,7 +777,7 @@ part_new_iface() {
 	elif up_and_time "newif:readded_watched_within_1s" 2; then
 		curl_client newif_tls2 "$NEW_NS" "" "https://$TA_TLS4/" -k
 		traffic_ok "newif:traffic:curl_tls_again" "$CL_WHY"
-		ta_wait_jq "$out" ".event == \"flow\" and .client_port == $CL_PORT" 5 "$TA_PID"
+		ta_wait_jq "$out" ".event == \"flow\" and .client_port == $CL_PORT" "$TA_WAIT" "$TA_PID"
 		check_one "newif:flow:tls_after_readd" "$out" ".event == \"flow\" and .client_port == $CL_PORT" \
 			".verdict=tls" ".iface=$NEW_IF" ".pid=$CL_PID" ".comm=curl" ".role=client"
 	fi
@@ -808,7 +808,7 @@ part_preexisting() {
 	pypid=$!
 	TA_BG_PIDS+=("$pypid")
 	exec {w}>"$fifo"
-	if ! wait_for_line "$TA_TMP/hold.out" '^handshake ' 10 "$pypid"; then
+	if ! wait_for_line "$TA_TMP/hold.out" '^handshake ' "$TA_WAIT" "$pypid"; then
 		fail "pre:handshake" "the python client did not complete its handshake" \
 			"$(cat "$TA_TMP/hold.out" "$TA_TMP/hold.err")"
 		exec {w}>&-
@@ -825,7 +825,7 @@ part_preexisting() {
 		return
 	fi
 	out=$TA_OUT
-	ta_wait_jq "$out" ".event == \"flow\" and .client_port == $port" 5 "$TA_PID"
+	ta_wait_jq "$out" ".event == \"flow\" and .client_port == $port" "$TA_WAIT" "$TA_PID"
 	check_one "pre:midstream_event" "$out" ".event == \"flow\" and .client_port == $port" \
 		".verdict=midstream" ".pid=$pypid" ".comm=python3" ".role=client" ".uid=$MY_UID" \
 		".client=$TA_CLI4" ".server=$TA_TLS4" ".server_port=443"
@@ -844,7 +844,7 @@ part_preexisting() {
 	curl_client pre_sentinel "$TA_CLI_NS" "" "https://$TA_TLS4/" -k
 	traffic_ok "pre:traffic:sentinel" "$CL_WHY"
 	sent_port=$CL_PORT
-	if ! ta_wait_jq "$out" ".event == \"flow\" and .client_port == $sent_port" 10 "$TA_PID"; then
+	if ! ta_wait_jq "$out" ".event == \"flow\" and .client_port == $sent_port" "$TA_WAIT" "$TA_PID"; then
 		fail "pre:sentinel_flow" "no event for the later connection (port $sent_port)" "$(cat "$out")"
 	fi
 	n=$(count_of "$out" ".event == \"flow\" and .client_port == $port")
@@ -933,14 +933,14 @@ part_pid_reuse() {
 	# different names, tlsaudit reading as the flows happen
 	reuse_pair named shortlived reuser
 	local named_pid=$R_PID named_p1=$R_PORT1 named_p2=$R_PORT2
-	[ -n "$R_PORT2" ] && ta_wait_jq "$out" ".event == \"flow\" and .client_port == $R_PORT2" 5 "$TA_PID"
+	[ -n "$R_PORT2" ] && ta_wait_jq "$out" ".event == \"flow\" and .client_port == $R_PORT2" "$TA_WAIT" "$TA_PID"
 
 	# the same name, and both processes gone before tlsaudit reads either
 	# event (it is stopped meanwhile): still two processes
 	kill -STOP "$TA_PID"
 	reuse_pair samename samename samename
 	kill -CONT "$TA_PID"
-	[ -n "$R_PORT2" ] && ta_wait_jq "$out" ".event == \"flow\" and .client_port == $R_PORT2" 5 "$TA_PID"
+	[ -n "$R_PORT2" ] && ta_wait_jq "$out" ".event == \"flow\" and .client_port == $R_PORT2" "$TA_WAIT" "$TA_PID"
 
 	check_stop "reuse:exit_on_sigint"
 	check_json_lines "reuse:json_lines" "$out"
@@ -961,7 +961,7 @@ part_hostile() {
 	jout=$TA_OUT jpid=$TA_PID
 	if ! start_or_fail "hostile:tlsaudit_text_ready" "$TA_CLI_NS" -i "$TA_CLI_IF"; then
 		TA_PID=$jpid
-		stop_tlsaudit 15
+		stop_tlsaudit
 		return
 	fi
 	tout=$TA_OUT
@@ -975,8 +975,8 @@ part_hostile() {
 		fail "hostile:traffic" "client failed" "$(cat "$TA_TMP/hostile.out" "$TA_TMP/hostile.err")"
 	else
 		pass "hostile:traffic"
-		ta_wait_jq "$jout" ".event == \"flow\" and .client_port == $port" 5 "$jpid"
-		wait_for_line "$tout" ":$port -> " 5 "$TA_PID"
+		ta_wait_jq "$jout" ".event == \"flow\" and .client_port == $port" "$TA_WAIT" "$jpid"
+		wait_for_line "$tout" ":$port -> " "$TA_WAIT" "$TA_PID"
 	fi
 	check_stop "hostile:text_exit_on_sigint"
 	TA_PID=$jpid

@@ -89,7 +89,7 @@ ti_bg_server() {
 	nsenter --net="/run/netns/$TA_SRV_NS" "$@" </dev/null >"$TA_TMP/$name.out" 2>"$TA_TMP/$name.err" &
 	pid=$!
 	TA_BG_PIDS+=("$pid")
-	wait_for_listen "$TA_SRV_NS" "$addr" 443 10 "$pid" ||
+	wait_for_listen "$TA_SRV_NS" "$addr" 443 "$TA_WAIT" "$pid" ||
 		ta_die "$name did not start: $(tail -n 5 "$TA_TMP/$name.err")"
 }
 
@@ -105,7 +105,7 @@ $extra"
 		</dev/null >"$d/stdout.log" 2>&1 &
 	pid=$!
 	TA_BG_PIDS+=("$pid")
-	wait_for_listen "$TA_SRV_NS" "$addr" 443 10 "$pid" ||
+	wait_for_listen "$TA_SRV_NS" "$addr" 443 "$TA_WAIT" "$pid" ||
 		ta_die "nginx $name did not start: $(tail -n 5 "$d/logs/error.log" "$d/stdout.log" 2>&1)"
 	ta_check_nginx_pid "$d" "$pid"
 }
@@ -125,11 +125,11 @@ nsenter --net="/run/netns/$TA_CLI_NS" tcpdump -U --immediate-mode -n -s 0 -i "$T
 	-w "$PCAP" 'port 443' </dev/null >"$TA_TMP/tcpdump.out" 2>"$TA_TMP/tcpdump.err" &
 TI_TCPDUMP=$!
 TA_BG_PIDS+=("$TI_TCPDUMP")
-wait_for_line "$TA_TMP/tcpdump.err" '^tcpdump: listening on' 10 "$TI_TCPDUMP" ||
+wait_for_line "$TA_TMP/tcpdump.err" '^tcpdump: listening on' "$TA_WAIT" "$TI_TCPDUMP" ||
 	ta_die "tcpdump did not start: $(cat "$TA_TMP/tcpdump.err")"
 
 if ! start_tlsaudit -i "$TA_CLI_IF" -p 443; then
-	fail "tlsaudit_ready" "no 'tlsaudit: ready' on stderr within 10 s" "$(tail -n 20 "$TA_ERR")"
+	fail "tlsaudit_ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 	exit 1
 fi
 pass "tlsaudit_ready"
@@ -176,7 +176,7 @@ ti_client() {
 	else
 		filter="select(.event == \"flow\" and .pid == $pid)"
 	fi
-	if ta_wait_jq "$TA_OUT" "$filter" 10 "$TA_PID"; then
+	if ta_wait_jq "$TA_OUT" "$filter" "$TA_WAIT" "$TA_PID"; then
 		echo "$name $(ti_ms "$t0")" >>"$LAT"
 	else
 		echo "$name timeout" >>"$LAT"
@@ -287,7 +287,7 @@ ta_stop_pid "$TI_TCPDUMP" TERM 10
 grep -q '^0 packets dropped by kernel' "$TA_TMP/tcpdump.err" ||
 	fail "capture" "tcpdump dropped packets or did not report" "$(cat "$TA_TMP/tcpdump.err")"
 TI_STOP=$(date +%s%N)
-stop_tlsaudit 15
+stop_tlsaudit
 rc=$?
 TI_STOP=$(ti_ms "$TI_STOP")
 if [ "$rc" -eq 0 ]; then pass "exit_on_sigint"; else

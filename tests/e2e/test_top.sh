@@ -40,7 +40,7 @@ wait_screen() { # REGEX TIMEOUT_S
 	return 1
 }
 
-if wait_for_line "$TA_TMP/top.err" '^tlsaudit: ready' 10; then
+if wait_for_line "$TA_TMP/top.err" '^tlsaudit: ready' "$TA_WAIT"; then
 	pass "top_ready"
 else
 	fail "top_ready" "$(cat "$TA_TMP/top.err")"
@@ -59,7 +59,7 @@ run_client plain curl -s "http://$TA_PLAIN4:443/" -o /dev/null
 PLAIN_PID=$(client_pid plain)
 
 # the table refreshes every second: the plaintext row shows up, first
-if wait_screen "^ *$PLAIN_PID +curl" 10; then
+if wait_screen "^ *$PLAIN_PID +curl" "$TA_WAIT"; then
 	first=$(screen | grep -E '^ *[0-9]+ +curl' | head -1)
 	case $first in
 	*"$PLAIN_PID"*plaintext*) pass "top_plaintext_row_first" ;;
@@ -72,10 +72,10 @@ rows=$(screen | grep -cE '^ *[0-9]+ +curl')
 [ "$rows" -ge 3 ] && pass "top_rows" || fail "top_rows" "$rows curl rows"$'\n'"$(screen)"
 
 tmux send-keys -t "$SESSION" c
-if wait_screen '\(host\)' 5; then pass "top_container_view"; else fail "top_container_view" "$(screen)"; fi
+if wait_screen '\(host\)' "$TA_WAIT"; then pass "top_container_view"; else fail "top_container_view" "$(screen)"; fi
 
 tmux send-keys -t "$SESSION" q
-if wait_screen 'TOP-EXIT=0' 10; then
+if wait_screen 'TOP-EXIT=0' "$TA_WAIT"; then
 	pass "top_quit_exit_0"
 else
 	fail "top_quit_exit_0" "$(screen)"
