@@ -470,70 +470,8 @@ if __name__ == '__main__':
         sys.exit('usage: expo.py json FILE | reader PATH FLOWS TARGET TIMEOUT OUT')
 PYEOF
 
-# A process that names itself (prctl PR_SET_NAME, as the kernel truncates it
-# to 15 bytes), checks /proc/self/comm, connects to ADDR:443 and sends one
-# HTTP request: `py_named NAME_AS_PYTHON_BYTES_LITERAL ADDR`
-PY_NAMED='
-import ast, ctypes, socket, sys
-name = ast.literal_eval(sys.argv[1])
-libc = ctypes.CDLL(None, use_errno=True)
-if libc.prctl(15, ctypes.c_char_p(name), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)):
-    sys.exit("prctl failed: errno %d" % ctypes.get_errno())
-comm = open("/proc/self/comm", "rb").read()
-if comm != name[:15] + b"\n":
-    sys.exit("comm is %r, want %r" % (comm, name[:15]))
-s = socket.create_connection((sys.argv[2], 443), timeout=10)
-s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-data = b""
-while True:
-    c = s.recv(4096)
-    if not c:
-        break
-    data += c
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") else 3)
-'
-
-# N children named c000.., PAR at a time, each one HTTP request to ADDR:443
-PY_MANY='
-import ctypes, os, socket, sys
-addr, n, par = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-libc = ctypes.CDLL(None, use_errno=True)
-def child(i):
-    try:
-        name = b"c%03d" % i
-        if libc.prctl(15, ctypes.c_char_p(name), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)):
-            os._exit(4)
-        if open("/proc/self/comm", "rb").read() != name + b"\n":
-            os._exit(6)
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # no getaddrinfo per child
-        s.settimeout(10)
-        s.connect((addr, 443))
-        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        data = b""
-        while True:
-            c = s.recv(4096)
-            if not c:
-                break
-            data += c
-        s.close()
-        os._exit(0 if data.startswith(b"HTTP/1.1 200") else 3)
-    except BaseException:
-        os._exit(5)
-running, fails, i = {}, [], 0
-while i < n or running:
-    while i < n and len(running) < par:
-        pid = os.fork()
-        if pid == 0:
-            child(i)
-        running[pid] = i
-        i += 1
-    pid, st = os.wait()
-    if st:
-        fails.append((running[pid], st))
-    del running[pid]
-print("failed:", fails)
-sys.exit(1 if fails else 0)
-'
+# clients that name themselves (plain_get.py named NAME ADDR, many ADDR N PAR)
+PLAIN_GET=("$TA_PY" "$TA_E2E_DIR/plain_get.py")
 
 # ================================================================ setup
 
@@ -668,7 +606,7 @@ if [ "$v" = 5 ]; then pass "b:flows_opened"; else fail "b:flows_opened" "tlsaudi
 
 # ---- c. a hostile process name: x"} 1<newline>evil_metric 1, cut by the
 # kernel to its first 15 bytes: x"} 1<newline>evil_metr
-if run_client hostile "$TA_PY" -c "$PY_NAMED" 'b"x\"} 1\nevil_metric 1"' "$TA_PLAIN4"; then
+if run_client hostile "${PLAIN_GET[@]}" named 'b"x\"} 1\nevil_metric 1"' "$TA_PLAIN4"; then
 	pass "c:hostile_client"
 else
 	fail "c:hostile_client" "exit status $?" "$(cat "$TA_TMP/client.hostile.err")"
@@ -711,7 +649,7 @@ else
 	ex_wait_write "$PROM" "" "$TA_WAIT" "$TA_PID"
 	before=$(grep -c '"GET / HTTP/1.0" 200' "$TA_PLAIN_ACCESS_LOG")
 	t=$SECONDS
-	if TA_CLIENT_TIMEOUT=120 run_client many "$TA_PY" -c "$PY_MANY" "$TA_PLAIN4" 300 16; then
+	if TA_CLIENT_TIMEOUT=120 run_client many "${PLAIN_GET[@]}" many "$TA_PLAIN4" 300 16; then
 		pass "d:300_clients"
 	else
 		fail "d:300_clients" "exit $?" "$(cat "$TA_TMP/client.many.out" "$TA_TMP/client.many.err")"

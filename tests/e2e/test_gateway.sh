@@ -298,77 +298,8 @@ hostport() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
 
 # ---------------------------------------------------------------- clients
 
-# python3 plaintext client that half-closes: argv server, source. Sends an
-# HTTP/1.0 request and shutdown(SHUT_WR) at once (as `nc -N`, socat with a
-# file on stdin, or any request-then-EOF client do), then reads the reply for
-# at most 5 s. Exit 0 with a reply, 1 without one (timeout or reset).
-PY_HALFCLOSE_CLIENT='
-import socket, sys, time
-t0 = time.monotonic()
-s = socket.create_connection((sys.argv[1], 443), timeout=5, source_address=(sys.argv[2], 0))
-sys.stderr.write("lport=%d\n" % s.getsockname()[1])
-sys.stderr.flush()
-s.sendall(b"GET /halfclose HTTP/1.0\r\nHost: srv.test\r\n\r\n")
-s.shutdown(socket.SHUT_WR)
-data = b""
-try:
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-except OSError as e:
-    sys.stderr.write("error=%s after %.0f ms\n" % (type(e).__name__, (time.monotonic() - t0) * 1000))
-sys.stdout.write(data.decode("latin-1"))
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") else 1)
-'
-# python3 plaintext client that first sends a forged RST for its own
-# connection, with a sequence number far out of the server's window: the
-# server ignores it (RFC 5961) and the connection lives on, but a middlebox
-# that forgets the flow at any RST would then see the request as the middle
-# of a flow it never saw. argv server, source. Exit 0 with a reply.
-PY_FORGED_RST_CLIENT='
-import os, socket, struct, sys, time
-srv, src = sys.argv[1], sys.argv[2]
-v6 = ":" in srv
-fam = socket.AF_INET6 if v6 else socket.AF_INET
-t0 = time.monotonic()
-s = socket.create_connection((srv, 443), timeout=5, source_address=(src, 0))
-lport = s.getsockname()[1]
-sys.stderr.write("lport=%d\n" % lport)
-sys.stderr.flush()
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while t >> 16:
-        t = (t & 0xffff) + (t >> 16)
-    return ~t & 0xffff
-seq = (int.from_bytes(os.urandom(4), "big") | 0x80000000) & 0xffffffff
-tcp = struct.pack("!HHIIBBHHH", lport, 443, seq, 0, 5 << 4, 0x04, 0, 0, 0)
-sa, da = socket.inet_pton(fam, src), socket.inet_pton(fam, srv)
-if v6:
-    pseudo = sa + da + struct.pack("!I3xB", len(tcp), 6)
-else:
-    pseudo = sa + da + struct.pack("!BBH", 0, 6, len(tcp))
-tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
-r = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_TCP)
-r.bind((src, 0))
-r.sendto(tcp, (srv, 0))
-r.close()
-s.sendall(b"GET /afterrst HTTP/1.1\r\nHost: srv.test\r\nConnection: close\r\n\r\n")
-data = b""
-try:
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-except OSError as e:
-    sys.stderr.write("error=%s after %.0f ms\n" % (type(e).__name__, (time.monotonic() - t0) * 1000))
-sys.stdout.write(data.decode("latin-1"))
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") else 1)
-'
+# the plaintext clients that half-close and that forge a RST (plain_get.py)
+PLAIN_GET=("$TA_PY" "$TA_E2E_DIR/plain_get.py")
 CURL=(curl --noproxy '*' -sS -w '%{stderr}lport=%{local_port}\n')
 
 # src_of PATH FAMILY: the client's source address for a path
@@ -491,10 +422,10 @@ run_clients() {
 				gw_client_start "curl_http_blocked_$n" plaintext_http "$src" "$blk" blocked fail - -- \
 					"${CURL[@]}" -m 5 --interface "$src" "http://$(hostport "$blk" 443)/"
 				gw_client_start "py_halfclose_blocked_$n" plaintext_http "$src" "$blk" blocked fail - -- \
-					"$TA_PY" -c "$PY_HALFCLOSE_CLIENT" "$blk" "$src"
+					"${PLAIN_GET[@]}" halfclose "$blk" "$src"
 				[ "$path" = direct ] &&
 					gw_client_start "py_forged_rst_blocked_$n" plaintext_http "$src" "$blk" blocked fail - -- \
-						"$TA_PY" -c "$PY_FORGED_RST_CLIENT" "$blk" "$src"
+						"${PLAIN_GET[@]}" forged-rst "$blk" "$src"
 			fi
 		done
 		gw_clients_finish # before the next path changes c0's offloads

@@ -92,33 +92,6 @@ timing() { TIMINGS+=("$1 $(($(now_ms) - $2)) ms"); }
 
 # ---------------------------------------------------------------- clients
 
-# python3 ssl client: ADDR [COMM [WANT_PID]]. Sets its comm first (prctl
-# PR_SET_NAME); with WANT_PID exits 99 without connecting if it did not get
-# that pid. Prints pid= and port= on stderr, the reply on stdout.
-PY_TLS='
-import ctypes, os, socket, ssl, sys
-if len(sys.argv) > 3 and os.getpid() != int(sys.argv[3]):
-    sys.exit(99)
-if len(sys.argv) > 2 and ctypes.CDLL(None).prctl(15, sys.argv[2].encode(), 0, 0, 0) != 0:
-    sys.exit(98)
-sys.stderr.write("pid=%d\n" % os.getpid())
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-with socket.create_connection((sys.argv[1], 443), timeout=10) as s:
-    sys.stderr.write("port=%d\n" % s.getsockname()[1])
-    with ctx.wrap_socket(s, server_hostname="srv.test") as t:
-        t.sendall(b"GET / HTTP/1.0\r\nHost: srv.test\r\n\r\n")
-        data = b""
-        while True:
-            chunk = t.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-sys.stdout.write(data.decode("latin-1"))
-sys.exit(0 if data.startswith(b"HTTP/1.") and b" 200 " in data[:16] else 3)
-'
-
 # plaintext, then exit at once: ADDR COMM_HEX [WANT_PID]. The comm is set
 # from hex bytes and read back from /proc/self/comm before connecting.
 PY_SHORT='
@@ -226,15 +199,16 @@ curl_client() {
 	fi
 }
 
-# py_tls_client NAME NS CGROUP ADDR [COMM [WANT_PID]]: sets CL_PID, CL_PORT,
-# CL_RC, CL_WHY (the pid python saw must be the recorded one)
+# py_tls_client NAME NS CGROUP ADDR [tls_get.py OPTIONS]: the python ssl
+# client (tls_get.py, any HTTP 200 reply); sets CL_PID, CL_PORT, CL_RC,
+# CL_WHY (the pid python saw must be the recorded one)
 py_tls_client() {
 	local name=$1 ns=$2 cg=$3 addr=$4 real
 	shift 4
-	ta_run_client_in "$name" "$ns" "$cg" "$TA_PY" -c "$PY_TLS" "$addr" "$@"
+	ta_run_client_in "$name" "$ns" "$cg" "$TA_PY" "$TA_E2E_DIR/tls_get.py" "$addr" --any-200 "$@"
 	CL_RC=$?
 	CL_PID=$RUN_CLIENT_PID
-	CL_PORT=$(sed -n 's/^port=//p' "$TA_TMP/client.$name.err")
+	CL_PORT=$(sed -n 's/^lport=//p' "$TA_TMP/client.$name.err")
 	real=$(sed -n 's/^pid=//p' "$TA_TMP/client.$name.err")
 	CL_WHY=""
 	if [ "$CL_RC" -ne 0 ]; then
@@ -884,7 +858,7 @@ reuse_pair() {
 	# the next fork gets ns_last_pid + 1: nothing may fork in between
 	for try in $(seq 30); do
 		echo $((p1 - 1)) >/proc/sys/kernel/ns_last_pid
-		nsenter --net="/run/netns/$TA_CLI_NS" "$TA_PY" -c "$PY_TLS" "$TA_TLS4" "$c2" "$p1" \
+		nsenter --net="/run/netns/$TA_CLI_NS" "$TA_PY" "$TA_E2E_DIR/tls_get.py" "$TA_TLS4" --comm "$c2" --want-pid "$p1" \
 			</dev/null >"$TA_TMP/$tag.2.out" 2>"$TA_TMP/$tag.2.err" &
 		p2=$!
 		wait "$p2"
@@ -901,7 +875,7 @@ reuse_pair() {
 	TIMINGS+=("pid reuse ($tag) after $try tries")
 	pass "reuse:$tag:pid_reused"
 	R_PID=$p1
-	R_PORT2=$(sed -n 's/^port=//p' "$TA_TMP/$tag.2.err")
+	R_PORT2=$(sed -n 's/^lport=//p' "$TA_TMP/$tag.2.err")
 	return 0
 }
 

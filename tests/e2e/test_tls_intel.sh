@@ -154,7 +154,7 @@ ti_client() {
 	pid=$RUN_CLIENT_PID
 	t0=$(date +%s%N)
 	local out=$TA_TMP/client.$name.out err=$TA_TMP/client.$name.err
-	sport=$(sed -n 's/^sport=//p' "$err" | head -n 1)
+	sport=$(sed -n 's/^[sl]port=//p' "$err" | head -n 1)
 	echo "$name $pid $profile ${sport:--} $comm" >>"$EXPECT"
 	case $rcwant in
 	0) [ "$rc" -eq 0 ] || why="exit status $rc, want 0" ;;
@@ -186,25 +186,7 @@ ti_client() {
 TLS4=$TA_TLS4 TLS6=$TA_TLS6
 CURL=(curl --noproxy '*' -sSk --max-time 10)
 OSSL_OK='errre=CONNECTION ESTABLISHED'
-PY_SSL='
-import os, socket, ssl, sys
-sys.stderr.write("pid=%d\n" % os.getpid())
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-with socket.create_connection((sys.argv[1], 443), timeout=10) as s:
-    sys.stderr.write("sport=%d\n" % s.getsockname()[1])
-    with ctx.wrap_socket(s, server_hostname="srv.test") as t:
-        t.sendall(b"GET / HTTP/1.1\r\nHost: srv.test\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = t.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-sys.stdout.write(data.decode("latin-1"))
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") else 3)
-'
+PY_SSL=("$TA_PY" "$TA_E2E_DIR/tls_get.py")
 SPLIT=("$TA_PY" "$TA_E2E_DIR/split_hello.py")
 QUIC=("$TA_PY" "$TA_E2E_DIR/quic_initial.py")
 L60=$(printf '%060d' 0 | tr 0 a)
@@ -223,7 +205,7 @@ ti_client openssl_tls13 established 0 "$OSSL_OK" -- \
 	openssl s_client -connect "$TLS4:443" -tls1_3 -servername srv.test -alpn h2,http/1.1 -brief
 ti_client gnutls established 0 'outre=Handshake was completed' -- \
 	gnutls-cli --insecure --sni-hostname=srv.test --alpn=h2 --alpn=http/1.1 -p 443 "$TLS4"
-ti_client python_ssl established 0 'outre=^HTTP/1.1 200' -- "$TA_PY" -c "$PY_SSL" "$TLS4"
+ti_client python_ssl established 0 'outre=^HTTP/1.1 200' -- "${PY_SSL[@]}" "$TLS4"
 ti_client curl_tls13_v6 established 0 outre=ok -- \
 	"${CURL[@]}" --tlsv1.3 --resolve "srv.test:443:[$TLS6]" https://srv.test/
 ti_client openssl_tls12_v6 established 0 "$OSSL_OK" -- \
