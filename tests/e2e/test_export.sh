@@ -8,7 +8,7 @@
 # targets, `make demo` and `make install`.
 #
 # Pinned counters: every tlsaudit here runs in one private mount namespace
-# (held by a "holder" process) with its own, empty bpffs on /sys/fs/bpf. The
+# (lib.sh's ta_private_bpffs) with its own, empty bpffs on /sys/fs/bpf. The
 # runs share their pins with each other, as restarts on a real machine do,
 # but never with the machine's /sys/fs/bpf/tlsaudit, which may belong to a
 # real tlsaudit and which other tests may use at the same time. `tlsaudit
@@ -17,7 +17,7 @@
 # that namespace, and a change of the machine's bpffs during the run (by
 # something else) is noted on stderr.
 #
-# Knobs: TLSAUDIT, TA_E2E_KEEP, TA_E2E_VERBOSE (see lib.sh);
+# Knobs: TLSAUDIT, TA_E2E_KEEP, TA_E2E_VERBOSE, TA_WAIT (see lib.sh);
 #   TA_EXPORT_WRITERS=N   parallel tlsaudit writers in the atomicity test (12)
 #   TA_EXPORT_WRITES=N    replacements the atomicity reader must see (200)
 #   TA_EXPORT_SKIP_MAKE=1 leave out `make demo` and `make install` (reported
@@ -29,47 +29,31 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 T=test_export
-require_root "$T"
-require_cmds "$T" ip nsenter unshare mount umount findmnt ss jq curl openssl make stat cmp \
+ta_e2e_init "$T" ip nsenter unshare mount umount findmnt ss jq curl openssl make stat cmp \
 	promtool prometheus-node-exporter "$TA_NGINX" "$TA_PY"
-if [ ! -x "$TLSAUDIT" ]; then
-	echo "FAIL: $T: $TLSAUDIT not built (run 'make')"
-	exit 1
-fi
 
 EX_T0=$SECONDS
-EX_HOLDER=""            # PID whose mount namespace has the private bpffs
 EX_WRITERS=()           # tlsaudit PIDs of the atomicity test
 EX_NE_PID=""            # node_exporter
 EX_HOST_BPFFS=""        # the machine's bpffs state at start
 
 ex_log() { ta_log "[$((SECONDS - EX_T0))s] $*"; }
 
+# first at teardown: the writers and tlsaudit stopped with SIGINT, then the
+# "after" reset (the namespace goes away with the holder anyway)
 ex_teardown() {
 	local p
 	for p in "${EX_WRITERS[@]}"; do
 		ta_stop_pid "$p" INT 10
 	done
 	[ -n "$TA_PID" ] && ta_stop_pid "$TA_PID" INT 10 && TA_PID=""
-	# the "after" reset (the namespace goes away with the holder anyway)
-	if [ -n "$EX_HOLDER" ] && ta_pid_alive "$EX_HOLDER"; then
-		ex_in_mnt "$TLSAUDIT" --reset >/dev/null 2>&1
+	if [ -n "$TA_MNT_HOLDER" ] && ta_pid_alive "$TA_MNT_HOLDER"; then
+		ta_in_mnt "$TLSAUDIT" --reset >/dev/null 2>&1
 	fi
-	ta_teardown
 }
-ta_install_traps
-trap 'ex_teardown' EXIT
+TA_TEARDOWN_HOOKS+=(ex_teardown)
 
 # ---------------------------------------------------------------- helpers
-
-# EX_MNT: nsenter options that enter the holder's mount namespace with the
-# holder's root and cwd. setns(CLONE_NEWNS) alone resets root and cwd to
-# that namespace's root: inside a chroot (a fresh-machine run, a build
-# container) that leaves the chroot, and every path (the binary in $TA_TMP,
-# /sys/fs/bpf) names another file.
-# Empty until the holder is checked: nothing runs "in" it before.
-EX_MNT=()
-ex_in_mnt() { [ ${#EX_MNT[@]} -gt 0 ] && nsenter "${EX_MNT[@]}" "$@"; }
 
 # the machine's bpffs: its mounts on /sys/fs/bpf and our pin directory
 ex_host_bpffs() {
@@ -78,16 +62,9 @@ ex_host_bpffs() {
 }
 
 # ex_start ARGS...: tlsaudit ARGS in the client netns and the holder's mount
-# namespace; waits ($TA_WAIT) for "ready". Sets TA_PID, TA_OUT, TA_ERR.
+# namespace; waits for "ready". Sets TA_PID, TA_OUT, TA_ERR.
 ex_start() {
-	TA_RUN_SEQ=$((TA_RUN_SEQ + 1))
-	TA_OUT=$TA_TMP/tlsaudit.$TA_RUN_SEQ.out
-	TA_ERR=$TA_TMP/tlsaudit.$TA_RUN_SEQ.err
-	env --default-signal=INT nsenter "${EX_MNT[@]}" --net="/run/netns/$TA_CLI_NS" \
-		"$TLSAUDIT" "$@" </dev/null >"$TA_OUT" 2>"$TA_ERR" &
-	TA_PID=$!
-	TA_BG_PIDS+=("$TA_PID")
-	wait_for_line "$TA_ERR" '^tlsaudit: ready' "$TA_WAIT" "$TA_PID" 2>/dev/null || { ta_ready_why "$TA_PID"; return 1; }
+	ta_start_tlsaudit_ns "$TA_CLI_NS" "$@" || return 1
 	ex_check_ns "$TA_PID"
 	ex_log "tlsaudit pid $TA_PID ready: $*"
 }
@@ -98,7 +75,7 @@ EX_NS_RUNS=0
 EX_NS_BAD=""
 ex_check_ns() {
 	local want got
-	want=$(readlink "/proc/$EX_HOLDER/ns/mnt")
+	want=$(readlink "/proc/$TA_MNT_HOLDER/ns/mnt")
 	got=$(readlink "/proc/$1/ns/mnt")
 	EX_NS_RUNS=$((EX_NS_RUNS + 1))
 	[ -n "$want" ] && [ "$got" = "$want" ] || EX_NS_BAD="$EX_NS_BAD pid $1 in ${got:-?} (holder ${want:-?});"
@@ -107,11 +84,11 @@ ex_check_ns() {
 # ex_reset NAME: `tlsaudit --reset` in the holder's namespace; PASS/FAIL NAME
 ex_reset() {
 	local name=$1 out rc
-	out=$(ex_in_mnt "$TLSAUDIT" --reset 2>&1)
+	out=$(ta_in_mnt "$TLSAUDIT" --reset 2>&1)
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
 		fail "$name" "tlsaudit --reset exited $rc, want 0" "$out"
-	elif ex_in_mnt test -e /sys/fs/bpf/tlsaudit; then
+	elif ta_in_mnt test -e /sys/fs/bpf/tlsaudit; then
 		fail "$name" "/sys/fs/bpf/tlsaudit still exists after --reset" "$out"
 	else
 		pass "$name"
@@ -120,18 +97,9 @@ ex_reset() {
 
 ex_ino() { stat -c %i "$1" 2>/dev/null; }
 
-# ex_wait_write FILE OLD_INODE TIMEOUT_S [PID]: until FILE exists with an inode
-# other than OLD_INODE (every write renames a new file over it)
-ex_wait_write() {
-	local f=$1 old=$2 deadline=$((SECONDS + $3)) pid=${4:-} ino
-	while :; do
-		ino=$(ex_ino "$f")
-		[ -n "$ino" ] && [ "$ino" != "$old" ] && return 0
-		[ -n "$pid" ] && ! ta_pid_alive "$pid" && return 2
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
-}
+# ex_wait_write FILE OLD_INODE [PID]: until FILE exists with an inode other
+# than OLD_INODE (every write renames a new file over it)
+ex_wait_write() { ta_wait_replaced "$1" "$2" "$TA_WAIT" "${3:-}"; }
 
 # ex_json FILE: the strict parse as JSON ({samples, types, help}); non-zero
 # with the reason on stderr when FILE is not valid exposition text
@@ -143,18 +111,11 @@ ex_flows() {
 		| group_by(.labels.verdict) | map("\(.[0].labels.verdict)=\(map(.value) | add)") | join(" ")'
 }
 
-# ex_wait_flows FILE WANT TIMEOUT_S [PID]: until ex_flows FILE is WANT
+# ex_wait_flows FILE WANT [PID]: until ex_flows FILE is WANT (the last seen
+# in EX_FLOWS_SEEN)
 EX_FLOWS_SEEN=""
-ex_wait_flows() {
-	local f=$1 want=$2 deadline=$((SECONDS + $3)) pid=${4:-}
-	while :; do
-		EX_FLOWS_SEEN=$(ex_flows "$f")
-		[ "$EX_FLOWS_SEEN" = "$want" ] && return 0
-		[ -n "$pid" ] && ! ta_pid_alive "$pid" && return 2
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.1
-	done
-}
+_ex_flows_are() { EX_FLOWS_SEEN=$(ex_flows "$1"); [ "$EX_FLOWS_SEEN" = "$2" ]; }
+ex_wait_flows() { TA_POLL=0.1 ta_wait_until "$TA_WAIT" "${3:-}" _ex_flows_are "$1" "$2"; }
 
 # ex_series JSON NAME: one line per sample of NAME: its labels (sorted, as
 # JSON) and value, sorted
@@ -483,28 +444,7 @@ RESIDUE_BASE=$TA_TMP/residue.base
 ta_bpf_orphans | sort >"$RESIDUE_BASE"
 
 # the holder: a private mount namespace with a fresh bpffs on /sys/fs/bpf
-# shellcheck disable=SC2016 # $1 is the inner shell's
-unshare -m --propagation private sh -c 'cd / && mount -t bpf bpf /sys/fs/bpf && : >"$1" && exec tail -f /dev/null' \
-	holder "$TA_TMP/holder.ready" </dev/null >"$TA_TMP/holder.log" 2>&1 &
-EX_HOLDER=$!
-TA_BG_PIDS+=("$EX_HOLDER")
-deadline=$((SECONDS + TA_WAIT))
-until [ -e "$TA_TMP/holder.ready" ]; do
-	if ! ta_pid_alive "$EX_HOLDER" || [ "$SECONDS" -ge "$deadline" ]; then
-		ta_die "holder namespace did not come up: $(cat "$TA_TMP/holder.log")"
-	fi
-	sleep 0.05
-done
-EX_MNT=(--mount="/proc/$EX_HOLDER/ns/mnt" --root="/proc/$EX_HOLDER/root" --wd="/proc/$EX_HOLDER/cwd")
-# its own: another mount namespace, and at /sys/fs/bpf as the holder resolves
-# it (through /proc/PID/root: its root, its namespace) a bpffs that is not the
-# superblock we see at our /sys/fs/bpf
-[ "$(readlink "/proc/$EX_HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] ||
-	ta_die "the holder shares our mount namespace"
-if [ "$(stat -f -c %T "/proc/$EX_HOLDER/root/sys/fs/bpf")" != bpf_fs ] ||
-	[ "$(stat -c %d "/proc/$EX_HOLDER/root/sys/fs/bpf")" = "$(stat -c %d /sys/fs/bpf 2>/dev/null)" ]; then
-	ta_die "the holder's /sys/fs/bpf is not a bpffs of its own: $(grep ' /sys/fs/bpf ' "/proc/$EX_HOLDER/mountinfo")"
-fi
+ta_private_bpffs
 ex_reset "reset_before"
 
 D=$TA_TMP/textfile      # node_exporter's textfile directory
@@ -516,19 +456,16 @@ VERSION=$("$TLSAUDIT" --version | awk '{ print $2; exit }')
 # ================================================================ a, b, c: promtool, scrape, hostile names
 
 EX_NE_PORT=$(ta_in_cli "$TA_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-nsenter --net="/run/netns/$TA_CLI_NS" prometheus-node-exporter --collector.disable-defaults \
-	--collector.textfile --collector.textfile.directory="$D" \
-	--web.listen-address="127.0.0.1:$EX_NE_PORT" </dev/null >"$TA_TMP/node_exporter.log" 2>&1 &
-EX_NE_PID=$!
-TA_BG_PIDS+=("$EX_NE_PID")
-wait_for_listen "$TA_CLI_NS" 127.0.0.1 "$EX_NE_PORT" "$TA_WAIT" "$EX_NE_PID" ||
-	ta_die "node_exporter did not start: $(tail -n 5 "$TA_TMP/node_exporter.log")"
+ta_serve node_exporter "$TA_CLI_NS" "127.0.0.1:$EX_NE_PORT" -- prometheus-node-exporter \
+	--collector.disable-defaults --collector.textfile --collector.textfile.directory="$D" \
+	--web.listen-address="127.0.0.1:$EX_NE_PORT"
+EX_NE_PID=$TA_BG_PID
 
 if ! ex_start -i "$TA_CLI_IF" -p 443 --textfile "$PROM" --interval 1; then
 	fail "export:ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 	exit 1
 fi
-if ! ex_wait_write "$PROM" "" "$TA_WAIT" "$TA_PID"; then
+if ! ex_wait_write "$PROM" "" "$TA_PID"; then
 	fail "export:first_write" "no $PROM within $TA_WAIT s of ready" "$(tail -n 20 "$TA_ERR")"
 	exit 1
 fi
@@ -547,7 +484,7 @@ fi
 
 ex_clients tls 3 tls
 ex_clients plain 2 plain
-if ex_wait_flows "$PROM" "plaintext_http=2 tls=3" "$TA_WAIT" "$TA_PID"; then
+if ex_wait_flows "$PROM" "plaintext_http=2 tls=3" "$TA_PID"; then
 	pass "textfile:flows"
 else
 	fail "textfile:flows" "flows in $PROM: '$EX_FLOWS_SEEN', want 'plaintext_http=2 tls=3'" \
@@ -611,7 +548,7 @@ if run_client hostile "${PLAIN_GET[@]}" named 'b"x\"} 1\nevil_metric 1"' "$TA_PL
 else
 	fail "c:hostile_client" "exit status $?" "$(cat "$TA_TMP/client.hostile.err")"
 fi
-if ! ex_wait_flows "$PROM" "plaintext_http=3 tls=3" "$TA_WAIT" "$TA_PID"; then
+if ! ex_wait_flows "$PROM" "plaintext_http=3 tls=3" "$TA_PID"; then
 	fail "c:hostile_flow" "flows in $PROM: '$EX_FLOWS_SEEN', want 'plaintext_http=3 tls=3'" "$(cat "$PROM")"
 fi
 WANT_C='plaintext_http "curl" "" 443 2
@@ -646,10 +583,10 @@ ex_reset "d:reset"
 if ! ex_start -i "$TA_CLI_IF" --textfile "$PROM" --interval 1 --max-series-owners 50; then
 	fail "d:ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 else
-	ex_wait_write "$PROM" "" "$TA_WAIT" "$TA_PID"
+	ex_wait_write "$PROM" "" "$TA_PID"
 	before=$(grep -c '"GET / HTTP/1.0" 200' "$TA_PLAIN_ACCESS_LOG")
 	t=$SECONDS
-	if TA_CLIENT_TIMEOUT=120 run_client many "${PLAIN_GET[@]}" many "$TA_PLAIN4" 300 16; then
+	if TA_CLIENT_TIMEOUT=$((2 * TA_CLIENT_TIMEOUT)) run_client many "${PLAIN_GET[@]}" many "$TA_PLAIN4" 300 16; then
 		pass "d:300_clients"
 	else
 		fail "d:300_clients" "exit $?" "$(cat "$TA_TMP/client.many.out" "$TA_TMP/client.many.err")"
@@ -657,7 +594,7 @@ else
 	ex_log "300 clients in $((SECONDS - t)) s"
 	after=$(grep -c '"GET / HTTP/1.0" 200' "$TA_PLAIN_ACCESS_LOG")
 	[ $((after - before)) -eq 300 ] || fail "d:server_saw_300" "nginx logged $((after - before)) requests"
-	if ex_wait_flows "$PROM" "plaintext_http=300" "$TA_WAIT" "$TA_PID"; then
+	if ex_wait_flows "$PROM" "plaintext_http=300" "$TA_PID"; then
 		pass "d:total_300"
 	else
 		fail "d:total_300" "flows: '$EX_FLOWS_SEEN', want plaintext_http=300" "$(grep -v '^#' "$PROM" | head -80)"
@@ -711,16 +648,18 @@ t=$SECONDS
 "$TA_PY" "$EX_PY" reader "$APROM" -1 "$WRITES" 180 "$TA_TMP/reader.json" </dev/null >"$TA_TMP/reader.log" 2>&1 &
 READER=$!
 TA_BG_PIDS+=("$READER")
+WRITER_ERRS=()
 for ((i = 1; i <= WRITERS; i++)); do
-	env --default-signal=INT nsenter "${EX_MNT[@]}" --net="/run/netns/$TA_CLI_NS" \
-		"$TLSAUDIT" -i "$TA_CLI_IF" --max-flows 1024 --textfile "$APROM" --interval 1 --max-series-owners 400 \
-		</dev/null >"$TA_TMP/writer.$i.out" 2>"$TA_TMP/writer.$i.err" &
-	EX_WRITERS+=("$!")
-	TA_BG_PIDS+=("$!")
+	ta_spawn_tlsaudit "$TA_CLI_NS" -i "$TA_CLI_IF" --max-flows 1024 --textfile "$APROM" --interval 1 \
+		--max-series-owners 400
+	EX_WRITERS+=("$TA_PID")
+	WRITER_ERRS+=("$TA_ERR")
 done
+TA_PID=""
 why=""
+# they all load and verify their programs at once: twice the usual bound
 for ((i = 1; i <= WRITERS; i++)); do
-	if wait_for_line "$TA_TMP/writer.$i.err" '^tlsaudit: ready' 90 "${EX_WRITERS[$((i - 1))]}"; then
+	if wait_for_line "${WRITER_ERRS[$((i - 1))]}" '^tlsaudit: ready' $((2 * TA_WAIT)) "${EX_WRITERS[$((i - 1))]}"; then
 		ex_check_ns "${EX_WRITERS[$((i - 1))]}"
 	else
 		why="$why writer $i not ready;"
@@ -730,7 +669,7 @@ ex_log "atomicity: $WRITERS writers ready after $((SECONDS - t)) s"
 ta_wait_exit "$READER" 200 || why="$why reader still running;"
 wait "$READER" 2>/dev/null
 for ((i = 1; i <= WRITERS; i++)); do
-	ta_stop_pid "${EX_WRITERS[$((i - 1))]}" INT 15 || why="$why writer $i exit $?;"
+	ta_stop_pid "${EX_WRITERS[$((i - 1))]}" INT "$TA_WAIT" || why="$why writer $i exit $?;"
 done
 EX_WRITERS=()
 ex_log "atomicity: done after $((SECONDS - t)) s"
@@ -746,7 +685,7 @@ left=$(find "$D" -name '.*' -type f)
 if [ -z "$why$v" ] && [ -n "$r" ]; then
 	pass "f:atomic_replace ($(printf '%s' "$r" | jq -r '"\(.reads) reads, \(.versions) replacements; whole file \(.selftest.bytes) bytes, \(.selftest.samples) samples, \(.selftest.flows) flows"'))"
 else
-	fail "f:atomic_replace" "$why $v" "reader: $r" "$(cat "$TA_TMP/reader.log")" "$(tail -n 3 "$TA_TMP"/writer.*.err)"
+	fail "f:atomic_replace" "$why $v" "reader: $r" "$(cat "$TA_TMP/reader.log")" "$(tail -n 3 "${WRITER_ERRS[@]}")"
 fi
 rm -f "$APROM"
 
@@ -756,45 +695,48 @@ ex_reset "e:reset"
 RPROM=$D/restart.prom
 # a connection open before the first start: counted as pre-existing, then
 # closed, so the second start does not see it
-nsenter --net="/run/netns/$TA_CLI_NS" "$TA_PY" -c 'import socket, sys
+ta_bg "$TA_CLI_NS" "$TA_TMP/longconn.out" "$TA_TMP/longconn.out" "$TA_PY" -c 'import socket, sys
 s = socket.create_connection((sys.argv[1], 443), timeout=10)
 s.settimeout(None)
 print("connected", flush=True)
-s.recv(1)' "$TA_PLAIN4" </dev/null >"$TA_TMP/longconn.out" 2>&1 &
-LC=$!
-TA_BG_PIDS+=("$LC")
+s.recv(1)' "$TA_PLAIN4"
+LC=$TA_BG_PID
 wait_for_line "$TA_TMP/longconn.out" '^connected' "$TA_WAIT" "$LC" || fail "e:long_connection" "did not connect" "$(cat "$TA_TMP/longconn.out")"
 
 E_ARGS=(-i "$TA_CLI_IF" --textfile "$RPROM" --interval 1)
-if ! ex_start "${E_ARGS[@]}"; then
-	fail "e:ready_1" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
-else
-	ex_wait_write "$RPROM" "" "$TA_WAIT" "$TA_PID"
+# e_start NAME: a (re)start with E_ARGS, until its first write replaced the
+# file; FAIL NAME if it does not get ready
+e_start() {
+	local ino
+	ino=$(ex_ino "$RPROM")
+	ex_start "${E_ARGS[@]}" || { fail "$1" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"; return 1; }
+	ex_wait_write "$RPROM" "$ino" "$TA_PID"
+}
+# e_snap TAG: the textfile now, as $TA_TMP/TAG.prom and its parse TAG.json
+e_snap() { cp "$RPROM" "$TA_TMP/$1.prom" && ex_json "$TA_TMP/$1.prom" >"$TA_TMP/$1.json"; }
+# e_stop NAME: SIGINT; FAIL NAME unless it exits 0
+e_stop() {
+	stop_tlsaudit
+	set -- "$1" $?
+	[ "$2" -eq 0 ] || fail "$1" "exit $2" "$(tail -n 20 "$TA_ERR")"
+}
+if e_start "e:ready_1"; then
 	ex_clients e1_tls 2 tls
 	ex_clients e1_plain 1 plain
-	ex_wait_flows "$RPROM" "midstream=1 plaintext_http=1 tls=2" "$TA_WAIT" "$TA_PID" ||
+	ex_wait_flows "$RPROM" "midstream=1 plaintext_http=1 tls=2" "$TA_PID" ||
 		fail "e:flows_1" "flows '$EX_FLOWS_SEEN', want 'midstream=1 plaintext_http=1 tls=2'" "$(cat "$RPROM")"
 	ta_stop_pid "$LC" TERM 5
-	stop_tlsaudit
-	rc=$?
-	[ "$rc" -eq 0 ] || fail "e:exit_1" "exit $rc" "$(tail -n 20 "$TA_ERR")"
-	cp "$RPROM" "$TA_TMP/e1.prom"
-	ex_json "$TA_TMP/e1.prom" >"$TA_TMP/e1.json"
-	ino=$(ex_ino "$RPROM")
-	if ! ex_start "${E_ARGS[@]}"; then
-		fail "e:ready_2" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
-	else
-		ex_wait_write "$RPROM" "$ino" "$TA_WAIT" "$TA_PID"
-		cp "$RPROM" "$TA_TMP/e2a.prom"
-		ex_json "$TA_TMP/e2a.prom" >"$TA_TMP/e2a.json"
+	e_stop "e:exit_1"
+	e_snap e1
+	if e_start "e:ready_2"; then
+		e_snap e2a
 		ex_check_monotonic "e:monotonic_at_restart" "$TA_TMP/e1.json" "$TA_TMP/e2a.json" \
 			"counters went back in the first write after the restart"
 		ex_clients e2_tls 1 tls
 		ex_clients e2_plain 2 plain
-		ex_wait_flows "$RPROM" "midstream=1 plaintext_http=3 tls=3" "$TA_WAIT" "$TA_PID" ||
+		ex_wait_flows "$RPROM" "midstream=1 plaintext_http=3 tls=3" "$TA_PID" ||
 			fail "e:flows_2" "flows '$EX_FLOWS_SEEN', want 'midstream=1 plaintext_http=3 tls=3'" "$(cat "$RPROM")"
-		cp "$RPROM" "$TA_TMP/e2b.prom"
-		ex_json "$TA_TMP/e2b.prom" >"$TA_TMP/e2b.json"
+		e_snap e2b
 		ex_check_monotonic "e:monotonic_after_new_flows" "$TA_TMP/e1.json" "$TA_TMP/e2b.json" \
 			"counters below their value before the restart"
 		# flows: exactly before + new, row by row
@@ -807,18 +749,11 @@ else
 			fail "e:flows_before_plus_new" "rows differ" "before:" "$(ex_flow_rows "$TA_TMP/e1.json")" \
 				"want:" "$want" "got:" "$got"
 		fi
-		stop_tlsaudit
-		rc=$?
-		[ "$rc" -eq 0 ] || fail "e:exit_2" "exit $rc" "$(tail -n 20 "$TA_ERR")"
+		e_stop "e:exit_2"
 	fi
 	ex_reset "e:reset_exit_0"
-	ino=$(ex_ino "$RPROM")
-	if ! ex_start "${E_ARGS[@]}"; then
-		fail "e:ready_3" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
-	else
-		ex_wait_write "$RPROM" "$ino" "$TA_WAIT" "$TA_PID"
-		cp "$RPROM" "$TA_TMP/e3.prom"
-		if ex_json "$TA_TMP/e3.prom" >"$TA_TMP/e3.json"; then
+	if e_start "e:ready_3"; then
+		if e_snap e3; then
 			v=$(jq -r '. as $d | [.samples[] | select((.name | startswith("tlsaudit_")) and $d.types[.family] == "counter" and .value != 0)
 				| "\(.name)\(.labels | tojson) \(.value)"] | join("; ")' "$TA_TMP/e3.json")
 			n=$(jq '[.samples[] | select(.name == "tlsaudit_flows_total" or .name == "tlsaudit_tls_flows_total")] | length' "$TA_TMP/e3.json")
@@ -828,7 +763,7 @@ else
 		else
 			fail "e:fresh_start_at_zero" "textfile does not parse"
 		fi
-		stop_tlsaudit || fail "e:exit_3" "exit $?"
+		e_stop "e:exit_3"
 	fi
 fi
 
@@ -840,10 +775,10 @@ for bad in /nonexistent-dir/x.prom "$TA_TMP/no-such-dir/x.prom"; do
 	[ -e "$(dirname "$bad")" ] && { fail "g:missing_dir" "$(dirname "$bad") exists on this machine"; continue; }
 	strace_out=$TA_TMP/g.strace
 	if command -v strace >/dev/null; then
-		ex_in_mnt nsenter --net="/run/netns/$TA_CLI_NS" strace -f -qq -e trace=bpf,mount -o "$strace_out" \
+		ta_in_mnt nsenter --net="/run/netns/$TA_CLI_NS" strace -f -qq -e trace=bpf,mount -o "$strace_out" \
 			"$TLSAUDIT" -i "$TA_CLI_IF" --textfile "$bad" >"$TA_TMP/g.out" 2>"$TA_TMP/g.err"
 	else
-		ex_in_mnt nsenter --net="/run/netns/$TA_CLI_NS" \
+		ta_in_mnt nsenter --net="/run/netns/$TA_CLI_NS" \
 			"$TLSAUDIT" -i "$TA_CLI_IF" --textfile "$bad" >"$TA_TMP/g.out" 2>"$TA_TMP/g.err"
 	fi
 	rc=$?
@@ -853,7 +788,7 @@ for bad in /nonexistent-dir/x.prom "$TA_TMP/no-such-dir/x.prom"; do
 	grep -qF "$(dirname "$bad")" "$TA_TMP/g.err" || why="$why stderr does not name the directory;"
 	[ -s "$TA_TMP/g.out" ] && why="$why stdout not empty;"
 	[ -s "$strace_out" ] && grep -qE '^[0-9]+ +(bpf|mount)\(' "$strace_out" && why="$why it called bpf()/mount(): $(head -3 "$strace_out");"
-	ex_in_mnt test -e /sys/fs/bpf/tlsaudit && why="$why it created /sys/fs/bpf/tlsaudit;"
+	ta_in_mnt test -e /sys/fs/bpf/tlsaudit && why="$why it created /sys/fs/bpf/tlsaudit;"
 	if [ -z "$why" ]; then pass "g:missing_dir $bad"; else fail "g:missing_dir $bad" "$why" "$(cat "$TA_TMP/g.err")"; fi
 	rm -f "$strace_out"
 done
@@ -867,15 +802,11 @@ if ! ex_start -i "$TA_CLI_IF" --textfile "$GPROM" --interval 1; then
 	fail "g:readonly_ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 else
 	why=""
-	ex_wait_write "$GPROM" "" "$TA_WAIT" "$TA_PID" || why="$why no first write;"
+	ex_wait_write "$GPROM" "" "$TA_PID" || why="$why no first write;"
 	ino=$(ex_ino "$GPROM")
-	ex_in_mnt mount --bind -o ro "$G" "$G" || why="$why ro bind mount failed;"
-	ex_in_mnt findmnt -n -o OPTIONS --target "$G" | grep -qE '(^|,)ro(,|$)' || why="$why $G is not read-only;"
-	deadline=$((SECONDS + TA_WAIT))
-	while [ "$(grep -c '^tlsaudit: cannot write' "$TA_ERR")" -lt 3 ] && [ "$SECONDS" -lt "$deadline" ] &&
-		ta_pid_alive "$TA_PID"; do
-		sleep 0.1
-	done
+	ta_in_mnt mount --bind -o ro "$G" "$G" || why="$why ro bind mount failed;"
+	ta_in_mnt findmnt -n -o OPTIONS --target "$G" | grep -qE '(^|,)ro(,|$)' || why="$why $G is not read-only;"
+	ta_wait_count "$TA_ERR" '^tlsaudit: cannot write' 3 "$TA_WAIT" "$TA_PID" 2>/dev/null
 	nerr=$(grep -c '^tlsaudit: cannot write' "$TA_ERR")
 	[ "$nerr" -ge 3 ] || why="$why $nerr error lines within $TA_WAIT s, want >= 3;"
 	ta_pid_alive "$TA_PID" || why="$why tlsaudit died;"
@@ -883,8 +814,8 @@ else
 	grep '^tlsaudit: cannot write' "$TA_ERR" | grep -vq 'Read-only file system' &&
 		why="$why an error line does not say 'Read-only file system';"
 	[ "$(ex_ino "$GPROM")" = "$ino" ] || why="$why the previous file was not kept;"
-	ex_in_mnt umount "$G" || why="$why umount failed;"
-	ex_wait_write "$GPROM" "$ino" "$TA_WAIT" "$TA_PID" || why="$why no write after the directory became writable;"
+	ta_in_mnt umount "$G" || why="$why umount failed;"
+	ex_wait_write "$GPROM" "$ino" "$TA_PID" || why="$why no write after the directory became writable;"
 	nerr=$(grep -c '^tlsaudit: cannot write' "$TA_ERR")
 	v=$(ex_json "$GPROM" | jq -r '[.samples[] | select(.name == "tlsaudit_textfile_write_errors_total") | .value] | .[0] // "absent"')
 	[ "$v" = "$nerr" ] || why="$why tlsaudit_textfile_write_errors_total is $v, stderr has $nerr error lines;"
@@ -970,7 +901,7 @@ fi
 # ================================================================ leaving nothing behind
 
 ex_reset "reset_after"
-ta_check_no_residue "no_bpf_residue" "$RESIDUE_BASE" "$TA_CLI_NS:$TA_CLI_IF"
+ta_check_no_residue "no_bpf_residue" --orphans "$RESIDUE_BASE" "$TA_CLI_NS:$TA_CLI_IF"
 if [ -z "$EX_NS_BAD" ] && [ "$EX_NS_RUNS" -gt 0 ]; then
 	pass "isolation:private_bpffs ($EX_NS_RUNS tlsaudit runs, all in the holder's mount namespace)"
 else
@@ -985,8 +916,4 @@ if [ "$now" != "$EX_HOST_BPFFS" ]; then
 fi
 ex_log "done in $((SECONDS - EX_T0)) s"
 
-if [ "$TA_FAILS" -gt 0 ]; then
-	echo "$T: $TA_FAILS failed" >&2
-	exit 1
-fi
-exit 0
+ta_finish "$T"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-"""tls_get.py SERVER [SOURCE] [--comm NAME] [--want-pid N] [--any-200] - a
+"""tls_get.py SERVER [SOURCE] [--comm NAME] [--want-pid N] [--any-200] [--hold] - a
 real python ssl client for the end-to-end tests and the demo: TLS to
 SERVER:443 with SNI srv.test (no verification: the servers use throw-away
 certificates), one GET, the reply on stdout.
@@ -11,7 +11,9 @@ flow it sees with what tlsaudit reports. Exit 0 only for "HTTP/1.1 200 ... ok"
 
 --want-pid N: exit 99 at once, before anything else, unless this process has
 pid N (a test that makes a pid be reused retries then). --comm NAME: set the
-process name (prctl PR_SET_NAME) first; exit 98 if that fails.
+process name (prctl PR_SET_NAME) first; exit 98 if that fails. --hold: after
+the handshake, print "handshake VERSION LPORT PID" and wait for a line on
+stdin before the request (a connection that is older than what watches it).
 """
 import argparse
 import ctypes
@@ -27,6 +29,7 @@ ap.add_argument("source", nargs="?")
 ap.add_argument("--comm")
 ap.add_argument("--want-pid", type=int)
 ap.add_argument("--any-200", action="store_true")
+ap.add_argument("--hold", action="store_true")
 a = ap.parse_args()
 if a.want_pid is not None and os.getpid() != a.want_pid:
     sys.exit(99)
@@ -41,6 +44,9 @@ with socket.create_connection((a.server, 443), timeout=10, source_address=source
     sys.stderr.write("lport=%d\n" % s.getsockname()[1])
     sys.stderr.flush()
     with ctx.wrap_socket(s, server_hostname="srv.test") as t:
+        if a.hold:
+            print("handshake %s %d %d" % (t.version(), t.getsockname()[1], os.getpid()), flush=True)
+            sys.stdin.readline()
         t.sendall(b"GET / HTTP/1.1\r\nHost: srv.test\r\nConnection: close\r\n\r\n")
         data = b""
         while True:
