@@ -80,8 +80,9 @@ PHASES=${TA_GW_PHASES:-audit enforce teardown}
 GW_C=ta-gc-$$
 GW_G=ta-gw-$$
 GW_S=ta-gs-$$
-# read by lib.sh (start_tls_server, start_plain_server)
+# shellcheck disable=SC2034 # read by lib.sh (start_tls_server, start_plain_server)
 TA_CLI_NS=$GW_C
+# shellcheck disable=SC2034
 TA_SRV_NS=$GW_S
 
 VID=42

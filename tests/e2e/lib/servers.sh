@@ -30,7 +30,7 @@ ta_serve() {
 # ta_nginx_conf DIR LISTEN_LINES SERVER_EXTRA: a self-contained nginx.conf
 # (pid, logs, temp paths all inside DIR; nothing under /etc/nginx or /var).
 ta_nginx_conf() {
-	local d=$1 listens=$2 extra=$3
+	local d=$1 lines=$2 extra=$3
 	mkdir -p "$d/logs" "$d/tmp"
 	cat >"$d/nginx.conf" <<NGINX
 daemon off;
@@ -50,7 +50,7 @@ http {
     default_type text/plain;
     keepalive_timeout 5;
     server {
-$listens
+$lines
         server_name _;
 $extra
         location / { return 200 "ok\n"; }
@@ -65,15 +65,15 @@ NGINX
 # be nginx's master itself (it writes its pid file before it listens), or
 # stopping it by PID would orphan it. Sets TA_NGINX_PID and TA_NGINX_DIR.
 ta_start_nginx() {
-	local name=$1 ns=$2 ssl=$3 extra=$4 d l listens=""
+	local name=$1 ns=$2 ssl=$3 extra=$4 d l lines=""
 	shift 4
 	ta_setup_tmp
 	d=$TA_TMP/nginx-$name
 	for l in "$@"; do
-		listens="$listens        listen $l${ssl:+ $ssl};
+		lines="$lines        listen $l${ssl:+ $ssl};
 "
 	done
-	ta_nginx_conf "$d" "${listens%$'\n'}" "$extra"
+	ta_nginx_conf "$d" "${lines%$'\n'}" "$extra"
 	ta_bg "$ns" "$d/stdout.log" "$d/stdout.log" "$TA_NGINX" -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log"
 	TA_NGINX_PID=$TA_BG_PID TA_NGINX_DIR=$d
 	ta_wait_listens "$ns" "$TA_NGINX_PID" "$@" ||

@@ -89,12 +89,12 @@ ta_spawn_tlsaudit() {
 	TA_PID=$TA_BG_PID
 }
 
-# ta_wait_ready [PID ERRFILE]: until tlsaudit says "tlsaudit: ready" at the
+# ta_wait_ready: until the tlsaudit just spawned says "tlsaudit: ready" at the
 # start of a stderr line: bounded by $TA_WAIT, and over as soon as it exits.
 # Loading and verifying the BPF programs is CPU work that a busy machine
 # stretches many times over. On failure TA_READY_WHY says which it was.
 ta_wait_ready() {
-	local pid=${1:-$TA_PID} err=${2:-$TA_ERR} t0=$SECONDS rc st
+	local pid=$TA_PID err=$TA_ERR t0=$SECONDS rc st
 	[ -n "$pid" ] || return 1
 	wait_for_line "$err" '^tlsaudit: ready' "$TA_WAIT" "$pid" 2>/dev/null
 	rc=$?
