@@ -10,15 +10,13 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 T=test_evict
-require_root "$T"
-require_cmds "$T" ip nsenter jq "$TA_NGINX" "$TA_PY"
-ta_install_traps
+ta_e2e_init "$T" ip nsenter jq "$TA_NGINX" "$TA_PY"
 
 setup_netns
 start_plain_server
 
 N=3000
-start_tlsaudit -i "$TA_CLI_IF" --max-flows 1024 || { fail "${T}_start" "$(cat "$TA_ERR")"; exit 1; }
+start_tlsaudit -i "$TA_CLI_IF" --max-flows 1024 || { fail "${T}_start" "$TA_READY_WHY" "$(cat "$TA_ERR")"; exit 1; }
 
 # open N connections, then send a request on each (in opening order), then close
 RUN_CLIENT_STDIN=/dev/null run_client holder "$TA_PY" -c '
@@ -58,8 +56,4 @@ fi
 if [ "$http" -gt 0 ]; then pass "${T}_survivors_judged"; else fail "${T}_survivors_judged" "none judged"; fi
 echo "e2e: $N connections, $http judged, $evicted evicted, stats flow_evictions=$counted" >&2
 
-if [ "$TA_FAILS" -gt 0 ]; then
-	echo "$T: $TA_FAILS failed" >&2
-	exit 1
-fi
-exit 0
+ta_finish "$T"

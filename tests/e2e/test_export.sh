@@ -8,7 +8,7 @@
 # targets, `make demo` and `make install`.
 #
 # Pinned counters: every tlsaudit here runs in one private mount namespace
-# (held by a "holder" process) with its own, empty bpffs on /sys/fs/bpf. The
+# (lib.sh's ta_private_bpffs) with its own, empty bpffs on /sys/fs/bpf. The
 # runs share their pins with each other, as restarts on a real machine do,
 # but never with the machine's /sys/fs/bpf/tlsaudit, which may belong to a
 # real tlsaudit and which other tests may use at the same time. `tlsaudit
@@ -17,7 +17,7 @@
 # that namespace, and a change of the machine's bpffs during the run (by
 # something else) is noted on stderr.
 #
-# Knobs: TLSAUDIT, TA_E2E_KEEP, TA_E2E_VERBOSE (see lib.sh);
+# Knobs: TLSAUDIT, TA_E2E_KEEP, TA_E2E_VERBOSE, TA_WAIT (see lib.sh);
 #   TA_EXPORT_WRITERS=N   parallel tlsaudit writers in the atomicity test (12)
 #   TA_EXPORT_WRITES=N    replacements the atomicity reader must see (200)
 #   TA_EXPORT_SKIP_MAKE=1 leave out `make demo` and `make install` (reported
@@ -29,40 +29,31 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 T=test_export
-require_root "$T"
-require_cmds "$T" ip nsenter unshare mount umount findmnt ss jq curl openssl make stat cmp \
+ta_e2e_init "$T" ip nsenter unshare mount umount findmnt ss jq curl openssl make stat cmp \
 	promtool prometheus-node-exporter "$TA_NGINX" "$TA_PY"
-if [ ! -x "$TLSAUDIT" ]; then
-	echo "FAIL: $T: $TLSAUDIT not built (run 'make')"
-	exit 1
-fi
 
 EX_T0=$SECONDS
-EX_HOLDER=""            # PID whose mount namespace has the private bpffs
 EX_WRITERS=()           # tlsaudit PIDs of the atomicity test
 EX_NE_PID=""            # node_exporter
 EX_HOST_BPFFS=""        # the machine's bpffs state at start
 
 ex_log() { ta_log "[$((SECONDS - EX_T0))s] $*"; }
 
+# first at teardown: the writers and tlsaudit stopped with SIGINT, then the
+# "after" reset (the namespace goes away with the holder anyway)
 ex_teardown() {
 	local p
 	for p in "${EX_WRITERS[@]}"; do
 		ta_stop_pid "$p" INT 10
 	done
 	[ -n "$TA_PID" ] && ta_stop_pid "$TA_PID" INT 10 && TA_PID=""
-	# the "after" reset (the namespace goes away with the holder anyway)
-	if [ -n "$EX_HOLDER" ] && ta_pid_alive "$EX_HOLDER"; then
-		ex_in_mnt "$TLSAUDIT" --reset >/dev/null 2>&1
+	if [ -n "$TA_MNT_HOLDER" ] && ta_pid_alive "$TA_MNT_HOLDER"; then
+		ta_in_mnt "$TLSAUDIT" --reset >/dev/null 2>&1
 	fi
-	ta_teardown
 }
-ta_install_traps
-trap 'ex_teardown' EXIT
+TA_TEARDOWN_HOOKS+=(ex_teardown)
 
 # ---------------------------------------------------------------- helpers
-
-ex_in_mnt() { nsenter --mount="/proc/$EX_HOLDER/ns/mnt" "$@"; }
 
 # the machine's bpffs: its mounts on /sys/fs/bpf and our pin directory
 ex_host_bpffs() {
@@ -71,16 +62,9 @@ ex_host_bpffs() {
 }
 
 # ex_start ARGS...: tlsaudit ARGS in the client netns and the holder's mount
-# namespace; waits (30 s) for "ready". Sets TA_PID, TA_OUT, TA_ERR.
+# namespace; waits for "ready". Sets TA_PID, TA_OUT, TA_ERR.
 ex_start() {
-	TA_RUN_SEQ=$((TA_RUN_SEQ + 1))
-	TA_OUT=$TA_TMP/tlsaudit.$TA_RUN_SEQ.out
-	TA_ERR=$TA_TMP/tlsaudit.$TA_RUN_SEQ.err
-	env --default-signal=INT nsenter --mount="/proc/$EX_HOLDER/ns/mnt" --net="/run/netns/$TA_CLI_NS" \
-		"$TLSAUDIT" "$@" </dev/null >"$TA_OUT" 2>"$TA_ERR" &
-	TA_PID=$!
-	TA_BG_PIDS+=("$TA_PID")
-	wait_for_line "$TA_ERR" '^tlsaudit: ready' 30 "$TA_PID" || return 1
+	ta_start_tlsaudit_ns "$TA_CLI_NS" "$@" || return 1
 	ex_check_ns "$TA_PID"
 	ex_log "tlsaudit pid $TA_PID ready: $*"
 }
@@ -91,7 +75,7 @@ EX_NS_RUNS=0
 EX_NS_BAD=""
 ex_check_ns() {
 	local want got
-	want=$(readlink "/proc/$EX_HOLDER/ns/mnt")
+	want=$(readlink "/proc/$TA_MNT_HOLDER/ns/mnt")
 	got=$(readlink "/proc/$1/ns/mnt")
 	EX_NS_RUNS=$((EX_NS_RUNS + 1))
 	[ -n "$want" ] && [ "$got" = "$want" ] || EX_NS_BAD="$EX_NS_BAD pid $1 in ${got:-?} (holder ${want:-?});"
@@ -100,11 +84,11 @@ ex_check_ns() {
 # ex_reset NAME: `tlsaudit --reset` in the holder's namespace; PASS/FAIL NAME
 ex_reset() {
 	local name=$1 out rc
-	out=$(ex_in_mnt "$TLSAUDIT" --reset 2>&1)
+	out=$(ta_in_mnt "$TLSAUDIT" --reset 2>&1)
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
 		fail "$name" "tlsaudit --reset exited $rc, want 0" "$out"
-	elif ex_in_mnt test -e /sys/fs/bpf/tlsaudit; then
+	elif ta_in_mnt test -e /sys/fs/bpf/tlsaudit; then
 		fail "$name" "/sys/fs/bpf/tlsaudit still exists after --reset" "$out"
 	else
 		pass "$name"
@@ -113,18 +97,9 @@ ex_reset() {
 
 ex_ino() { stat -c %i "$1" 2>/dev/null; }
 
-# ex_wait_write FILE OLD_INODE TIMEOUT_S [PID]: until FILE exists with an inode
-# other than OLD_INODE (every write renames a new file over it)
-ex_wait_write() {
-	local f=$1 old=$2 deadline=$((SECONDS + $3)) pid=${4:-} ino
-	while :; do
-		ino=$(ex_ino "$f")
-		[ -n "$ino" ] && [ "$ino" != "$old" ] && return 0
-		[ -n "$pid" ] && ! ta_pid_alive "$pid" && return 2
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
-}
+# ex_wait_write FILE OLD_INODE [PID]: until FILE exists with an inode other
+# than OLD_INODE (every write renames a new file over it)
+ex_wait_write() { ta_wait_replaced "$1" "$2" "$TA_WAIT" "${3:-}"; }
 
 # ex_json FILE: the strict parse as JSON ({samples, types, help}); non-zero
 # with the reason on stderr when FILE is not valid exposition text
@@ -136,18 +111,11 @@ ex_flows() {
 		| group_by(.labels.verdict) | map("\(.[0].labels.verdict)=\(map(.value) | add)") | join(" ")'
 }
 
-# ex_wait_flows FILE WANT TIMEOUT_S [PID]: until ex_flows FILE is WANT
+# ex_wait_flows FILE WANT [PID]: until ex_flows FILE is WANT (the last seen
+# in EX_FLOWS_SEEN)
 EX_FLOWS_SEEN=""
-ex_wait_flows() {
-	local f=$1 want=$2 deadline=$((SECONDS + $3)) pid=${4:-}
-	while :; do
-		EX_FLOWS_SEEN=$(ex_flows "$f")
-		[ "$EX_FLOWS_SEEN" = "$want" ] && return 0
-		[ -n "$pid" ] && ! ta_pid_alive "$pid" && return 2
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.1
-	done
-}
+_ex_flows_are() { EX_FLOWS_SEEN=$(ex_flows "$1"); [ "$EX_FLOWS_SEEN" = "$2" ]; }
+ex_wait_flows() { TA_POLL=0.1 ta_wait_until "$TA_WAIT" "${3:-}" _ex_flows_are "$1" "$2"; }
 
 # ex_series JSON NAME: one line per sample of NAME: its labels (sorted, as
 # JSON) and value, sorted
@@ -229,304 +197,17 @@ ex_scrape() {
 	ex_json "$f" >"$f.json"
 }
 
-# ---------------------------------------------------------------- the exposition parser
+# ---------------------------------------------------------------- helpers, the binary
 
 ta_setup_tmp
-EX_PY=$TA_TMP/expo.py
+EX_PY=$TA_E2E_DIR/prom_expo.py   # the strict exposition parser
 # one snapshot of the binary for the whole run: a rebuild of build/ while the
 # test runs must not swap binaries between a run and its restart
 cp "$TLSAUDIT" "$TA_TMP/tlsaudit" || ta_die "cannot copy $TLSAUDIT"
 TLSAUDIT=$TA_TMP/tlsaudit
-cat >"$EX_PY" <<'PYEOF'
-# Strict reader of the Prometheus text exposition format 0.0.4.
-import json, os, re, sys, time
 
-NAME = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*')
-LNAME = re.compile(r'[a-zA-Z_][a-zA-Z0-9_]*')
-VALUE = re.compile(r'(?:[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?Inf|NaN)$')
-TYPES = ('counter', 'gauge', 'histogram', 'summary', 'untyped')
-
-
-class Bad(Exception):
-    pass
-
-
-def parse_labels(s, i, ln):
-    labels = {}
-    i += 1
-    while True:
-        if s[i:i + 1] == '}':
-            return labels, i + 1
-        m = LNAME.match(s, i)
-        if not m:
-            raise Bad('line %d: bad label name at column %d' % (ln, i + 1))
-        key = m.group(0)
-        i = m.end()
-        if s[i:i + 2] != '="':
-            raise Bad('line %d: want =" after label %s' % (ln, key))
-        i += 2
-        val = []
-        while True:
-            if i >= len(s):
-                raise Bad('line %d: unterminated label value' % ln)
-            c = s[i]
-            if c == '\\':
-                e = s[i + 1:i + 2]
-                if e == 'n':
-                    val.append('\n')
-                elif e in ('\\', '"'):
-                    val.append(e)
-                else:
-                    raise Bad('line %d: bad escape \\%s in label %s' % (ln, e, key))
-                i += 2
-            elif c == '"':
-                i += 1
-                break
-            else:
-                val.append(c)
-                i += 1
-        if key in labels:
-            raise Bad('line %d: duplicate label %s' % (ln, key))
-        labels[key] = ''.join(val)
-        if s[i:i + 1] == ',':
-            i += 1
-        elif s[i:i + 1] != '}':
-            raise Bad('line %d: want , or } after label %s' % (ln, key))
-
-
-def parse(text):
-    """Every line well-formed and newline-terminated, a family's samples
-    contiguous and after its TYPE, no duplicate series, HELP and TYPE for
-    every family."""
-    if not text.endswith('\n'):
-        raise Bad('does not end with a newline (%d bytes)' % len(text))
-    samples, types, helps, seen, done, order = [], {}, {}, set(), set(), []
-    cur = None
-    for ln, line in enumerate(text[:-1].split('\n'), 1):
-        if line == '':
-            continue
-        if line.startswith('#'):
-            p = line.split(None, 3)
-            if len(p) >= 3 and p[1] in ('HELP', 'TYPE'):
-                name = p[2]
-                if not NAME.fullmatch(name):
-                    raise Bad('line %d: bad metric name in %s' % (ln, p[1]))
-                d = helps if p[1] == 'HELP' else types
-                if name in d:
-                    raise Bad('line %d: second %s for %s' % (ln, p[1], name))
-                if p[1] == 'TYPE':
-                    if len(p) != 4 or p[3] not in TYPES:
-                        raise Bad('line %d: bad TYPE line' % ln)
-                    if name in done or name == cur:
-                        raise Bad('line %d: TYPE for %s after its samples' % (ln, name))
-                    d[name] = p[3]
-                else:
-                    d[name] = p[3] if len(p) == 4 else ''
-            continue
-        m = NAME.match(line)
-        if not m:
-            raise Bad('line %d: no metric name: %r' % (ln, line[:80]))
-        name, i = m.group(0), m.end()
-        labels = {}
-        if line[i:i + 1] == '{':
-            labels, i = parse_labels(line, i, ln)
-        rest = line[i:]
-        if not rest.startswith(' '):
-            raise Bad('line %d: want a space before the value: %r' % (ln, line[:80]))
-        f = rest.split()
-        if len(f) not in (1, 2) or not VALUE.match(f[0]) or (len(f) == 2 and not re.fullmatch(r'-?[0-9]+', f[1])):
-            raise Bad('line %d: bad value or timestamp: %r' % (ln, line[:80]))
-        family = name
-        for suf in ('_sum', '_count', '_bucket'):
-            base = name[:-len(suf)]
-            if name.endswith(suf) and types.get(base) in ('summary', 'histogram'):
-                family = base
-        if family != cur:
-            if family in done:
-                raise Bad('line %d: samples of %s are not contiguous' % (ln, family))
-            if cur is not None:
-                done.add(cur)
-            cur = family
-            order.append(family)
-        key = (name, tuple(sorted(labels.items())))
-        if key in seen:
-            raise Bad('line %d: duplicate series %s%s' % (ln, name, labels))
-        seen.add(key)
-        samples.append({'name': name, 'family': family, 'labels': labels, 'value': float(f[0])})
-    for fam in order:
-        if fam not in types or fam not in helps:
-            raise Bad('family %s has no %s' % (fam, 'TYPE' if fam not in types else 'HELP'))
-    return {'samples': samples, 'types': types, 'help': helps}
-
-
-def complete(text, want_flows, want_names, want_count):
-    """A whole tlsaudit file: parses, has exactly the families and number of
-    samples of a whole file, the flow total, and the last-write gauge."""
-    d = parse(text)
-    names = {s['name'] for s in d['samples']}
-    if 'tlsaudit_last_write_timestamp_seconds' not in names:
-        raise Bad('no tlsaudit_last_write_timestamp_seconds')
-    if names != want_names:
-        raise Bad('families differ from a whole file: missing %s, extra %s'
-                  % (sorted(want_names - names), sorted(names - want_names)))
-    if len(d['samples']) != want_count:
-        raise Bad('%d samples, a whole file has %d' % (len(d['samples']), want_count))
-    tot = sum(s['value'] for s in d['samples'] if s['name'] == 'tlsaudit_flows_total')
-    if tot != want_flows:
-        raise Bad('tlsaudit_flows_total sums to %g, want %g' % (tot, want_flows))
-    return d
-
-
-def accepts(text, *want):
-    try:
-        complete(text, *want)
-        return True
-    except Bad:
-        return False
-
-
-def reader(path, want_flows, target, timeout, out):
-    """Open and read path as fast as possible until `target` replacements of
-    it were seen (or timeout); every read must be a whole file, with the
-    families, sample count and flow total of the first one (want_flows < 0)
-    or the flow total want_flows."""
-    want = None
-    reads = versions = bad = 0
-    first_bad = selftest = last_ver = None
-    deadline = time.monotonic() + timeout
-    while versions < target and time.monotonic() < deadline:
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            time.sleep(0.005)  # no writer has written yet
-            continue
-        try:
-            st = os.fstat(fd)
-            chunks = []
-            while True:
-                b = os.read(fd, 65536)
-                if not b:
-                    break
-                chunks.append(b)
-        finally:
-            os.close(fd)
-        data = b''.join(chunks)
-        reads += 1
-        ver = (st.st_ino, st.st_ctime_ns, st.st_mtime_ns, st.st_size)
-        try:
-            text = data.decode('utf-8')
-            if want is None:
-                d = parse(text)
-                names = {s['name'] for s in d['samples']}
-                if want_flows < 0:  # whatever the first whole file says
-                    want_flows = sum(s['value'] for s in d['samples'] if s['name'] == 'tlsaudit_flows_total')
-                complete(text, want_flows, names, len(d['samples']))
-                want = (want_flows, names, len(d['samples']))
-                # the check itself must reject a torn file: every proper
-                # prefix cut at a line end, just before one, or mid-line
-                cuts, start = set(), 0
-                for k, c in enumerate(text):
-                    if c == '\n':
-                        cuts.update((k, k + 1, (start + k) // 2))
-                        start = k + 1
-                cuts = sorted(n for n in cuts if n < len(text))
-                weak = [n for n in cuts if accepts(text[:n], *want)]
-                selftest = {'cuts': len(cuts), 'accepted': weak[:5], 'bytes': len(text),
-                            'flows': want_flows, 'samples': len(d['samples'])}
-            else:
-                complete(text, *want)
-        except (Bad, UnicodeDecodeError) as e:
-            bad += 1
-            if first_bad is None:
-                first_bad = {'error': str(e), 'size': len(data), 'tail': data[-200:].decode('latin-1')}
-        if ver != last_ver:
-            if last_ver is not None:
-                versions += 1
-            last_ver = ver
-    with open(out, 'w') as f:
-        json.dump({'reads': reads, 'versions': versions, 'bad': bad, 'first_bad': first_bad,
-                   'selftest': selftest}, f)
-
-
-if __name__ == '__main__':
-    if sys.argv[1] == 'json':
-        try:
-            with open(sys.argv[2], 'rb') as f:
-                d = parse(f.read().decode('utf-8'))
-        except (Bad, OSError, UnicodeDecodeError) as e:
-            print('%s: %s' % (sys.argv[2], e), file=sys.stderr)
-            sys.exit(1)
-        json.dump(d, sys.stdout)
-    elif sys.argv[1] == 'reader':
-        reader(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), sys.argv[6])
-    else:
-        sys.exit('usage: expo.py json FILE | reader PATH FLOWS TARGET TIMEOUT OUT')
-PYEOF
-
-# A process that names itself (prctl PR_SET_NAME, as the kernel truncates it
-# to 15 bytes), checks /proc/self/comm, connects to ADDR:443 and sends one
-# HTTP request: `py_named NAME_AS_PYTHON_BYTES_LITERAL ADDR`
-PY_NAMED='
-import ast, ctypes, socket, sys
-name = ast.literal_eval(sys.argv[1])
-libc = ctypes.CDLL(None, use_errno=True)
-if libc.prctl(15, ctypes.c_char_p(name), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)):
-    sys.exit("prctl failed: errno %d" % ctypes.get_errno())
-comm = open("/proc/self/comm", "rb").read()
-if comm != name[:15] + b"\n":
-    sys.exit("comm is %r, want %r" % (comm, name[:15]))
-s = socket.create_connection((sys.argv[2], 443), timeout=10)
-s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-data = b""
-while True:
-    c = s.recv(4096)
-    if not c:
-        break
-    data += c
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") else 3)
-'
-
-# N children named c000.., PAR at a time, each one HTTP request to ADDR:443
-PY_MANY='
-import ctypes, os, socket, sys
-addr, n, par = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-libc = ctypes.CDLL(None, use_errno=True)
-def child(i):
-    try:
-        name = b"c%03d" % i
-        if libc.prctl(15, ctypes.c_char_p(name), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)):
-            os._exit(4)
-        if open("/proc/self/comm", "rb").read() != name + b"\n":
-            os._exit(6)
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # no getaddrinfo per child
-        s.settimeout(10)
-        s.connect((addr, 443))
-        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        data = b""
-        while True:
-            c = s.recv(4096)
-            if not c:
-                break
-            data += c
-        s.close()
-        os._exit(0 if data.startswith(b"HTTP/1.1 200") else 3)
-    except BaseException:
-        os._exit(5)
-running, fails, i = {}, [], 0
-while i < n or running:
-    while i < n and len(running) < par:
-        pid = os.fork()
-        if pid == 0:
-            child(i)
-        running[pid] = i
-        i += 1
-    pid, st = os.wait()
-    if st:
-        fails.append((running[pid], st))
-    del running[pid]
-print("failed:", fails)
-sys.exit(1 if fails else 0)
-'
+# clients that name themselves (plain_get.py named NAME ADDR, many ADDR N PAR)
+PLAIN_GET=("$TA_PY" "$TA_E2E_DIR/plain_get.py")
 
 # ================================================================ setup
 
@@ -538,22 +219,7 @@ RESIDUE_BASE=$TA_TMP/residue.base
 ta_bpf_orphans | sort >"$RESIDUE_BASE"
 
 # the holder: a private mount namespace with a fresh bpffs on /sys/fs/bpf
-# shellcheck disable=SC2016 # $1 is the inner shell's
-unshare -m --propagation private sh -c 'mount -t bpf bpf /sys/fs/bpf && : >"$1" && exec tail -f /dev/null' \
-	holder "$TA_TMP/holder.ready" </dev/null >"$TA_TMP/holder.log" 2>&1 &
-EX_HOLDER=$!
-TA_BG_PIDS+=("$EX_HOLDER")
-deadline=$((SECONDS + 10))
-until [ -e "$TA_TMP/holder.ready" ]; do
-	if ! ta_pid_alive "$EX_HOLDER" || [ "$SECONDS" -ge "$deadline" ]; then
-		ta_die "holder namespace did not come up: $(cat "$TA_TMP/holder.log")"
-	fi
-	sleep 0.05
-done
-if [ "$(ex_in_mnt stat -f -c %T /sys/fs/bpf)" != bpf_fs ] ||
-	[ "$(ex_in_mnt stat -c %d /sys/fs/bpf)" = "$(stat -c %d /sys/fs/bpf 2>/dev/null)" ]; then
-	ta_die "the holder's /sys/fs/bpf is not a bpffs of its own"
-fi
+ta_private_bpffs
 ex_reset "reset_before"
 
 D=$TA_TMP/textfile      # node_exporter's textfile directory
@@ -565,20 +231,17 @@ VERSION=$("$TLSAUDIT" --version | awk '{ print $2; exit }')
 # ================================================================ a, b, c: promtool, scrape, hostile names
 
 EX_NE_PORT=$(ta_in_cli "$TA_PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-nsenter --net="/run/netns/$TA_CLI_NS" prometheus-node-exporter --collector.disable-defaults \
-	--collector.textfile --collector.textfile.directory="$D" \
-	--web.listen-address="127.0.0.1:$EX_NE_PORT" </dev/null >"$TA_TMP/node_exporter.log" 2>&1 &
-EX_NE_PID=$!
-TA_BG_PIDS+=("$EX_NE_PID")
-wait_for_listen "$TA_CLI_NS" 127.0.0.1 "$EX_NE_PORT" 10 "$EX_NE_PID" ||
-	ta_die "node_exporter did not start: $(tail -n 5 "$TA_TMP/node_exporter.log")"
+ta_serve node_exporter "$TA_CLI_NS" "127.0.0.1:$EX_NE_PORT" -- prometheus-node-exporter \
+	--collector.disable-defaults --collector.textfile --collector.textfile.directory="$D" \
+	--web.listen-address="127.0.0.1:$EX_NE_PORT"
+EX_NE_PID=$TA_BG_PID
 
 if ! ex_start -i "$TA_CLI_IF" -p 443 --textfile "$PROM" --interval 1; then
-	fail "export:ready" "no 'tlsaudit: ready' within 30 s" "$(tail -n 20 "$TA_ERR")"
+	fail "export:ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 	exit 1
 fi
-if ! ex_wait_write "$PROM" "" 10 "$TA_PID"; then
-	fail "export:first_write" "no $PROM within 10 s of ready" "$(tail -n 20 "$TA_ERR")"
+if ! ex_wait_write "$PROM" "" "$TA_PID"; then
+	fail "export:first_write" "no $PROM within $TA_WAIT s of ready" "$(tail -n 20 "$TA_ERR")"
 	exit 1
 fi
 pass "export:first_write"
@@ -596,7 +259,7 @@ fi
 
 ex_clients tls 3 tls
 ex_clients plain 2 plain
-if ex_wait_flows "$PROM" "plaintext_http=2 tls=3" 15 "$TA_PID"; then
+if ex_wait_flows "$PROM" "plaintext_http=2 tls=3" "$TA_PID"; then
 	pass "textfile:flows"
 else
 	fail "textfile:flows" "flows in $PROM: '$EX_FLOWS_SEEN', want 'plaintext_http=2 tls=3'" \
@@ -655,12 +318,12 @@ if [ "$v" = 5 ]; then pass "b:flows_opened"; else fail "b:flows_opened" "tlsaudi
 
 # ---- c. a hostile process name: x"} 1<newline>evil_metric 1, cut by the
 # kernel to its first 15 bytes: x"} 1<newline>evil_metr
-if run_client hostile "$TA_PY" -c "$PY_NAMED" 'b"x\"} 1\nevil_metric 1"' "$TA_PLAIN4"; then
+if run_client hostile "${PLAIN_GET[@]}" named 'b"x\"} 1\nevil_metric 1"' "$TA_PLAIN4"; then
 	pass "c:hostile_client"
 else
 	fail "c:hostile_client" "exit status $?" "$(cat "$TA_TMP/client.hostile.err")"
 fi
-if ! ex_wait_flows "$PROM" "plaintext_http=3 tls=3" 15 "$TA_PID"; then
+if ! ex_wait_flows "$PROM" "plaintext_http=3 tls=3" "$TA_PID"; then
 	fail "c:hostile_flow" "flows in $PROM: '$EX_FLOWS_SEEN', want 'plaintext_http=3 tls=3'" "$(cat "$PROM")"
 fi
 WANT_C='plaintext_http "curl" "" 443 2
@@ -679,7 +342,7 @@ grep -qE '^tlsaudit_flows_total\{.*comm="x\\"\} 1\\nevil_metr"' "$TA_TMP/c.prom"
 out=$(promtool check metrics <"$TA_TMP/c.prom" 2>&1) || why="$why promtool: $out;"
 if [ -z "$why" ]; then pass "c:hostile_textfile"; else fail "c:hostile_textfile" "$why" "$(cat "$TA_TMP/c.prom")"; fi
 
-stop_tlsaudit 15
+stop_tlsaudit
 rc=$?
 if [ "$rc" -eq 0 ]; then pass "export:exit_on_sigint"; else fail "export:exit_on_sigint" "exit $rc" "$(tail -n 20 "$TA_ERR")"; fi
 if [ "$(ex_flows "$PROM")" = "plaintext_http=3 tls=3" ]; then pass "export:final_write"; else
@@ -693,12 +356,12 @@ rm -f "$PROM"
 
 ex_reset "d:reset"
 if ! ex_start -i "$TA_CLI_IF" --textfile "$PROM" --interval 1 --max-series-owners 50; then
-	fail "d:ready" "no ready" "$(tail -n 20 "$TA_ERR")"
+	fail "d:ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 else
-	ex_wait_write "$PROM" "" 10 "$TA_PID"
+	ex_wait_write "$PROM" "" "$TA_PID"
 	before=$(grep -c '"GET / HTTP/1.0" 200' "$TA_PLAIN_ACCESS_LOG")
 	t=$SECONDS
-	if TA_CLIENT_TIMEOUT=120 run_client many "$TA_PY" -c "$PY_MANY" "$TA_PLAIN4" 300 16; then
+	if TA_CLIENT_TIMEOUT=$((2 * TA_CLIENT_TIMEOUT)) run_client many "${PLAIN_GET[@]}" many "$TA_PLAIN4" 300 16; then
 		pass "d:300_clients"
 	else
 		fail "d:300_clients" "exit $?" "$(cat "$TA_TMP/client.many.out" "$TA_TMP/client.many.err")"
@@ -706,7 +369,7 @@ else
 	ex_log "300 clients in $((SECONDS - t)) s"
 	after=$(grep -c '"GET / HTTP/1.0" 200' "$TA_PLAIN_ACCESS_LOG")
 	[ $((after - before)) -eq 300 ] || fail "d:server_saw_300" "nginx logged $((after - before)) requests"
-	if ex_wait_flows "$PROM" "plaintext_http=300" 20 "$TA_PID"; then
+	if ex_wait_flows "$PROM" "plaintext_http=300" "$TA_PID"; then
 		pass "d:total_300"
 	else
 		fail "d:total_300" "flows: '$EX_FLOWS_SEEN', want plaintext_http=300" "$(grep -v '^#' "$PROM" | head -80)"
@@ -737,7 +400,7 @@ else
 		if [ -z "$why" ]; then pass "$1"; else fail "$1" "$why" "$(grep '^tlsaudit_flows_total' "$2" | head -60)"; fi
 	}
 	check_cap "d:owner_cap" "$PROM"
-	stop_tlsaudit 15
+	stop_tlsaudit
 	rc=$?
 	[ "$rc" -eq 0 ] || fail "d:exit" "exit $rc" "$(tail -n 20 "$TA_ERR")"
 	check_cap "d:owner_cap_final_write" "$PROM"
@@ -760,16 +423,18 @@ t=$SECONDS
 "$TA_PY" "$EX_PY" reader "$APROM" -1 "$WRITES" 180 "$TA_TMP/reader.json" </dev/null >"$TA_TMP/reader.log" 2>&1 &
 READER=$!
 TA_BG_PIDS+=("$READER")
+WRITER_ERRS=()
 for ((i = 1; i <= WRITERS; i++)); do
-	env --default-signal=INT nsenter --mount="/proc/$EX_HOLDER/ns/mnt" --net="/run/netns/$TA_CLI_NS" \
-		"$TLSAUDIT" -i "$TA_CLI_IF" --max-flows 1024 --textfile "$APROM" --interval 1 --max-series-owners 400 \
-		</dev/null >"$TA_TMP/writer.$i.out" 2>"$TA_TMP/writer.$i.err" &
-	EX_WRITERS+=("$!")
-	TA_BG_PIDS+=("$!")
+	ta_spawn_tlsaudit "$TA_CLI_NS" -i "$TA_CLI_IF" --max-flows 1024 --textfile "$APROM" --interval 1 \
+		--max-series-owners 400
+	EX_WRITERS+=("$TA_PID")
+	WRITER_ERRS+=("$TA_ERR")
 done
+TA_PID=""
 why=""
+# they all load and verify their programs at once: twice the usual bound
 for ((i = 1; i <= WRITERS; i++)); do
-	if wait_for_line "$TA_TMP/writer.$i.err" '^tlsaudit: ready' 90 "${EX_WRITERS[$((i - 1))]}"; then
+	if wait_for_line "${WRITER_ERRS[$((i - 1))]}" '^tlsaudit: ready' $((2 * TA_WAIT)) "${EX_WRITERS[$((i - 1))]}"; then
 		ex_check_ns "${EX_WRITERS[$((i - 1))]}"
 	else
 		why="$why writer $i not ready;"
@@ -779,7 +444,7 @@ ex_log "atomicity: $WRITERS writers ready after $((SECONDS - t)) s"
 ta_wait_exit "$READER" 200 || why="$why reader still running;"
 wait "$READER" 2>/dev/null
 for ((i = 1; i <= WRITERS; i++)); do
-	ta_stop_pid "${EX_WRITERS[$((i - 1))]}" INT 15 || why="$why writer $i exit $?;"
+	ta_stop_pid "${EX_WRITERS[$((i - 1))]}" INT "$TA_WAIT" || why="$why writer $i exit $?;"
 done
 EX_WRITERS=()
 ex_log "atomicity: done after $((SECONDS - t)) s"
@@ -795,7 +460,7 @@ left=$(find "$D" -name '.*' -type f)
 if [ -z "$why$v" ] && [ -n "$r" ]; then
 	pass "f:atomic_replace ($(printf '%s' "$r" | jq -r '"\(.reads) reads, \(.versions) replacements; whole file \(.selftest.bytes) bytes, \(.selftest.samples) samples, \(.selftest.flows) flows"'))"
 else
-	fail "f:atomic_replace" "$why $v" "reader: $r" "$(cat "$TA_TMP/reader.log")" "$(tail -n 3 "$TA_TMP"/writer.*.err)"
+	fail "f:atomic_replace" "$why $v" "reader: $r" "$(cat "$TA_TMP/reader.log")" "$(tail -n 3 "${WRITER_ERRS[@]}")"
 fi
 rm -f "$APROM"
 
@@ -805,45 +470,48 @@ ex_reset "e:reset"
 RPROM=$D/restart.prom
 # a connection open before the first start: counted as pre-existing, then
 # closed, so the second start does not see it
-nsenter --net="/run/netns/$TA_CLI_NS" "$TA_PY" -c 'import socket, sys
+ta_bg "$TA_CLI_NS" "$TA_TMP/longconn.out" "$TA_TMP/longconn.out" "$TA_PY" -c 'import socket, sys
 s = socket.create_connection((sys.argv[1], 443), timeout=10)
 s.settimeout(None)
 print("connected", flush=True)
-s.recv(1)' "$TA_PLAIN4" </dev/null >"$TA_TMP/longconn.out" 2>&1 &
-LC=$!
-TA_BG_PIDS+=("$LC")
-wait_for_line "$TA_TMP/longconn.out" '^connected' 10 "$LC" || fail "e:long_connection" "did not connect" "$(cat "$TA_TMP/longconn.out")"
+s.recv(1)' "$TA_PLAIN4"
+LC=$TA_BG_PID
+wait_for_line "$TA_TMP/longconn.out" '^connected' "$TA_WAIT" "$LC" || fail "e:long_connection" "did not connect" "$(cat "$TA_TMP/longconn.out")"
 
 E_ARGS=(-i "$TA_CLI_IF" --textfile "$RPROM" --interval 1)
-if ! ex_start "${E_ARGS[@]}"; then
-	fail "e:ready_1" "no ready" "$(tail -n 20 "$TA_ERR")"
-else
-	ex_wait_write "$RPROM" "" 10 "$TA_PID"
+# e_start NAME: a (re)start with E_ARGS, until its first write replaced the
+# file; FAIL NAME if it does not get ready
+e_start() {
+	local ino
+	ino=$(ex_ino "$RPROM")
+	ex_start "${E_ARGS[@]}" || { fail "$1" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"; return 1; }
+	ex_wait_write "$RPROM" "$ino" "$TA_PID"
+}
+# e_snap TAG: the textfile now, as $TA_TMP/TAG.prom and its parse TAG.json
+e_snap() { cp "$RPROM" "$TA_TMP/$1.prom" && ex_json "$TA_TMP/$1.prom" >"$TA_TMP/$1.json"; }
+# e_stop NAME: SIGINT; FAIL NAME unless it exits 0
+e_stop() {
+	stop_tlsaudit
+	set -- "$1" $?
+	[ "$2" -eq 0 ] || fail "$1" "exit $2" "$(tail -n 20 "$TA_ERR")"
+}
+if e_start "e:ready_1"; then
 	ex_clients e1_tls 2 tls
 	ex_clients e1_plain 1 plain
-	ex_wait_flows "$RPROM" "midstream=1 plaintext_http=1 tls=2" 15 "$TA_PID" ||
+	ex_wait_flows "$RPROM" "midstream=1 plaintext_http=1 tls=2" "$TA_PID" ||
 		fail "e:flows_1" "flows '$EX_FLOWS_SEEN', want 'midstream=1 plaintext_http=1 tls=2'" "$(cat "$RPROM")"
 	ta_stop_pid "$LC" TERM 5
-	stop_tlsaudit 15
-	rc=$?
-	[ "$rc" -eq 0 ] || fail "e:exit_1" "exit $rc" "$(tail -n 20 "$TA_ERR")"
-	cp "$RPROM" "$TA_TMP/e1.prom"
-	ex_json "$TA_TMP/e1.prom" >"$TA_TMP/e1.json"
-	ino=$(ex_ino "$RPROM")
-	if ! ex_start "${E_ARGS[@]}"; then
-		fail "e:ready_2" "no ready" "$(tail -n 20 "$TA_ERR")"
-	else
-		ex_wait_write "$RPROM" "$ino" 10 "$TA_PID"
-		cp "$RPROM" "$TA_TMP/e2a.prom"
-		ex_json "$TA_TMP/e2a.prom" >"$TA_TMP/e2a.json"
+	e_stop "e:exit_1"
+	e_snap e1
+	if e_start "e:ready_2"; then
+		e_snap e2a
 		ex_check_monotonic "e:monotonic_at_restart" "$TA_TMP/e1.json" "$TA_TMP/e2a.json" \
 			"counters went back in the first write after the restart"
 		ex_clients e2_tls 1 tls
 		ex_clients e2_plain 2 plain
-		ex_wait_flows "$RPROM" "midstream=1 plaintext_http=3 tls=3" 15 "$TA_PID" ||
+		ex_wait_flows "$RPROM" "midstream=1 plaintext_http=3 tls=3" "$TA_PID" ||
 			fail "e:flows_2" "flows '$EX_FLOWS_SEEN', want 'midstream=1 plaintext_http=3 tls=3'" "$(cat "$RPROM")"
-		cp "$RPROM" "$TA_TMP/e2b.prom"
-		ex_json "$TA_TMP/e2b.prom" >"$TA_TMP/e2b.json"
+		e_snap e2b
 		ex_check_monotonic "e:monotonic_after_new_flows" "$TA_TMP/e1.json" "$TA_TMP/e2b.json" \
 			"counters below their value before the restart"
 		# flows: exactly before + new, row by row
@@ -856,18 +524,11 @@ else
 			fail "e:flows_before_plus_new" "rows differ" "before:" "$(ex_flow_rows "$TA_TMP/e1.json")" \
 				"want:" "$want" "got:" "$got"
 		fi
-		stop_tlsaudit 15
-		rc=$?
-		[ "$rc" -eq 0 ] || fail "e:exit_2" "exit $rc" "$(tail -n 20 "$TA_ERR")"
+		e_stop "e:exit_2"
 	fi
 	ex_reset "e:reset_exit_0"
-	ino=$(ex_ino "$RPROM")
-	if ! ex_start "${E_ARGS[@]}"; then
-		fail "e:ready_3" "no ready" "$(tail -n 20 "$TA_ERR")"
-	else
-		ex_wait_write "$RPROM" "$ino" 10 "$TA_PID"
-		cp "$RPROM" "$TA_TMP/e3.prom"
-		if ex_json "$TA_TMP/e3.prom" >"$TA_TMP/e3.json"; then
+	if e_start "e:ready_3"; then
+		if e_snap e3; then
 			v=$(jq -r '. as $d | [.samples[] | select((.name | startswith("tlsaudit_")) and $d.types[.family] == "counter" and .value != 0)
 				| "\(.name)\(.labels | tojson) \(.value)"] | join("; ")' "$TA_TMP/e3.json")
 			n=$(jq '[.samples[] | select(.name == "tlsaudit_flows_total" or .name == "tlsaudit_tls_flows_total")] | length' "$TA_TMP/e3.json")
@@ -877,7 +538,7 @@ else
 		else
 			fail "e:fresh_start_at_zero" "textfile does not parse"
 		fi
-		stop_tlsaudit 15 || fail "e:exit_3" "exit $?"
+		e_stop "e:exit_3"
 	fi
 fi
 
@@ -889,10 +550,10 @@ for bad in /nonexistent-dir/x.prom "$TA_TMP/no-such-dir/x.prom"; do
 	[ -e "$(dirname "$bad")" ] && { fail "g:missing_dir" "$(dirname "$bad") exists on this machine"; continue; }
 	strace_out=$TA_TMP/g.strace
 	if command -v strace >/dev/null; then
-		ex_in_mnt nsenter --net="/run/netns/$TA_CLI_NS" strace -f -qq -e trace=bpf,mount -o "$strace_out" \
+		ta_in_mnt nsenter --net="/run/netns/$TA_CLI_NS" strace -f -qq -e trace=bpf,mount -o "$strace_out" \
 			"$TLSAUDIT" -i "$TA_CLI_IF" --textfile "$bad" >"$TA_TMP/g.out" 2>"$TA_TMP/g.err"
 	else
-		ex_in_mnt nsenter --net="/run/netns/$TA_CLI_NS" \
+		ta_in_mnt nsenter --net="/run/netns/$TA_CLI_NS" \
 			"$TLSAUDIT" -i "$TA_CLI_IF" --textfile "$bad" >"$TA_TMP/g.out" 2>"$TA_TMP/g.err"
 	fi
 	rc=$?
@@ -902,7 +563,7 @@ for bad in /nonexistent-dir/x.prom "$TA_TMP/no-such-dir/x.prom"; do
 	grep -qF "$(dirname "$bad")" "$TA_TMP/g.err" || why="$why stderr does not name the directory;"
 	[ -s "$TA_TMP/g.out" ] && why="$why stdout not empty;"
 	[ -s "$strace_out" ] && grep -qE '^[0-9]+ +(bpf|mount)\(' "$strace_out" && why="$why it called bpf()/mount(): $(head -3 "$strace_out");"
-	ex_in_mnt test -e /sys/fs/bpf/tlsaudit && why="$why it created /sys/fs/bpf/tlsaudit;"
+	ta_in_mnt test -e /sys/fs/bpf/tlsaudit && why="$why it created /sys/fs/bpf/tlsaudit;"
 	if [ -z "$why" ]; then pass "g:missing_dir $bad"; else fail "g:missing_dir $bad" "$why" "$(cat "$TA_TMP/g.err")"; fi
 	rm -f "$strace_out"
 done
@@ -913,32 +574,28 @@ G=$TA_TMP/rodir
 mkdir -p "$G"
 GPROM=$G/ro.prom
 if ! ex_start -i "$TA_CLI_IF" --textfile "$GPROM" --interval 1; then
-	fail "g:readonly_ready" "no ready" "$(tail -n 20 "$TA_ERR")"
+	fail "g:readonly_ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 else
 	why=""
-	ex_wait_write "$GPROM" "" 10 "$TA_PID" || why="$why no first write;"
+	ex_wait_write "$GPROM" "" "$TA_PID" || why="$why no first write;"
 	ino=$(ex_ino "$GPROM")
-	ex_in_mnt mount --bind -o ro "$G" "$G" || why="$why ro bind mount failed;"
-	ex_in_mnt findmnt -n -o OPTIONS --target "$G" | grep -qE '(^|,)ro(,|$)' || why="$why $G is not read-only;"
-	deadline=$((SECONDS + 15))
-	while [ "$(grep -c '^tlsaudit: cannot write' "$TA_ERR")" -lt 3 ] && [ "$SECONDS" -lt "$deadline" ] &&
-		ta_pid_alive "$TA_PID"; do
-		sleep 0.1
-	done
+	ta_in_mnt mount --bind -o ro "$G" "$G" || why="$why ro bind mount failed;"
+	ta_in_mnt findmnt -n -o OPTIONS --target "$G" | grep -qE '(^|,)ro(,|$)' || why="$why $G is not read-only;"
+	ta_wait_count "$TA_ERR" '^tlsaudit: cannot write' 3 "$TA_WAIT" "$TA_PID" 2>/dev/null
 	nerr=$(grep -c '^tlsaudit: cannot write' "$TA_ERR")
-	[ "$nerr" -ge 3 ] || why="$why $nerr error lines in 15 s, want >= 3;"
+	[ "$nerr" -ge 3 ] || why="$why $nerr error lines within $TA_WAIT s, want >= 3;"
 	ta_pid_alive "$TA_PID" || why="$why tlsaudit died;"
 	grep '^tlsaudit: cannot write' "$TA_ERR" | grep -vqF "$GPROM" && why="$why an error line does not name $GPROM;"
 	grep '^tlsaudit: cannot write' "$TA_ERR" | grep -vq 'Read-only file system' &&
 		why="$why an error line does not say 'Read-only file system';"
 	[ "$(ex_ino "$GPROM")" = "$ino" ] || why="$why the previous file was not kept;"
-	ex_in_mnt umount "$G" || why="$why umount failed;"
-	ex_wait_write "$GPROM" "$ino" 10 "$TA_PID" || why="$why no write after the directory became writable;"
+	ta_in_mnt umount "$G" || why="$why umount failed;"
+	ex_wait_write "$GPROM" "$ino" "$TA_PID" || why="$why no write after the directory became writable;"
 	nerr=$(grep -c '^tlsaudit: cannot write' "$TA_ERR")
 	v=$(ex_json "$GPROM" | jq -r '[.samples[] | select(.name == "tlsaudit_textfile_write_errors_total") | .value] | .[0] // "absent"')
 	[ "$v" = "$nerr" ] || why="$why tlsaudit_textfile_write_errors_total is $v, stderr has $nerr error lines;"
 	[ -z "$(find "$G" -name '.*' -type f)" ] || why="$why temp files left: $(find "$G" -name '.*' -type f);"
-	stop_tlsaudit 15
+	stop_tlsaudit
 	rc=$?
 	[ "$rc" -eq 0 ] || why="$why exit $rc on SIGINT, want 0;"
 	v=$(ex_json "$GPROM" | jq -r '[.samples[] | select(.name == "tlsaudit_textfile_write_errors_total") | .value] | .[0] // "absent"')
@@ -1019,7 +676,7 @@ fi
 # ================================================================ leaving nothing behind
 
 ex_reset "reset_after"
-ta_check_no_residue "no_bpf_residue" "$RESIDUE_BASE" "$TA_CLI_NS:$TA_CLI_IF"
+ta_check_no_residue "no_bpf_residue" --orphans "$RESIDUE_BASE" "$TA_CLI_NS:$TA_CLI_IF"
 if [ -z "$EX_NS_BAD" ] && [ "$EX_NS_RUNS" -gt 0 ]; then
 	pass "isolation:private_bpffs ($EX_NS_RUNS tlsaudit runs, all in the holder's mount namespace)"
 else
@@ -1034,8 +691,4 @@ if [ "$now" != "$EX_HOST_BPFFS" ]; then
 fi
 ex_log "done in $((SECONDS - EX_T0)) s"
 
-if [ "$TA_FAILS" -gt 0 ]; then
-	echo "$T: $TA_FAILS failed" >&2
-	exit 1
-fi
-exit 0
+ta_finish "$T"

@@ -63,7 +63,7 @@
 #   TA_GW_HOOKS="xdp tc"         hooks to test (default both)
 #   TA_GW_PHASES="audit enforce teardown"
 #   TA_GW_PATHS="direct vlan vlantag"   client paths (see the header)
-#   TLSAUDIT=path, TA_E2E_KEEP=1, TA_E2E_VERBOSE=1: see lib.sh
+#   TLSAUDIT=path, TA_E2E_KEEP=1, TA_E2E_VERBOSE=1, TA_WAIT: see lib.sh
 #
 # Output: "PASS: <name>" / "FAIL: <name>: ..." / "note: ..." lines; exit 1 on
 # any FAIL.
@@ -72,14 +72,7 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 T=test_gateway
-require_root "$T"
-require_cmds "$T" ip tc nsenter ss jq curl openssl bpftool tcpdump ethtool clang "$TA_NGINX" "$TA_PY"
-ta_install_traps
-
-if [ ! -x "$TLSAUDIT" ]; then
-	echo "FAIL: $T: $TLSAUDIT not built (run 'make')"
-	exit 1
-fi
+ta_e2e_init "$T" ip tc nsenter ss jq curl openssl bpftool tcpdump ethtool clang "$TA_NGINX" "$TA_PY"
 
 HOOKS=${TA_GW_HOOKS:-xdp tc}
 PHASES=${TA_GW_PHASES:-audit enforce teardown}
@@ -87,7 +80,7 @@ PHASES=${TA_GW_PHASES:-audit enforce teardown}
 GW_C=ta-gc-$$
 GW_G=ta-gw-$$
 GW_S=ta-gs-$$
-# shellcheck disable=SC2034 # read by lib.sh (start_tls_server, run_client)
+# shellcheck disable=SC2034 # read by lib.sh (start_tls_server, start_plain_server)
 TA_CLI_NS=$GW_C
 # shellcheck disable=SC2034
 TA_SRV_NS=$GW_S
@@ -99,6 +92,7 @@ CV4=10.206.42.1 CV6=fd00:206:42::1
 GV4=10.206.42.254 GV6=fd00:206:42::fe
 G2_4=10.206.2.254 G2_6=fd00:206:2::fe
 TA_TLS4=10.206.2.2 TA_TLS6=fd00:206:2::2   # start_tls_server listens here
+# shellcheck disable=SC2034 # read by lib.sh
 BLK4=10.206.2.3 BLK6=fd00:206:2::3         # plaintext; blocked under --enforce
 ALW4=10.206.2.4 ALW6=fd00:206:2::4         # plaintext; --allow'ed
 UNW_PORT=8080
@@ -187,59 +181,16 @@ gw_vlan_emu() {
 }
 
 gw_setup() {
-	ta_setup_tmp
-	ta_add_netns "$GW_C"
-	ta_add_netns "$GW_G"
-	ta_add_netns "$GW_S"
-	# each veth is made inside our namespaces, its peer moved straight into another
-	ip -n "$GW_C" link add c0 type veth peer name g1 netns "$GW_G" || ta_die "veth c0/g1"
-	ip -n "$GW_G" link add g2 type veth peer name s0 netns "$GW_S" || ta_die "veth g2/s0"
-	nsenter --net="/run/netns/$GW_G" sh -c '
-		echo 1 > /proc/sys/net/ipv4/ip_forward &&
-		echo 1 > /proc/sys/net/ipv6/conf/all/forwarding' || ta_die "forwarding sysctls"
-	nsenter --net="/run/netns/$GW_C" sh -c "echo $ORPHAN_RETRIES > /proc/sys/net/ipv4/tcp_orphan_retries" ||
-		ta_die "tcp_orphan_retries"
-
-	ip -n "$GW_C" addr add "$C4/24" dev c0
-	ip -n "$GW_C" addr add "$C6/64" dev c0 nodad
-	ip -n "$GW_C" addr add "$CV4/24" dev c0
-	ip -n "$GW_C" addr add "$CV6/64" dev c0 nodad
-	ip -n "$GW_G" addr add "$G1_4/24" dev g1
-	ip -n "$GW_G" addr add "$G1_6/64" dev g1 nodad
-	ip -n "$GW_G" addr add "$GV4/24" dev g1
-	ip -n "$GW_G" addr add "$GV6/64" dev g1 nodad
-	ip -n "$GW_G" addr add "$G2_4/24" dev g2
-	ip -n "$GW_G" addr add "$G2_6/64" dev g2 nodad
-	local a
-	for a in "$TA_TLS4" "$BLK4" "$ALW4"; do ip -n "$GW_S" addr add "$a/24" dev s0; done
-	for a in "$TA_TLS6" "$BLK6" "$ALW6"; do ip -n "$GW_S" addr add "$a/64" dev s0 nodad; done
-	gw_vlan_emu
-
-	ip -n "$GW_C" link set c0 up && ip -n "$GW_G" link set g1 up &&
-		ip -n "$GW_G" link set g2 up && ip -n "$GW_S" link set s0 up || ta_die "links up"
-
-	ip -n "$GW_C" route add default via "$G1_4" dev c0 || ta_die "client v4 route"
-	ip -n "$GW_C" -6 route add default via "$G1_6" dev c0 || ta_die "client v6 route"
+	ta_setup_routed "$GW_C" "$GW_G" "$GW_S" "$C4/24 $C6/64 $CV4/24 $CV6/64" \
+		"$G1_4/24 $G1_6/64 $GV4/24 $GV6/64" "$G2_4/24 $G2_6/64" \
+		"$TA_TLS4/24 $BLK4/24 $ALW4/24 $TA_TLS6/64 $BLK6/64 $ALW6/64"
+	ta_sysctl "$GW_C" net.ipv4.tcp_orphan_retries=$ORPHAN_RETRIES
 	# sourced from the VLAN addresses: via the gateway's VLAN address
 	ip -n "$GW_C" rule add from "$CV4" lookup $VID || ta_die "v4 rule"
 	ip -n "$GW_C" route add default via "$GV4" dev c0 src "$CV4" table $VID || ta_die "v4 vlan route"
 	ip -n "$GW_C" -6 rule add from "$CV6" lookup $VID || ta_die "v6 rule"
 	ip -n "$GW_C" -6 route add default via "$GV6" dev c0 src "$CV6" table $VID || ta_die "v6 vlan route"
-	ip -n "$GW_S" route add default via "$G2_4" dev s0 || ta_die "server v4 route"
-	ip -n "$GW_S" -6 route add default via "$G2_6" dev s0 || ta_die "server v6 route"
-
-	local nd
-	for nd in "$GW_C:c0" "$GW_G:g1" "$GW_G:g2" "$GW_S:s0"; do
-		ta_wait_link_up "${nd%%:*}" "${nd#*:}" 10 || ta_die "${nd#*:} in ${nd%%:*} never came up"
-	done
-	local deadline=$((SECONDS + 10)) ns
-	for ns in "$GW_C" "$GW_G" "$GW_S"; do
-		while ip -n "$ns" -6 addr show tentative | grep -q inet6; do
-			[ "$SECONDS" -ge "$deadline" ] && ta_die "tentative IPv6 addresses in $ns"
-			sleep 0.05
-		done
-	done
-	ta_log "gateway topology $GW_C / $GW_G / $GW_S ready"
+	gw_vlan_emu
 }
 
 # gw_vlan_txoffload on|off: where c0 puts the 802.1Q tag of the VLAN frames:
@@ -255,120 +206,30 @@ gw_vlan_txoffload() {
 # plaintext nginx on BLK and ALW, ports 443 and 8080; its access log names
 # the server address and the client's address and port of every request
 gw_start_plain_server() {
-	local d=$TA_TMP/nginx-plain a p listens=""
-	mkdir -p "$d"
+	local a p l=()
 	for a in "$BLK4" "$ALW4" "[$BLK6]" "[$ALW6]"; do
-		for p in 443 $UNW_PORT; do
-			listens="$listens        listen $a:$p;
-"
-		done
+		for p in 443 $UNW_PORT; do l+=("$a:$p"); done
 	done
-	ta_nginx_conf "$d" "$listens" ""
-	TA_PLAIN_ACCESS_LOG=$d/logs/access.log
-	nsenter --net="/run/netns/$GW_S" "$TA_NGINX" -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log" \
-		</dev/null >"$d/stdout.log" 2>&1 &
-	TA_PLAIN_PID=$!
-	TA_BG_PIDS+=("$TA_PLAIN_PID")
-	for a in "$BLK4" "$ALW4" "$BLK6" "$ALW6"; do
-		for p in 443 $UNW_PORT; do
-			wait_for_listen "$GW_S" "$a" "$p" 10 "$TA_PLAIN_PID" ||
-				ta_die "plain nginx did not start: $(tail -n 5 "$d/logs/error.log" "$d/stdout.log" 2>&1)"
-		done
-	done
-	ta_check_nginx_pid "$d" "$TA_PLAIN_PID"
-}
-
-# bounded: every server address answers TCP from every client source (no
-# tlsaudit yet); proves the routing, the VLAN and the forwarding
-gw_wait_reachable() {
-	local src dst deadline=$((SECONDS + 15)) ok
-	while :; do
-		ok=1
-		for src in "$C4" "$CV4" "$C6" "$CV6"; do
-			case $src in *:*) dst=$ALW6 ;; *) dst=$ALW4 ;; esac
-			nsenter --net="/run/netns/$GW_C" curl --noproxy '*' -s -o /dev/null -m 2 \
-				--interface "$src" "http://$(hostport "$dst" $UNW_PORT)/" || { ok=0; break; }
-		done
-		[ "$ok" = 1 ] && return 0
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-	done
+	start_plain_server "${l[@]}"
 }
 
 hostport() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
 
+# every server address answers TCP from every client source (no tlsaudit
+# yet): proves the routing, the VLAN and the forwarding
+gw_reachable() {
+	local src dst
+	for src in "$C4" "$CV4" "$C6" "$CV6"; do
+		case $src in *:*) dst=$ALW6 ;; *) dst=$ALW4 ;; esac
+		nsenter --net="/run/netns/$GW_C" curl --noproxy '*' -s -o /dev/null -m 2 \
+			--interface "$src" "http://$(hostport "$dst" $UNW_PORT)/" || return 1
+	done
+}
+
 # ---------------------------------------------------------------- clients
 
-# python3 plaintext client that half-closes: argv server, source. Sends an
-# HTTP/1.0 request and shutdown(SHUT_WR) at once (as `nc -N`, socat with a
-# file on stdin, or any request-then-EOF client do), then reads the reply for
-# at most 5 s. Exit 0 with a reply, 1 without one (timeout or reset).
-PY_HALFCLOSE_CLIENT='
-import socket, sys, time
-t0 = time.monotonic()
-s = socket.create_connection((sys.argv[1], 443), timeout=5, source_address=(sys.argv[2], 0))
-sys.stderr.write("lport=%d\n" % s.getsockname()[1])
-sys.stderr.flush()
-s.sendall(b"GET /halfclose HTTP/1.0\r\nHost: srv.test\r\n\r\n")
-s.shutdown(socket.SHUT_WR)
-data = b""
-try:
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-except OSError as e:
-    sys.stderr.write("error=%s after %.0f ms\n" % (type(e).__name__, (time.monotonic() - t0) * 1000))
-sys.stdout.write(data.decode("latin-1"))
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") else 1)
-'
-# python3 plaintext client that first sends a forged RST for its own
-# connection, with a sequence number far out of the server's window: the
-# server ignores it (RFC 5961) and the connection lives on, but a middlebox
-# that forgets the flow at any RST would then see the request as the middle
-# of a flow it never saw. argv server, source. Exit 0 with a reply.
-PY_FORGED_RST_CLIENT='
-import os, socket, struct, sys, time
-srv, src = sys.argv[1], sys.argv[2]
-v6 = ":" in srv
-fam = socket.AF_INET6 if v6 else socket.AF_INET
-t0 = time.monotonic()
-s = socket.create_connection((srv, 443), timeout=5, source_address=(src, 0))
-lport = s.getsockname()[1]
-sys.stderr.write("lport=%d\n" % lport)
-sys.stderr.flush()
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while t >> 16:
-        t = (t & 0xffff) + (t >> 16)
-    return ~t & 0xffff
-seq = (int.from_bytes(os.urandom(4), "big") | 0x80000000) & 0xffffffff
-tcp = struct.pack("!HHIIBBHHH", lport, 443, seq, 0, 5 << 4, 0x04, 0, 0, 0)
-sa, da = socket.inet_pton(fam, src), socket.inet_pton(fam, srv)
-if v6:
-    pseudo = sa + da + struct.pack("!I3xB", len(tcp), 6)
-else:
-    pseudo = sa + da + struct.pack("!BBH", 0, 6, len(tcp))
-tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
-r = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_TCP)
-r.bind((src, 0))
-r.sendto(tcp, (srv, 0))
-r.close()
-s.sendall(b"GET /afterrst HTTP/1.1\r\nHost: srv.test\r\nConnection: close\r\n\r\n")
-data = b""
-try:
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-except OSError as e:
-    sys.stderr.write("error=%s after %.0f ms\n" % (type(e).__name__, (time.monotonic() - t0) * 1000))
-sys.stdout.write(data.decode("latin-1"))
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") else 1)
-'
+# the plaintext clients that half-close and that forge a RST (plain_get.py)
+PLAIN_GET=("$TA_PY" "$TA_E2E_DIR/plain_get.py")
 CURL=(curl --noproxy '*' -sS -w '%{stderr}lport=%{local_port}\n')
 
 # src_of PATH FAMILY: the client's source address for a path
@@ -401,17 +262,16 @@ gw_client_start() {
 	cmd="$*"
 	[ "${#cmd}" -gt 160 ] && cmd="${cmd:0:160}..."
 	cmd=${cmd//$'\n'/ }
-	nsenter --net="/run/netns/$GW_C" bash -c 'f=$1; shift
+	# shellcheck disable=SC2016 # the inner shell's
+	ta_bg "$GW_C" "$TA_TMP/client.$name.out" "$TA_TMP/client.$name.err" bash -c 'f=$1; shift
 		s=$(date +%s%3N); "$@"; rc=$?; echo $(( $(date +%s%3N) - s )) >"$f"; exit $rc' \
-		gw-client "$TA_TMP/client.$name.ms" "$@" \
-		</dev/null >"$TA_TMP/client.$name.out" 2>"$TA_TMP/client.$name.err" &
-	echo "$name $!" >>"$TA_CLIENTS"
-	TA_BG_PIDS+=("$!")
-	GW_PENDING+=("$!"$'\t'"$rec"$'\t'"$cmd")
+		gw-client "$TA_TMP/client.$name.ms" "$@"
+	echo "$name $TA_BG_PID" >>"$TA_CLIENTS"
+	GW_PENDING+=("$TA_BG_PID"$'\t'"$rec"$'\t'"$cmd")
 }
 
 gw_clients_finish() {
-	local e pid name verdict src server action want check cmd rc ms lport why out err todo
+	local e pid name verdict src server action want check cmd rc ms lport why out err todo bad
 	local deadline=$((SECONDS + TA_CLIENT_TIMEOUT))
 	if [ "${1:-}" = last ]; then
 		todo=("${GW_PENDING[@]: -1}")
@@ -437,10 +297,8 @@ gw_clients_finish() {
 			if [ "$rc" -ne 0 ]; then
 				why="$why exit status $rc;"
 			else
-				case $check in
-				out=*) [ "$(cat "$out")" = "${check#out=}" ] || why="$why stdout is not '${check#out=}';" ;;
-				outre=*) grep -qE -- "${check#outre=}" "$out" || why="$why stdout lacks /${check#outre=}/;" ;;
-				esac
+				bad=$(ta_output_why "$check" "$out" "$err")
+				[ -z "$bad" ] || why="$why $bad;"
 			fi
 		else
 			[ "$rc" -ne 0 ] || why="$why succeeded (exit 0), want a failure;"
@@ -491,10 +349,10 @@ run_clients() {
 				gw_client_start "curl_http_blocked_$n" plaintext_http "$src" "$blk" blocked fail - -- \
 					"${CURL[@]}" -m 5 --interface "$src" "http://$(hostport "$blk" 443)/"
 				gw_client_start "py_halfclose_blocked_$n" plaintext_http "$src" "$blk" blocked fail - -- \
-					"$TA_PY" -c "$PY_HALFCLOSE_CLIENT" "$blk" "$src"
+					"${PLAIN_GET[@]}" halfclose "$blk" "$src"
 				[ "$path" = direct ] &&
 					gw_client_start "py_forged_rst_blocked_$n" plaintext_http "$src" "$blk" blocked fail - -- \
-						"$TA_PY" -c "$PY_FORGED_RST_CLIENT" "$blk" "$src"
+						"${PLAIN_GET[@]}" forged-rst "$blk" "$src"
 			fi
 		done
 		gw_clients_finish # before the next path changes c0's offloads
@@ -502,61 +360,19 @@ run_clients() {
 	gw_vlan_txoffload on
 }
 
-# ---------------------------------------------------------------- captures
-
-# gw_capture NS DEV FILE FILTER: tcpdump in the background, ready when it
-# says so (--immediate-mode: nothing waits in a buffer when it is stopped).
-# Sets CAP_PID.
-gw_capture() {
-	local ns=$1 dev=$2 file=$3 filter=$4
-	nsenter --net="/run/netns/$ns" tcpdump --immediate-mode -U -nn -Z root -i "$dev" -w "$file" "$filter" \
-		</dev/null >/dev/null 2>"$file.err" &
-	CAP_PID=$!
-	TA_BG_PIDS+=("$CAP_PID")
-	wait_for_line "$file.err" 'listening on' 10 "$CAP_PID" || ta_die "tcpdump on $dev: $(cat "$file.err")"
-}
-
-gw_capture_stop() { ta_stop_pid "$1" INT 5; }
-
 # ---------------------------------------------------------------- residue
 
-# gw_dev_state: what is attached to g1 and g2 (XDP and tc filters); the
-# VLAN emulation's own filters are part of the baseline
-gw_dev_state() {
-	local dev
-	for dev in g1 g2; do
-		echo "== $dev"
-		ip -n "$GW_G" -d link show "$dev" | grep -E 'xdp' | sed 's/load_time [0-9]*//'
-		nsenter --net="/run/netns/$GW_G" tc filter show dev "$dev" ingress 2>/dev/null
-		nsenter --net="/run/netns/$GW_G" tc filter show dev "$dev" egress 2>/dev/null
-	done
-}
+# gw_dev_state: what is attached to g1 and g2 (XDP, tc filters); the VLAN
+# emulation's own filters are part of the baseline
+gw_dev_state() { ta_dev_state "$GW_G:g1" "$GW_G:g2"; }
 
-# gw_check_no_residue NAME OURS: bounded wait until no BPF object tlsaudit
-# held (OURS, "prog N"/"link N" lines, read from its fds once it was ready)
-# exists any more, no link nobody holds runs one of its programs, and g1/g2
-# look as before tlsaudit (no XDP; tc filters: the VLAN emulation's only).
-# (Not "no orphaned ta_* object on the machine": other tests running at the
-# same time have their own, coming and going.)
+# gw_check_no_residue NAME OURS: no BPF object tlsaudit held (OURS, read
+# from its fds once it was ready) exists any more, no link nobody holds runs
+# one of its programs, and g1/g2 look as before tlsaudit (no XDP; tc filters:
+# the VLAN emulation's only). (Not "no orphaned ta_* object on the machine":
+# other tests running at the same time have their own, coming and going.)
 gw_check_no_residue() {
-	local name=$1 ours=$2 deadline=$((SECONDS + 10)) left orph why="" state progs
-	progs=$(awk '$1 == "prog" { print $2 }' "$ours" | paste -sd' ' -)
-	while :; do
-		left=$( { bpftool -j prog show 2>/dev/null | jq -r '.[].id' | sed 's/^/prog /'
-			bpftool -j link show 2>/dev/null | jq -r '.[].id' | sed 's/^/link /'; } |
-			sort | comm -12 - <(sort "$ours"))
-		orph=$(ta_bpf_orphans | awk -v p=" $progs " '$1 == "link" && index(p, " " $4 " ")')
-		state=$(gw_dev_state)
-		[ -z "$left" ] && [ -z "$orph" ] && [ "$state" = "$DEV_BASE" ] && break
-		[ "$SECONDS" -ge "$deadline" ] && break
-		sleep 0.1
-	done
-	[ -n "$left" ] && why="$why objects tlsaudit held still exist: $(echo "$left" | paste -sd, -);"
-	[ -n "$orph" ] && why="$why links nobody holds run its programs: $(echo "$orph" | paste -sd, -);"
-	[ "$state" = "$DEV_BASE" ] || why="$why g1/g2 attachments changed;"
-	if [ -z "$why" ]; then pass "$name"; else
-		fail "$name" "$why" "before:" "$DEV_BASE" "after:" "$state"
-	fi
+	ta_check_no_residue "$1" --ours "$2" --devs "$DEV_BASE" "$GW_G:g1" "$GW_G:g2"
 }
 
 # ---------------------------------------------------------------- tlsaudit
@@ -569,7 +385,7 @@ gw_start() {
 	want="tlsaudit: ready: watching g1 g2; ports 443; gateway ($hook)"
 	case " $* " in *" --enforce "*) want="$want; enforcing" ;; esac
 	if ! ta_start_tlsaudit_ns "$GW_G" --gateway -i g1 -i g2 --hook "$hook" "$@" -j; then
-		fail "$PFX:ready" "no 'tlsaudit: ready' within 10 s" "$(tail -n 20 "$TA_ERR")"
+		fail "$PFX:ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 		return 1
 	fi
 	grep -qxF "$want" "$TA_ERR" || why="$why ready line is not '$want';"
@@ -596,7 +412,7 @@ gw_start() {
 # gw_stop: SIGINT, exit 0, nothing left behind
 gw_stop() {
 	local rc
-	stop_tlsaudit 15
+	stop_tlsaudit
 	rc=$?
 	if [ "$rc" -eq 0 ]; then pass "$PFX:exit_on_sigint"; else
 		fail "$PFX:exit_on_sigint" "exit status $rc, want 0" "$(tail -n 20 "$TA_ERR")"
@@ -614,12 +430,10 @@ log_lines() { awk -v s="$2" 'index($0, s) == 1' "$1"; }
 # gw_check_events: the flow events and the stats line of the last run
 # against $EXPECT (lines: name verdict client cport server action)
 gw_check_events() {
-	local raw=$TA_OUT ev=$TA_TMP/events.$TA_RUN_SEQ.jsonl bad
+	local raw=$TA_OUT ev=$TA_TMP/events.$TA_RUN_SEQ.jsonl
 	local tls_log=$TA_TMP/nginx-tls/logs/access.log
-	bad=$(jq -rR 'select(length > 0) | . as $l
-		| try (fromjson | if type == "object" and has("event") then empty else $l end) catch $l' "$raw")
-	if [ -z "$bad" ]; then pass "$PFX:json_lines"; else fail "$PFX:json_lines" "malformed lines" "$bad"; fi
-	jq -cR 'fromjson? // empty | select(type == "object")' "$raw" >"$ev"
+	ta_check_json_lines "$PFX:json_lines" "$raw"
+	ta_valid_json "$raw" >"$ev"
 
 	# one jq pass: for each expected connection, its flow events (matched by
 	# the client's address and port) and what is wrong with them
@@ -717,17 +531,14 @@ gw_check_no_plaintext_arrived() {
 # bounded: until the client netns holds no TCP socket to port 443 any more
 # (TIME-WAIT aside): the client's kernel has given every blocked connection
 # up, so no retransmission can still come
+_gw_client_quiet() {
+	[ -z "$(nsenter --net="/run/netns/$GW_C" ss -Htn exclude time-wait '( dport = :443 )')" ]
+}
 gw_wait_client_quiet() {
-	local deadline=$((SECONDS + ${1:-60}))
-	while [ -n "$(nsenter --net="/run/netns/$GW_C" ss -Htn exclude time-wait '( dport = :443 )')" ]; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			echo "note: $PFX: client sockets to :443 still open after the wait:" >&2
-			nsenter --net="/run/netns/$GW_C" ss -tn exclude time-wait '( dport = :443 )' >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-	return 0
+	TA_POLL=0.1 ta_wait_until "${1:-60}" "" _gw_client_quiet && return 0
+	echo "note: $PFX: client sockets to :443 still open after the wait:" >&2
+	nsenter --net="/run/netns/$GW_C" ss -tn exclude time-wait '( dport = :443 )' >&2
+	return 1
 }
 
 # how each blocked client failed, for the record
@@ -758,10 +569,10 @@ phase_audit() {
 	: >"$EXPECT"
 	gw_start "$hook" || return
 	cap=$TA_TMP/g1.$hook.pcap
-	gw_capture "$GW_G" g1 "$cap" "tcp port 443"
-	local cpid=$CAP_PID
+	ta_capture_start "$GW_G" g1 "$cap" "tcp port 443"
+	local cpid=$TA_CAP_PID
 	run_clients audit
-	gw_capture_stop "$cpid"
+	ta_capture_stop "$cpid"
 	gw_stop
 	gw_check_events
 	gw_check_vlan_tagged "$cap"
@@ -774,13 +585,13 @@ phase_enforce() {
 	: >"$EXPECT"
 	gw_start "$hook" --enforce "${ALLOW_ARGS[@]}" || return
 	cap=$TA_TMP/s0.$hook.pcap
-	gw_capture "$GW_S" s0 "$cap" "tcp port 443"
-	local cpid=$CAP_PID
+	ta_capture_start "$GW_S" s0 "$cap" "tcp port 443"
+	local cpid=$TA_CAP_PID
 	run_clients enforce
 	local t0=$SECONDS
 	gw_wait_client_quiet 60
 	echo "note: $PFX: the client gave its blocked connections up $((SECONDS - t0)) s after the last client ended"
-	gw_capture_stop "$cpid"
+	ta_capture_stop "$cpid"
 	gw_stop
 	gw_note_failures
 	gw_check_events
@@ -788,17 +599,13 @@ phase_enforce() {
 }
 
 phase_teardown() {
-	local hook=$1 kpid
+	local hook=$1
 	PFX=$hook:sigkill
 	gw_start "$hook" --enforce "${ALLOW_ARGS[@]}" || return
-	kpid=$TA_PID
-	TA_PID=""
-	kill -KILL "$kpid"
-	wait "$kpid" 2>/dev/null
-	if ta_pid_alive "$kpid"; then
-		fail "$PFX:no_residue" "pid $kpid still alive after SIGKILL"
-	else
+	if ta_kill_tlsaudit; then
 		gw_check_no_residue "$PFX:no_residue" "$OURS"
+	else
+		fail "$PFX:no_residue" "pid $TA_KILLED_PID still alive after SIGKILL"
 	fi
 }
 
@@ -807,7 +614,7 @@ phase_teardown() {
 gw_setup
 start_tls_server
 gw_start_plain_server
-if gw_wait_reachable; then pass "setup:routes_and_vlan"; else
+if ta_wait_until "$TA_WAIT" "" gw_reachable; then pass "setup:routes_and_vlan"; else
 	fail "setup:routes_and_vlan" "a server is unreachable from a client address before tlsaudit runs"
 	exit 1
 fi
@@ -819,8 +626,4 @@ for hook in $HOOKS; do
 	done
 done
 
-if [ "$TA_FAILS" -gt 0 ]; then
-	echo "$T: $TA_FAILS failed" >&2
-	exit 1
-fi
-exit 0
+ta_finish "$T"

@@ -19,7 +19,7 @@
 # Usage (root):  tests/e2e/test_host_client.sh
 #   TA_E2E_NO_TLSAUDIT=1   only the traffic part (proves the harness)
 #   TA_E2E_FAMILIES="4 6"  address families to exercise (default both)
-#   TLSAUDIT=path, TA_E2E_KEEP=1, TA_E2E_VERBOSE=1, TA_E2E_OFFLOAD=off: see lib.sh
+#   TLSAUDIT=path, TA_E2E_KEEP=1, TA_E2E_VERBOSE=1, TA_E2E_OFFLOAD=off, TA_WAIT: see lib.sh
 #
 # Output: one line per assertion group, "PASS: <name>" or "FAIL: <name>: ...";
 # exit status 1 if any FAIL.
@@ -67,11 +67,7 @@ client() {
 	if [ "$rc" -ne 0 ]; then
 		why="exit status $rc"
 	else
-		case $check in
-		out=*) [ "$(cat "$out")" = "${check#out=}" ] || why="stdout is not '${check#out=}'" ;;
-		outre=*) grep -qE -- "${check#outre=}" "$out" || why="stdout lacks /${check#outre=}/" ;;
-		errre=*) grep -qE -- "${check#errre=}" "$err" || why="stderr lacks /${check#errre=}/" ;;
-		esac
+		why=$(ta_output_why "$check" "$out" "$err")
 	fi
 	if [ -z "$why" ]; then
 		pass "traffic:$name"
@@ -147,87 +143,12 @@ check_server_logs() {
 	fi
 }
 
-# ---------------------------------------------------------------- BPF residue
-
-# ta_all_ids KIND: ids of every BPF prog|link on the machine
-ta_all_ids() { bpftool -j "$1" show 2>/dev/null | jq -r '.[].id' 2>/dev/null | sort -u; }
-ta_named_prog_ids() { bpftool -j prog show 2>/dev/null | jq -r '.[] | select((.name // "") | startswith("ta_")) | .id' | sort -u; }
-
-# snapshot_ours PID BASELINE OUTFILE: "prog N"/"link N" lines for tlsaudit's
-# objects: what its fds hold, plus ta_* programs that appeared since BASELINE
-# (catches programs attached and then closed), plus links to any of those.
-snapshot_ours() {
-	local pid=$1 base=$2 outf=$3 progs
-	ta_named_prog_ids >"$outf.now"
-	{
-		ta_bpf_ids "$pid"
-		comm -13 "$base" "$outf.now" | sed 's/^/prog /'
-	} | sort -u >"$outf.tmp"
-	progs=$(awk '$1 == "prog" { print $2 }' "$outf.tmp" | paste -sd, -)
-	{
-		cat "$outf.tmp"
-		[ -n "$progs" ] && bpftool -j link show 2>/dev/null |
-			jq -r --arg p "$progs" '($p | split(",") | map(tonumber)) as $ps
-				| .[] | select(.prog_id as $x | $ps | index($x)) | "link \(.id)"'
-	} | sort -u >"$outf"
-	rm -f "$outf.tmp" "$outf.now"
-}
-
-# leftovers OURS: print "prog N"/"link N" of ours that still exist
-leftovers() {
-	local ours=$1
-	sort "$ours" >"$ours.sorted"
-	{
-		ta_all_ids prog | sed 's/^/prog /'
-		ta_all_ids link | sed 's/^/link /'
-	} | sort | comm -12 - "$ours.sorted"
-}
-
-# check_no_hooks NAME OURS: bounded wait (objects are freed asynchronously)
-# until none of OURS exists; and nothing attached to c0 in the client netns.
-check_no_hooks() {
-	local name=$1 ours=$2 left deadline=$((SECONDS + 10)) why="" net tcf xdp
-	while :; do
-		left=$(leftovers "$ours")
-		[ -z "$left" ] && break
-		[ "$SECONDS" -ge "$deadline" ] && break
-		sleep 0.1
-	done
-	[ -n "$left" ] && why="$why BPF objects still present: $(echo "$left" | paste -sd, -);"
-	net=$(ta_in_cli bpftool net show dev "$TA_CLI_IF" 2>&1)
-	echo "$net" | grep -qE "ta_|$TA_CLI_IF\(" && why="$why bpftool net show dev $TA_CLI_IF lists attachments;"
-	tcf=$( (ta_in_cli tc filter show dev "$TA_CLI_IF" ingress; ta_in_cli tc filter show dev "$TA_CLI_IF" egress) 2>/dev/null)
-	[ -n "$tcf" ] && why="$why tc filters remain on $TA_CLI_IF;"
-	xdp=$(ip -n "$TA_CLI_NS" -d link show "$TA_CLI_IF" | grep -E 'xdp|prog/xdp')
-	[ -n "$xdp" ] && why="$why XDP attached to $TA_CLI_IF;"
-	local named
-	named=$(bpftool prog show 2>/dev/null | grep -E 'name ta_' | sed -n '1,10p')
-	if [ -z "$why" ]; then
-		pass "$name"
-		[ -n "$named" ] && echo "    note: other ta_* programs exist (another tlsaudit running?):" &&
-			printf '%s\n' "$named" | sed 's/^/    /'
-	else
-		fail "$name" "$why" "ours: $(paste -sd' ' "$ours")" "$net" "$tcf" "$xdp" \
-			"$(bpftool link show 2>&1 | head -40)" "$named"
-	fi
-	return 0
-}
-
 # ---------------------------------------------------------------- tlsaudit assertions
 
-jq_json_lines() {
-	# every non-empty stdout line must be a JSON object with an "event" key
-	jq -rR 'select(length > 0) | . as $l
-		| try (fromjson | if type == "object" and has("event") then empty else $l end) catch $l' "$1"
-}
-
 check_events() {
-	local raw=$1 out=$TA_TMP/events.valid.jsonl bad n
-	bad=$(jq_json_lines "$raw")
-	if [ -z "$bad" ]; then pass "json_lines"; else fail "json_lines" "malformed lines" "$bad"; fi
-	# the other checks read only the well-formed lines, so one bad line
-	# cannot hide (or abort) the rest of the stream
-	jq -cR 'fromjson? // empty | select(type == "object")' "$raw" >"$out"
+	local raw=$1 out=$TA_TMP/events.valid.jsonl n
+	ta_check_json_lines json_lines "$raw"
+	ta_valid_json "$raw" >"$out"
 
 	local name pid verdict server caddr comm status logged evs mism
 	local watched_pids=() unwatched_pids=()
@@ -311,14 +232,14 @@ if [ "$NO_TA" = 1 ]; then
 	check_server_logs
 else
 	BASE=$TA_TMP/base_progs
-	ta_named_prog_ids >"$BASE"
+	ta_bpf_named >"$BASE"
 	if ! start_tlsaudit -i "$TA_CLI_IF" -p 443; then
-		fail "tlsaudit_ready" "no 'tlsaudit: ready' on stderr within 10 s" "$(tail -n 20 "$TA_ERR")"
+		fail "tlsaudit_ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 		exit 1
 	fi
 	pass "tlsaudit_ready"
 	OURS1=$TA_TMP/ours.1
-	snapshot_ours "$TA_PID" "$BASE" "$OURS1"
+	ta_bpf_snapshot "$TA_PID" "$BASE" "$OURS1"
 	if grep -q '^prog ' "$OURS1"; then pass "bpf_loaded"; else
 		fail "bpf_loaded" "tlsaudit (pid $TA_PID) holds no BPF programs"
 	fi
@@ -327,35 +248,27 @@ else
 	check_client_pids
 	check_server_logs
 
-	stop_tlsaudit 15
+	stop_tlsaudit
 	rc=$?
 	if [ "$rc" -eq 0 ]; then pass "exit_on_sigint"; else
 		fail "exit_on_sigint" "exit status $rc, want 0" "$(tail -n 20 "$TA_ERR")"
 	fi
 	check_events "$TA_OUT"
-	check_no_hooks "no_hooks_after_sigint" "$OURS1"
+	ta_check_no_residue "no_hooks_after_sigint" --ours "$OURS1" "$TA_CLI_NS:$TA_CLI_IF"
 
 	# again, killed hard: tcx/XDP links and fds must die with the process
-	ta_named_prog_ids >"$BASE"
+	ta_bpf_named >"$BASE"
 	if ! start_tlsaudit -i "$TA_CLI_IF" -p 443; then
-		fail "tlsaudit_ready_2" "no 'tlsaudit: ready' on stderr within 10 s" "$(tail -n 20 "$TA_ERR")"
+		fail "tlsaudit_ready_2" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 	else
 		OURS2=$TA_TMP/ours.2
-		snapshot_ours "$TA_PID" "$BASE" "$OURS2"
-		kpid=$TA_PID
-		TA_PID=""
-		kill -KILL "$kpid"
-		wait "$kpid" 2>/dev/null
-		if ta_pid_alive "$kpid"; then
-			fail "no_hooks_after_sigkill" "pid $kpid still alive after SIGKILL"
+		ta_bpf_snapshot "$TA_PID" "$BASE" "$OURS2"
+		if ta_kill_tlsaudit; then
+			ta_check_no_residue "no_hooks_after_sigkill" --ours "$OURS2" "$TA_CLI_NS:$TA_CLI_IF"
 		else
-			check_no_hooks "no_hooks_after_sigkill" "$OURS2"
+			fail "no_hooks_after_sigkill" "pid $TA_KILLED_PID still alive after SIGKILL"
 		fi
 	fi
 fi
 
-if [ "$TA_FAILS" -gt 0 ]; then
-	echo "$T: $TA_FAILS failed" >&2
-	exit 1
-fi
-exit 0
+ta_finish "$T"

@@ -49,7 +49,7 @@
 #              and round-trips the bytes; the text output escapes them
 #
 # Usage (root):  tests/e2e/test_owners.sh
-#   TLSAUDIT=path, TA_E2E_KEEP=1, TA_E2E_VERBOSE=1: see lib.sh
+#   TLSAUDIT=path, TA_E2E_KEEP=1, TA_E2E_VERBOSE=1, TA_WAIT: see lib.sh
 #   TA_OWNERS_PARTS="srv cli ct newif pre reuse hostile"  the parts to run
 #
 # Output: one line per assertion group, "PASS: <name>" or "FAIL: <name>: ...";
@@ -59,14 +59,7 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 T=test_owners
-require_root "$T"
-require_cmds "$T" ip nsenter ss jq curl openssl bpftool od stat "$TA_NGINX" "$TA_PY"
-ta_install_traps
-
-if [ ! -x "$TLSAUDIT" ]; then
-	echo "FAIL: $T: $TLSAUDIT not built (run 'make')"
-	exit 1
-fi
+ta_e2e_init "$T" ip nsenter ss jq curl openssl bpftool od stat "$TA_NGINX" "$TA_PY"
 
 PARTS=${TA_OWNERS_PARTS:-srv cli ct newif pre reuse hostile}
 
@@ -92,33 +85,6 @@ timing() { TIMINGS+=("$1 $(($(now_ms) - $2)) ms"); }
 
 # ---------------------------------------------------------------- clients
 
-# python3 ssl client: ADDR [COMM [WANT_PID]]. Sets its comm first (prctl
-# PR_SET_NAME); with WANT_PID exits 99 without connecting if it did not get
-# that pid. Prints pid= and port= on stderr, the reply on stdout.
-PY_TLS='
-import ctypes, os, socket, ssl, sys
-if len(sys.argv) > 3 and os.getpid() != int(sys.argv[3]):
-    sys.exit(99)
-if len(sys.argv) > 2 and ctypes.CDLL(None).prctl(15, sys.argv[2].encode(), 0, 0, 0) != 0:
-    sys.exit(98)
-sys.stderr.write("pid=%d\n" % os.getpid())
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-with socket.create_connection((sys.argv[1], 443), timeout=10) as s:
-    sys.stderr.write("port=%d\n" % s.getsockname()[1])
-    with ctx.wrap_socket(s, server_hostname="srv.test") as t:
-        t.sendall(b"GET / HTTP/1.0\r\nHost: srv.test\r\n\r\n")
-        data = b""
-        while True:
-            chunk = t.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-sys.stdout.write(data.decode("latin-1"))
-sys.exit(0 if data.startswith(b"HTTP/1.") and b" 200 " in data[:16] else 3)
-'
-
 # plaintext, then exit at once: ADDR COMM_HEX [WANT_PID]. The comm is set
 # from hex bytes and read back from /proc/self/comm before connecting.
 PY_SHORT='
@@ -134,28 +100,6 @@ with open("/proc/self/comm", "rb") as f:
 s = socket.create_connection((sys.argv[1], 443), timeout=10)
 s.sendall(b"hello plaintext\r\n")
 sys.stdout.write("pid=%d port=%d\n" % (os.getpid(), s.getsockname()[1]))
-'
-
-# a TLS connection that stays open: handshake, then wait for a line on stdin,
-# then one request. Prints "handshake VERSION PORT" after the handshake.
-PY_HOLD='
-import os, socket, ssl, sys
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-s = socket.create_connection((sys.argv[1], 443), timeout=30)
-t = ctx.wrap_socket(s, server_hostname="srv.test")
-print("handshake %s %d %d" % (t.version(), t.getsockname()[1], os.getpid()), flush=True)
-sys.stdin.readline()
-t.sendall(b"GET / HTTP/1.1\r\nHost: srv.test\r\nConnection: close\r\n\r\n")
-data = b""
-while True:
-    chunk = t.recv(4096)
-    if not chunk:
-        break
-    data += chunk
-print(data.split(b"\r\n")[0].decode("latin-1"), flush=True)
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") else 3)
 '
 
 # a plaintext HTTP server that accept()s one connection per line on stdin
@@ -206,15 +150,11 @@ for line in sys.stdin:
 
 hex_of() { od -An -tx1 | tr -d ' \n'; }
 
-# curl_client NAME NS CGROUP URL [CURL ARGS]: curl with the body to a file and
-# its local port on stdout; sets CL_PID, CL_PORT, CL_WHY (empty on success)
-curl_client() {
-	local name=$1 ns=$2 cg=$3 url=$4 rc
-	shift 4
-	ta_run_client_in "$name" "$ns" "$cg" curl --noproxy '*' -sS --max-time 10 "$@" \
-		-o "$TA_TMP/client.$name.body" -w '%{local_port}' "$url"
-	rc=$?
-	CL_PID=$RUN_CLIENT_PID
+# curl_result NAME RC: what is wrong with the curl run NAME that exited RC
+# (body 'ok', its local port on stdout); sets CL_PORT and CL_WHY (empty on
+# success)
+curl_result() {
+	local name=$1 rc=$2
 	CL_PORT=$(cat "$TA_TMP/client.$name.out" 2>/dev/null)
 	CL_WHY=""
 	if [ "$rc" -ne 0 ]; then
@@ -226,15 +166,27 @@ curl_client() {
 	fi
 }
 
-# py_tls_client NAME NS CGROUP ADDR [COMM [WANT_PID]]: sets CL_PID, CL_PORT,
-# CL_RC, CL_WHY (the pid python saw must be the recorded one)
+# curl_client NAME NS CGROUP URL [CURL ARGS]: curl with the body to a file and
+# its local port on stdout; sets CL_PID, CL_PORT, CL_WHY (empty on success)
+curl_client() {
+	local name=$1 ns=$2 cg=$3 url=$4
+	shift 4
+	ta_run_client_in "$name" "$ns" "$cg" curl --noproxy '*' -sS --max-time 10 "$@" \
+		-o "$TA_TMP/client.$name.body" -w '%{local_port}' "$url"
+	curl_result "$name" $?
+	CL_PID=$RUN_CLIENT_PID
+}
+
+# py_tls_client NAME NS CGROUP ADDR [tls_get.py OPTIONS]: the python ssl
+# client (tls_get.py, any HTTP 200 reply); sets CL_PID, CL_PORT, CL_RC,
+# CL_WHY (the pid python saw must be the recorded one)
 py_tls_client() {
 	local name=$1 ns=$2 cg=$3 addr=$4 real
 	shift 4
-	ta_run_client_in "$name" "$ns" "$cg" "$TA_PY" -c "$PY_TLS" "$addr" "$@"
+	ta_run_client_in "$name" "$ns" "$cg" "$TA_PY" "$TA_E2E_DIR/tls_get.py" "$addr" --any-200 "$@"
 	CL_RC=$?
 	CL_PID=$RUN_CLIENT_PID
-	CL_PORT=$(sed -n 's/^port=//p' "$TA_TMP/client.$name.err")
+	CL_PORT=$(sed -n 's/^lport=//p' "$TA_TMP/client.$name.err")
 	real=$(sed -n 's/^pid=//p' "$TA_TMP/client.$name.err")
 	CL_WHY=""
 	if [ "$CL_RC" -ne 0 ]; then
@@ -247,17 +199,6 @@ py_tls_client() {
 }
 
 # ---------------------------------------------------------------- checks
-
-# the valid JSON object lines of FILE (the checks read only these)
-valid_json() { jq -cR 'fromjson? // empty | select(type == "object")' "$1"; }
-
-# check_json_lines NAME FILE: every non-empty line is a JSON object with "event"
-check_json_lines() {
-	local bad
-	bad=$(jq -rR 'select(length > 0) | . as $l
-		| try (fromjson | if type == "object" and has("event") then empty else $l end) catch $l' "$2" 2>&1)
-	if [ -z "$bad" ]; then pass "$1"; else fail "$1" "malformed lines" "$bad"; fi
-}
 
 # field_mismatches JSON PATH=VALUE...: " PATH=GOT want VALUE;" for each
 # assertion that does not hold. PATH is dotted (.peer.pid); a missing field
@@ -279,12 +220,12 @@ field_mismatches() {
 check_one() {
 	local name=$1 file=$2 sel=$3 n why kind
 	shift 3
-	EV=$(valid_json "$file" | jq -c "select($sel)" 2>&1)
+	EV=$(ta_valid_json "$file" | jq -c "select($sel)" 2>&1)
 	n=$(printf '%s' "$EV" | grep -c .)
 	if [ "$n" -ne 1 ]; then
 		kind=$(printf '%s' "$sel" | sed -n 's/^\.event == "\([a-z]*\)".*/\1/p')
 		fail "$name" "$n events match ($sel), want 1" "$EV" "all ${kind:-flow} events:" \
-			"$(valid_json "$file" | jq -c --arg k "${kind:-flow}" 'select(.event == $k)')"
+			"$(ta_valid_json "$file" | jq -c --arg k "${kind:-flow}" 'select(.event == $k)')"
 		return 1
 	fi
 	why=$(field_mismatches "$EV" "$@")
@@ -296,17 +237,17 @@ check_one() {
 # check_none NAME FILE SELECTOR: no valid JSON line matches
 check_none() {
 	local evs
-	evs=$(valid_json "$2" | jq -c "select($3)")
+	evs=$(ta_valid_json "$2" | jq -c "select($3)")
 	if [ -z "$evs" ]; then pass "$1"; else fail "$1" "unexpected events ($3)" "$evs"; fi
 }
 
 # count_of FILE SELECTOR
-count_of() { valid_json "$1" | jq -c "select($2)" | grep -c .; }
+count_of() { ta_valid_json "$1" | jq -c "select($2)" | grep -c .; }
 
 # check_stop NAME: SIGINT the running tlsaudit; PASS if it exits 0
 check_stop() {
 	local rc err=$TA_ERR
-	stop_tlsaudit 15
+	stop_tlsaudit
 	rc=$?
 	if [ "$rc" -eq 0 ]; then pass "$1"; else fail "$1" "exit status $rc, want 0" "$(tail -n 20 "$err")"; fi
 }
@@ -319,7 +260,7 @@ start_or_fail() {
 		pass "$name"
 		return 0
 	fi
-	fail "$name" "no 'tlsaudit: ready' on stderr within 10 s" "$(tail -n 20 "$TA_ERR")"
+	fail "$name" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 	[ -n "$TA_PID" ] && ta_stop_pid "$TA_PID" INT 5
 	TA_PID=""
 	return 1
@@ -337,20 +278,19 @@ uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 # ================================================================ setup
 
 setup_netns
-ip -n "$TA_SRV_NS" addr add "$TA_OSSL4/24" dev "$TA_SRV_IF" || ta_die "cannot add $TA_OSSL4"
-ip -n "$TA_SRV_NS" addr add "$TA_LATE4/24" dev "$TA_SRV_IF" || ta_die "cannot add $TA_LATE4"
+ta_addr "$TA_SRV_NS" "$TA_SRV_IF" "$TA_OSSL4/24" "$TA_LATE4/24"
 start_tls_server
 start_plain_server
 start_openssl_server "$TA_OSSL4" 443
 
-# the late-accepting server; the test holds its stdin (LATE_W)
+# the late-accepting server; the test holds its stdin (LATE_W), opened before
+# the wait: the server's open of the fifo returns only once a writer is there
 mkfifo "$TA_TMP/late.fifo"
-nsenter --net="/run/netns/$TA_SRV_NS" "$TA_PY" -c "$PY_LATE" "$TA_LATE4" <"$TA_TMP/late.fifo" \
-	>"$TA_TMP/late.out" 2>"$TA_TMP/late.err" &
-LATE_PID=$!
-TA_BG_PIDS+=("$LATE_PID")
+TA_BG_STDIN=$TA_TMP/late.fifo ta_bg "$TA_SRV_NS" "$TA_TMP/late.out" "$TA_TMP/late.err" \
+	"$TA_PY" -c "$PY_LATE" "$TA_LATE4"
+LATE_PID=$TA_BG_PID
 exec {LATE_W}>"$TA_TMP/late.fifo"
-wait_for_listen "$TA_SRV_NS" "$TA_LATE4" 443 10 "$LATE_PID" ||
+ta_wait_listens "$TA_SRV_NS" "$LATE_PID" "$TA_LATE4:443" ||
 	ta_die "late-accept server did not start: $(cat "$TA_TMP/late.err")"
 [ "$(cat "/proc/$LATE_PID/comm")" = lateaccept ] || ta_die "late-accept server comm $(cat "/proc/$LATE_PID/comm")"
 LATE_UID=$(uid_of "$LATE_PID")
@@ -384,43 +324,29 @@ ta_bpf_orphans | sort >"$ORPH_BASE"
 # srvuid clientcomm
 N_PLAIN=4   # the plaintext client races the server's accept(): several of them
 
+# late_queued: a request sits in the late server's not yet accepted socket
+late_queued() {
+	[ -n "$(nsenter --net="/run/netns/$TA_SRV_NS" ss -Htn state established "( sport = :443 )" |
+		awk -v l="$TA_LATE4:443" '$3 == l && $1 > 0 { print $1 }')" ]
+}
+
 # late_client NAME: curl http://TA_LATE4:443/ from the client netns; once its
 # request sits in the server's not yet accepted socket, let the server
 # accept. Sets CL_PID, CL_PORT, CL_WHY.
 late_client() {
-	local name=$1 rc deadline=$((SECONDS + 10)) q=""
-	nsenter --net="/run/netns/$TA_CLI_NS" curl --noproxy '*' -sS --max-time 15 \
-		-o "$TA_TMP/client.$name.body" -w '%{local_port}' "http://$TA_LATE4:443/" \
-		</dev/null >"$TA_TMP/client.$name.out" 2>"$TA_TMP/client.$name.err" &
-	CL_PID=$!
+	local name=$1 rc why=""
+	ta_bg "$TA_CLI_NS" "$TA_TMP/client.$name.out" "$TA_TMP/client.$name.err" \
+		curl --noproxy '*' -sS --max-time 15 -o "$TA_TMP/client.$name.body" -w '%{local_port}' \
+		"http://$TA_LATE4:443/"
+	CL_PID=$TA_BG_PID
 	echo "$name $CL_PID" >>"$TA_CLIENTS"
-	CL_WHY=""
-	while :; do
-		q=$(nsenter --net="/run/netns/$TA_SRV_NS" ss -Htn state established "( sport = :443 )" |
-			awk -v l="$TA_LATE4:443" '$3 == l && $1 > 0 { print $1 }')
-		[ -n "$q" ] && break
-		if [ "$SECONDS" -ge "$deadline" ] || ! ta_pid_alive "$CL_PID"; then
-			CL_WHY="the request never queued at the server"
-			break
-		fi
-		sleep 0.02
-	done
+	ta_wait_until "$TA_WAIT" "$CL_PID" late_queued || why="the request never queued at the server"
 	echo accept >&"$LATE_W"
-	if ! ta_wait_exit "$CL_PID" 15; then
-		kill -KILL "$CL_PID" 2>/dev/null
-		CL_WHY="$CL_WHY curl timed out"
-	fi
-	wait "$CL_PID"
+	ta_reap "$CL_PID"
 	rc=$?
-	CL_PORT=$(cat "$TA_TMP/client.$name.out" 2>/dev/null)
-	[ -n "$CL_WHY" ] && return
-	if [ "$rc" -ne 0 ]; then
-		CL_WHY="curl exit $rc: $(head -c 300 "$TA_TMP/client.$name.err")"
-	elif [ "$(cat "$TA_TMP/client.$name.body")" != ok ]; then
-		CL_WHY="body is not 'ok': $(head -c 300 "$TA_TMP/client.$name.body")"
-	elif ! [[ $CL_PORT =~ ^[0-9]+$ ]] || [ "$CL_PORT" -eq 0 ]; then
-		CL_WHY="no local port from curl: '$CL_PORT'"
-	fi
+	[ "$rc" -eq 124 ] && why="$why curl timed out"
+	curl_result "$name" "$rc"
+	[ -n "$why" ] && CL_WHY=$why
 }
 
 side_clients() {
@@ -456,72 +382,55 @@ lateaccept $LATE_PID lateaccept {"plaintext_http":1}
 EOF
 }
 
-part_server_side() {
-	local t0 out name pid port verdict server spid scomm suid ccomm n
-	t0=$(now_ms)
-	start_or_fail "srv:tlsaudit_ready" "$TA_SRV_NS" -j -i "$TA_SRV_IF" || return
-	out=$TA_OUT
-	side_clients srv
-	check_stop "srv:exit_on_sigint"
-	check_json_lines "srv:json_lines" "$out"
-	while read -r name pid port verdict server spid scomm suid ccomm; do
-		check_one "srv:flow:${name#srv_}" "$out" \
-			".event == \"flow\" and .client_port == $port and .server == \"$server\"" \
-			".verdict=$verdict" ".role=server" ".pid=$spid" ".comm=$scomm" ".uid=$suid" \
-			".iface=$TA_SRV_IF" ".client=$TA_CLI4" ".server_port=443" ".l4=tcp" ".netns=$SRV_INO" \
-			".peer.pid=$pid" ".peer.comm=$ccomm" ".peer.role=client" ".peer.uid=$MY_UID"
-	done <"$TA_TMP/side.srv"
-	n=$(count_of "$out" '.event == "flow"')
-	if [ "$n" -eq "$(grep -c . "$TA_TMP/side.srv")" ]; then pass "srv:no_extra_flows"; else
-		fail "srv:no_extra_flows" "$n flow events for $(grep -c . "$TA_TMP/side.srv") clients" \
-			"$(valid_json "$out" | jq -c 'select(.event == "flow")')"
-	fi
-	check_server_rows srv "$out"
-	timing "server side" "$t0"
+# side_flow_srv/side_flow_cli NAME OUT: one client's flow as each side's
+# tlsaudit must report it (the fields read from side_clients' record)
+side_flow_srv() {
+	check_one "srv:flow:${1#srv_}" "$2" ".event == \"flow\" and .client_port == $port and .server == \"$server\"" \
+		".verdict=$verdict" ".role=server" ".pid=$spid" ".comm=$scomm" ".uid=$suid" \
+		".iface=$TA_SRV_IF" ".client=$TA_CLI4" ".server_port=443" ".l4=tcp" ".netns=$SRV_INO" \
+		".peer.pid=$pid" ".peer.comm=$ccomm" ".peer.role=client" ".peer.uid=$MY_UID"
+}
+side_flow_cli() {
+	check_one "cli:flow:${1#cli_}" "$2" ".event == \"flow\" and .client_port == $port and .server == \"$server\"" \
+		".verdict=$verdict" ".role=client" ".pid=$pid" ".comm=$ccomm" ".uid=$MY_UID" \
+		".iface=$TA_CLI_IF" ".client=$TA_CLI4" ".server_port=443" ".l4=tcp" \
+		".peer.pid=$spid" ".peer.comm=$scomm" ".peer.role=server" ".peer.uid=$suid"
+	check_one "cli:summary:${1#cli_}" "$2" ".event == \"process\" and .pid == $pid" \
+		".comm=$ccomm" ".role=client" ".flows={\"$verdict\":1}"
 }
 
-part_client_side() {
-	local t0 out name pid port verdict server spid scomm suid ccomm n
+# part_side TAG NS DEV WHAT: tlsaudit on DEV in NS, the side clients, each
+# flow as side_flow_TAG says, nothing more, the server rows
+part_side() {
+	local tag=$1 ns=$2 dev=$3 what=$4 t0 out name pid port verdict server spid scomm suid ccomm n
 	t0=$(now_ms)
-	start_or_fail "cli:tlsaudit_ready" "$TA_CLI_NS" -j -i "$TA_CLI_IF" || return
+	start_or_fail "$tag:tlsaudit_ready" "$ns" -j -i "$dev" || return
 	out=$TA_OUT
-	side_clients cli
-	check_stop "cli:exit_on_sigint"
-	check_json_lines "cli:json_lines" "$out"
+	side_clients "$tag"
+	check_stop "$tag:exit_on_sigint"
+	ta_check_json_lines "$tag:json_lines" "$out"
 	while read -r name pid port verdict server spid scomm suid ccomm; do
-		check_one "cli:flow:${name#cli_}" "$out" \
-			".event == \"flow\" and .client_port == $port and .server == \"$server\"" \
-			".verdict=$verdict" ".role=client" ".pid=$pid" ".comm=$ccomm" ".uid=$MY_UID" \
-			".iface=$TA_CLI_IF" ".client=$TA_CLI4" ".server_port=443" ".l4=tcp" \
-			".peer.pid=$spid" ".peer.comm=$scomm" ".peer.role=server" ".peer.uid=$suid"
-		check_one "cli:summary:${name#cli_}" "$out" ".event == \"process\" and .pid == $pid" \
-			".comm=$ccomm" ".role=client" ".flows={\"$verdict\":1}"
-	done <"$TA_TMP/side.cli"
+		"side_flow_$tag" "$name" "$out"
+	done <"$TA_TMP/side.$tag"
 	n=$(count_of "$out" '.event == "flow"')
-	if [ "$n" -eq "$(grep -c . "$TA_TMP/side.cli")" ]; then pass "cli:no_extra_flows"; else
-		fail "cli:no_extra_flows" "$n flow events for $(grep -c . "$TA_TMP/side.cli") clients" \
-			"$(valid_json "$out" | jq -c 'select(.event == "flow")')"
+	if [ "$n" -eq "$(grep -c . "$TA_TMP/side.$tag")" ]; then pass "$tag:no_extra_flows"; else
+		fail "$tag:no_extra_flows" "$n flow events for $(grep -c . "$TA_TMP/side.$tag") clients" \
+			"$(ta_valid_json "$out" | jq -c 'select(.event == "flow")')"
 	fi
-	check_server_rows cli "$out"
-	timing "client side" "$t0"
+	check_server_rows "$tag" "$out"
+	timing "$what" "$t0"
 }
 
 # ================================================================ 2. container
 
 setup_container() {
 	ta_add_netns "$CT_NS"
-	ip -n "$CT_NS" link add "$CT_IF" type veth peer name "$HOST_IF" netns "$TA_CLI_NS" ||
-		ta_die "container veth creation failed"
-	ip -n "$CT_NS" addr add "$CT4/24" dev "$CT_IF"
-	ip -n "$TA_CLI_NS" addr add "$HOST4/24" dev "$HOST_IF"
-	ip -n "$CT_NS" link set "$CT_IF" up
-	ip -n "$TA_CLI_NS" link set "$HOST_IF" up
-	if ! ta_wait_link_up "$CT_NS" "$CT_IF" || ! ta_wait_link_up "$TA_CLI_NS" "$HOST_IF"; then
-		ta_die "container veth never came up"
-	fi
-	ip -n "$CT_NS" route add default via "$HOST4" || ta_die "container default route failed"
-	nsenter --net="/run/netns/$TA_CLI_NS" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward' ||
-		ta_die "ip_forward in $TA_CLI_NS failed"
+	ta_veth "$CT_NS" "$CT_IF" "$TA_CLI_NS" "$HOST_IF"
+	ta_addr "$CT_NS" "$CT_IF" "$CT4/24"
+	ta_addr "$TA_CLI_NS" "$HOST_IF" "$HOST4/24"
+	ta_up "$CT_NS:$CT_IF" "$TA_CLI_NS:$HOST_IF"
+	ta_default_route "$CT_NS" "$CT_IF" "$HOST4"
+	ta_sysctl "$TA_CLI_NS" net.ipv4.ip_forward=1
 	ip -n "$TA_SRV_NS" route add "${CT4%.*}.0/24" via "$TA_CLI4" || ta_die "server route to the container failed"
 	CT_ID=$(head -c 32 /dev/urandom | hex_of)
 	[ "${#CT_ID}" -eq 64 ] || ta_die "container id '$CT_ID'"
@@ -582,14 +491,14 @@ filter_run() {
 	out=$TA_OUT
 	ct_pair "$name"
 	check_stop "ct:$name:exit_on_sigint"
-	check_json_lines "ct:$name:json_lines" "$out"
+	ta_check_json_lines "ct:$name:json_lines" "$out"
 	check_ct_flow "ct:$name:container_flow_shown" "$out"
 	check_none "ct:$name:other_flow_hidden" "$out" \
 		".event == \"flow\" and (.client_port == $OTHER_PORT or .pid == $OTHER_PID)"
 	n=$(count_of "$out" '.event == "flow"')
 	if [ "$n" -eq 1 ]; then pass "ct:$name:only_one_flow"; else
 		fail "ct:$name:only_one_flow" "$n flow events, want 1" \
-			"$(valid_json "$out" | jq -c 'select(.event == "flow")')"
+			"$(ta_valid_json "$out" | jq -c 'select(.event == "flow")')"
 	fi
 	check_one "ct:$name:stats_filtered" "$out" '.event == "stats"' ".filtered=1"
 	check_none "ct:$name:no_row_for_other" "$out" ".event == \"process\" and .pid == $OTHER_PID"
@@ -617,12 +526,12 @@ part_container() {
 	if [ "$rc" -eq 0 ] && [ -n "$gone_port" ] &&
 		[ "$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$TA_TMP/client.ct_gone.out")" = "$gone_pid" ]; then
 		pass "ct:traffic:gone_client"
-		ta_wait_jq "$out" ".event == \"flow\" and .client_port == $gone_port" 5 "$TA_PID"
+		ta_wait_jq "$out" ".event == \"flow\" and .client_port == $gone_port" "$TA_WAIT" "$TA_PID"
 	else
 		fail "ct:traffic:gone_client" "exit $rc" "$(cat "$TA_TMP/client.ct_gone.out" "$TA_TMP/client.ct_gone.err")"
 	fi
 	check_stop "ct:exit_on_sigint"
-	check_json_lines "ct:json_lines" "$out"
+	ta_check_json_lines "ct:json_lines" "$out"
 	check_ct_flow "ct:container_flow" "$out"
 	check_one "ct:other_flow" "$out" ".event == \"flow\" and .client_port == $OTHER_PORT and .server == \"$TA_PLAIN4\"" \
 		".verdict=plaintext_http" ".pid=$OTHER_PID" ".comm=curl" ".role=client" \
@@ -643,12 +552,10 @@ part_container() {
 	# connections; the container pair's flows are hidden
 	fifo=$TA_TMP/driver.fifo
 	mkfifo "$fifo"
-	nsenter --net="/run/netns/$CT_NS" "$TA_PY" -c "$PY_DRIVER" <"$fifo" \
-		>"$TA_TMP/driver.out" 2>"$TA_TMP/driver.err" &
-	drvpid=$!
-	TA_BG_PIDS+=("$drvpid")
+	TA_BG_STDIN=$fifo ta_bg "$CT_NS" "$TA_TMP/driver.out" "$TA_TMP/driver.err" "$TA_PY" -c "$PY_DRIVER"
+	drvpid=$TA_BG_PID
 	exec {drv}>"$fifo"
-	if ! wait_for_line "$TA_TMP/driver.out" "^ready $drvpid\$" 10 "$drvpid"; then
+	if ! wait_for_line "$TA_TMP/driver.out" "^ready $drvpid\$" "$TA_WAIT" "$drvpid"; then
 		fail "ct:pid:driver" "driver $drvpid did not start" "$(cat "$TA_TMP/driver.out" "$TA_TMP/driver.err")"
 		exec {drv}>&-
 		return
@@ -656,14 +563,14 @@ part_container() {
 	if start_or_fail "ct:pid:tlsaudit_ready" "$TA_CLI_NS" -j -i "$HOST_IF" --pid "$drvpid"; then
 		out=$TA_OUT
 		echo "tls $TA_TLS4" >&"$drv"
-		wait_for_line "$TA_TMP/driver.out" '^done 1 ' 15 "$drvpid"
+		wait_for_line "$TA_TMP/driver.out" '^done 1 ' "$TA_WAIT" "$drvpid"
 		echo "plain $TA_PLAIN4" >&"$drv"
-		wait_for_line "$TA_TMP/driver.out" '^done 2 ' 15 "$drvpid"
+		wait_for_line "$TA_TMP/driver.out" '^done 2 ' "$TA_WAIT" "$drvpid"
 		dport1=$(awk '$1 == "done" && $2 == 1 { print $3 }' "$TA_TMP/driver.out")
 		dport2=$(awk '$1 == "done" && $2 == 2 { print $3 }' "$TA_TMP/driver.out")
 		ct_pair pid
 		check_stop "ct:pid:exit_on_sigint"
-		check_json_lines "ct:pid:json_lines" "$out"
+		ta_check_json_lines "ct:pid:json_lines" "$out"
 		if [ -z "$dport1" ] || [ -z "$dport2" ]; then
 			fail "ct:pid:traffic:driver" "driver did not make its connections" \
 				"$(cat "$TA_TMP/driver.out" "$TA_TMP/driver.err")"
@@ -677,7 +584,7 @@ part_container() {
 		n=$(count_of "$out" '.event == "flow"')
 		if [ "$n" -eq 2 ]; then pass "ct:pid:flow_count"; else
 			fail "ct:pid:flow_count" "$n flow events, want 2" \
-				"$(valid_json "$out" | jq -c 'select(.event == "flow")')"
+				"$(ta_valid_json "$out" | jq -c 'select(.event == "flow")')"
 		fi
 		check_one "ct:pid:stats_filtered" "$out" '.event == "stats"' ".filtered=2"
 	fi
@@ -702,7 +609,7 @@ part_container() {
 				"$(head -n 5 "$TA_TMP/bad.err")" "$(head -n 5 "$TA_TMP/bad.out")"
 		fi
 	done
-	ta_check_no_residue "ct:bad_input:no_residue" "$base" "$TA_CLI_NS:$HOST_IF" "$TA_CLI_NS:$TA_CLI_IF"
+	ta_check_no_residue "ct:bad_input:no_residue" --orphans "$base" "$TA_CLI_NS:$HOST_IF" "$TA_CLI_NS:$TA_CLI_IF"
 	timing "container" "$t0"
 }
 
@@ -719,17 +626,15 @@ make_new_veth() {
 
 # bring NEW_IF up and time the "watching new interface" line (the COUNT-th)
 up_and_time() {
-	local name=$1 count=$2 t0 dt deadline
+	local name=$1 count=$2 t0 dt
 	t0=$(now_ms)
 	ip -n "$NEW_NS" link set "$NEW_IF" up
-	deadline=$((t0 + 3000))
-	while [ "$(grep -c "^tlsaudit: watching new interface $NEW_IF\$" "$TA_ERR")" -lt "$count" ]; do
-		if [ "$(now_ms)" -ge "$deadline" ] || ! ta_pid_alive "$TA_PID"; then
-			fail "$name" "no 'watching new interface $NEW_IF' within 3 s" "$(cat "$TA_ERR")"
-			return 1
-		fi
-		sleep 0.01
-	done
+	if ! TA_POLL=0.01 ta_wait_count "$TA_ERR" "^tlsaudit: watching new interface $NEW_IF\$" "$count" \
+		"$TA_WAIT" "$TA_PID" 2>/dev/null; then
+		fail "$name" "no 'watching new interface $NEW_IF' ($( ta_pid_alive "$TA_PID" &&
+			echo "within $TA_WAIT s" || echo "tlsaudit exited"))" "$(cat "$TA_ERR")"
+		return 1
+	fi
 	dt=$(($(now_ms) - t0))
 	TIMINGS+=("new interface seen after $dt ms")
 	if [ "$dt" -le 1000 ]; then pass "$name"; else fail "$name" "took $dt ms, want <= 1000"; fi
@@ -759,7 +664,7 @@ part_new_iface() {
 	curl_client newif_http "$NEW_NS" "" "http://$TA_PLAIN4:443/"
 	traffic_ok "newif:traffic:curl_http" "$CL_WHY"
 	plain_pid=$CL_PID plain_port=$CL_PORT
-	ta_wait_jq "$out" ".event == \"flow\" and .client_port == $plain_port" 5 "$TA_PID"
+	ta_wait_jq "$out" ".event == \"flow\" and .client_port == $plain_port" "$TA_WAIT" "$TA_PID"
 	check_one "newif:flow:tls" "$out" ".event == \"flow\" and .client_port == $tls_port" \
 		".verdict=tls" ".iface=$NEW_IF" ".pid=$tls_pid" ".comm=curl" ".role=client" ".client=$NEW4" ".server=$TA_TLS4"
 	check_one "newif:flow:plaintext_http" "$out" ".event == \"flow\" and .client_port == $plain_port" \
@@ -777,7 +682,7 @@ part_new_iface() {
 	elif up_and_time "newif:readded_watched_within_1s" 2; then
 		curl_client newif_tls2 "$NEW_NS" "" "https://$TA_TLS4/" -k
 		traffic_ok "newif:traffic:curl_tls_again" "$CL_WHY"
-		ta_wait_jq "$out" ".event == \"flow\" and .client_port == $CL_PORT" 5 "$TA_PID"
+		ta_wait_jq "$out" ".event == \"flow\" and .client_port == $CL_PORT" "$TA_WAIT" "$TA_PID"
 		check_one "newif:flow:tls_after_readd" "$out" ".event == \"flow\" and .client_port == $CL_PORT" \
 			".verdict=tls" ".iface=$NEW_IF" ".pid=$CL_PID" ".comm=curl" ".role=client"
 	fi
@@ -785,7 +690,7 @@ part_new_iface() {
 		fail "newif:alive_at_end" "tlsaudit exited" "$(cat "$err")"
 	fi
 	check_stop "newif:exit_on_sigint"
-	check_json_lines "newif:json_lines" "$out"
+	ta_check_json_lines "newif:json_lines" "$out"
 	# stderr: only the ready line, the interfaces it picked up and the ones
 	# that went away
 	bad=$(grep -vE "^tlsaudit: (ready: watching .*|watching new interface $NEW_IF|interface $NEW_IF is gone)\$" "$err")
@@ -803,12 +708,11 @@ part_preexisting() {
 	t0=$(now_ms)
 	fifo=$TA_TMP/hold.fifo
 	mkfifo "$fifo"
-	nsenter --net="/run/netns/$TA_CLI_NS" "$TA_PY" -c "$PY_HOLD" "$TA_TLS4" <"$fifo" \
-		>"$TA_TMP/hold.out" 2>"$TA_TMP/hold.err" &
-	pypid=$!
-	TA_BG_PIDS+=("$pypid")
+	TA_BG_STDIN=$fifo ta_bg "$TA_CLI_NS" "$TA_TMP/hold.out" "$TA_TMP/hold.err" \
+		"$TA_PY" "$TA_E2E_DIR/tls_get.py" "$TA_TLS4" --hold
+	pypid=$TA_BG_PID
 	exec {w}>"$fifo"
-	if ! wait_for_line "$TA_TMP/hold.out" '^handshake ' 10 "$pypid"; then
+	if ! wait_for_line "$TA_TMP/hold.out" '^handshake ' "$TA_WAIT" "$pypid"; then
 		fail "pre:handshake" "the python client did not complete its handshake" \
 			"$(cat "$TA_TMP/hold.out" "$TA_TMP/hold.err")"
 		exec {w}>&-
@@ -825,7 +729,7 @@ part_preexisting() {
 		return
 	fi
 	out=$TA_OUT
-	ta_wait_jq "$out" ".event == \"flow\" and .client_port == $port" 5 "$TA_PID"
+	ta_wait_jq "$out" ".event == \"flow\" and .client_port == $port" "$TA_WAIT" "$TA_PID"
 	check_one "pre:midstream_event" "$out" ".event == \"flow\" and .client_port == $port" \
 		".verdict=midstream" ".pid=$pypid" ".comm=python3" ".role=client" ".uid=$MY_UID" \
 		".client=$TA_CLI4" ".server=$TA_TLS4" ".server_port=443"
@@ -833,8 +737,7 @@ part_preexisting() {
 	# the connection talks again and closes: no second verdict for it
 	echo go >&"$w"
 	exec {w}>&-
-	ta_wait_exit "$pypid" 15
-	wait "$pypid"
+	ta_reap "$pypid"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then pass "pre:traffic:request_after_start"; else
 		fail "pre:traffic:request_after_start" "python exit $rc" "$(cat "$TA_TMP/hold.out" "$TA_TMP/hold.err")"
@@ -844,16 +747,16 @@ part_preexisting() {
 	curl_client pre_sentinel "$TA_CLI_NS" "" "https://$TA_TLS4/" -k
 	traffic_ok "pre:traffic:sentinel" "$CL_WHY"
 	sent_port=$CL_PORT
-	if ! ta_wait_jq "$out" ".event == \"flow\" and .client_port == $sent_port" 10 "$TA_PID"; then
+	if ! ta_wait_jq "$out" ".event == \"flow\" and .client_port == $sent_port" "$TA_WAIT" "$TA_PID"; then
 		fail "pre:sentinel_flow" "no event for the later connection (port $sent_port)" "$(cat "$out")"
 	fi
 	n=$(count_of "$out" ".event == \"flow\" and .client_port == $port")
 	if [ "$n" -eq 1 ]; then pass "pre:no_second_event"; else
 		fail "pre:no_second_event" "$n events for the pre-existing connection, want 1" \
-			"$(valid_json "$out" | jq -c "select(.event == \"flow\" and .client_port == $port)")"
+			"$(ta_valid_json "$out" | jq -c "select(.event == \"flow\" and .client_port == $port)")"
 	fi
 	check_stop "pre:exit_on_sigint"
-	check_json_lines "pre:json_lines" "$out"
+	ta_check_json_lines "pre:json_lines" "$out"
 	check_one "pre:summary" "$out" ".event == \"process\" and .pid == $pypid" \
 		".comm=python3" ".role=client" '.flows={"midstream":1}'
 	check_one "pre:stats" "$out" '.event == "stats"' ".preexisting=1"
@@ -884,7 +787,7 @@ reuse_pair() {
 	# the next fork gets ns_last_pid + 1: nothing may fork in between
 	for try in $(seq 30); do
 		echo $((p1 - 1)) >/proc/sys/kernel/ns_last_pid
-		nsenter --net="/run/netns/$TA_CLI_NS" "$TA_PY" -c "$PY_TLS" "$TA_TLS4" "$c2" "$p1" \
+		nsenter --net="/run/netns/$TA_CLI_NS" "$TA_PY" "$TA_E2E_DIR/tls_get.py" "$TA_TLS4" --comm "$c2" --want-pid "$p1" \
 			</dev/null >"$TA_TMP/$tag.2.out" 2>"$TA_TMP/$tag.2.err" &
 		p2=$!
 		wait "$p2"
@@ -901,7 +804,7 @@ reuse_pair() {
 	TIMINGS+=("pid reuse ($tag) after $try tries")
 	pass "reuse:$tag:pid_reused"
 	R_PID=$p1
-	R_PORT2=$(sed -n 's/^port=//p' "$TA_TMP/$tag.2.err")
+	R_PORT2=$(sed -n 's/^lport=//p' "$TA_TMP/$tag.2.err")
 	return 0
 }
 
@@ -913,7 +816,7 @@ check_reuse() {
 		".verdict=plaintext" ".pid=$R_PID" ".comm=$c1" ".role=client" ".iface=$TA_CLI_IF"
 	check_one "reuse:$tag:flow:second" "$out" ".event == \"flow\" and .client_port == $R_PORT2 and .server == \"$TA_TLS4\"" \
 		".verdict=tls" ".pid=$R_PID" ".comm=$c2" ".role=client" ".iface=$TA_CLI_IF"
-	rows=$(valid_json "$out" | jq -c "select(.event == \"process\" and .pid == $R_PID)")
+	rows=$(ta_valid_json "$out" | jq -c "select(.event == \"process\" and .pid == $R_PID)")
 	n=$(printf '%s' "$rows" | grep -c .)
 	if [ "$n" -eq 2 ] &&
 		[ "$(printf '%s\n' "$rows" | jq -c --arg a "$c1" 'select(.comm == $a and .flows == {"plaintext": 1} and .status == "plaintext" and .role == "client")' | grep -c .)" -eq 1 ] &&
@@ -933,17 +836,17 @@ part_pid_reuse() {
 	# different names, tlsaudit reading as the flows happen
 	reuse_pair named shortlived reuser
 	local named_pid=$R_PID named_p1=$R_PORT1 named_p2=$R_PORT2
-	[ -n "$R_PORT2" ] && ta_wait_jq "$out" ".event == \"flow\" and .client_port == $R_PORT2" 5 "$TA_PID"
+	[ -n "$R_PORT2" ] && ta_wait_jq "$out" ".event == \"flow\" and .client_port == $R_PORT2" "$TA_WAIT" "$TA_PID"
 
 	# the same name, and both processes gone before tlsaudit reads either
 	# event (it is stopped meanwhile): still two processes
 	kill -STOP "$TA_PID"
 	reuse_pair samename samename samename
 	kill -CONT "$TA_PID"
-	[ -n "$R_PORT2" ] && ta_wait_jq "$out" ".event == \"flow\" and .client_port == $R_PORT2" 5 "$TA_PID"
+	[ -n "$R_PORT2" ] && ta_wait_jq "$out" ".event == \"flow\" and .client_port == $R_PORT2" "$TA_WAIT" "$TA_PID"
 
 	check_stop "reuse:exit_on_sigint"
-	check_json_lines "reuse:json_lines" "$out"
+	ta_check_json_lines "reuse:json_lines" "$out"
 	[ -n "$R_PORT2" ] && check_reuse samename "$out" samename samename
 	R_PID=$named_pid R_PORT1=$named_p1 R_PORT2=$named_p2
 	[ -n "$R_PORT2" ] && check_reuse named "$out" shortlived reuser
@@ -961,7 +864,7 @@ part_hostile() {
 	jout=$TA_OUT jpid=$TA_PID
 	if ! start_or_fail "hostile:tlsaudit_text_ready" "$TA_CLI_NS" -i "$TA_CLI_IF"; then
 		TA_PID=$jpid
-		stop_tlsaudit 15
+		stop_tlsaudit
 		return
 	fi
 	tout=$TA_OUT
@@ -975,18 +878,18 @@ part_hostile() {
 		fail "hostile:traffic" "client failed" "$(cat "$TA_TMP/hostile.out" "$TA_TMP/hostile.err")"
 	else
 		pass "hostile:traffic"
-		ta_wait_jq "$jout" ".event == \"flow\" and .client_port == $port" 5 "$jpid"
-		wait_for_line "$tout" ":$port -> " 5 "$TA_PID"
+		ta_wait_jq "$jout" ".event == \"flow\" and .client_port == $port" "$TA_WAIT" "$jpid"
+		wait_for_line "$tout" ":$port -> " "$TA_WAIT" "$TA_PID"
 	fi
 	check_stop "hostile:text_exit_on_sigint"
 	TA_PID=$jpid
 	check_stop "hostile:json_exit_on_sigint"
 	[ -n "$port" ] || return
 
-	check_json_lines "hostile:json_lines" "$jout"
+	ta_check_json_lines "hostile:json_lines" "$jout"
 	for sel in "flow .client_port == $port" "process .pid == $p"; do
-		n=$(valid_json "$jout" | jq -c "select(.event == \"${sel%% *}\" and ${sel#* })" | grep -c .)
-		got=$(valid_json "$jout" | jq -j "select(.event == \"${sel%% *}\" and ${sel#* }) | .comm" | hex_of)
+		n=$(ta_valid_json "$jout" | jq -c "select(.event == \"${sel%% *}\" and ${sel#* })" | grep -c .)
+		got=$(ta_valid_json "$jout" | jq -j "select(.event == \"${sel%% *}\" and ${sel#* }) | .comm" | hex_of)
 		if [ "$n" -eq 1 ] && [ "$got" = "$hex" ]; then pass "hostile:json_comm_roundtrip:${sel%% *}"; else
 			fail "hostile:json_comm_roundtrip:${sel%% *}" "$n events; comm bytes $got, want $hex" \
 				"$(grep -a -- "$port\|\"pid\":$p" "$jout" | cat -A)"
@@ -1016,8 +919,8 @@ part_hostile() {
 T_ALL=$(now_ms)
 for part in $PARTS; do
 	case $part in
-	srv) part_server_side ;;
-	cli) part_client_side ;;
+	srv) part_side srv "$TA_SRV_NS" "$TA_SRV_IF" "server side" ;;
+	cli) part_side cli "$TA_CLI_NS" "$TA_CLI_IF" "client side" ;;
 	ct) part_container ;;
 	newif) part_new_iface ;;
 	pre) part_preexisting ;;
@@ -1026,12 +929,8 @@ for part in $PARTS; do
 	*) echo "FAIL: $T: unknown part '$part'"; TA_FAILS=$((TA_FAILS + 1)) ;;
 	esac
 done
-ta_check_no_residue "no_residue_at_end" "$ORPH_BASE" "$TA_CLI_NS:$TA_CLI_IF" "$TA_SRV_NS:$TA_SRV_IF"
+ta_check_no_residue "no_residue_at_end" --orphans "$ORPH_BASE" "$TA_CLI_NS:$TA_CLI_IF" "$TA_SRV_NS:$TA_SRV_IF"
 timing "total" "$T_ALL"
 for t in "${TIMINGS[@]}"; do echo "    note: timing: $t"; done
 
-if [ "$TA_FAILS" -gt 0 ]; then
-	echo "$T: $TA_FAILS failed" >&2
-	exit 1
-fi
-exit 0
+ta_finish "$T"

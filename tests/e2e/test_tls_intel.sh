@@ -48,7 +48,7 @@
 # Helpers (tests/e2e): tls_oracle.py, split_hello.py, close_server.py,
 # quic_initial.py; each documents itself.
 # Knobs: TLSAUDIT, TA_E2E_KEEP=1 (keep c0.pcap, logs, oracle.jsonl,
-# checks.out), TA_E2E_VERBOSE=1 (see lib.sh).
+# checks.out), TA_E2E_VERBOSE=1, TA_WAIT (see lib.sh).
 # Output: PASS:/FAIL:/SKIP: lines; timings on stderr; exit 1 if anything
 # failed.
 
@@ -56,14 +56,7 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 T=test_tls_intel
-require_root "$T"
-require_cmds "$T" ip nsenter ss jq curl openssl gnutls-cli tcpdump tshark ethtool "$TA_NGINX" "$TA_PY"
-ta_install_traps
-
-if [ ! -x "$TLSAUDIT" ]; then
-	echo "FAIL: $T: $TLSAUDIT not built (run 'make')"
-	exit 1
-fi
+ta_e2e_init "$T" ip nsenter ss jq curl openssl gnutls-cli tcpdump tshark ethtool "$TA_NGINX" "$TA_PY"
 
 TI_T0=$(date +%s%N)
 ti_ms() { echo $((($(date +%s%N) - $1) / 1000000)); }
@@ -79,57 +72,29 @@ TI_TLS13ONLY4=10.203.0.6 # nginx ssl_protocols TLSv1.3
 TI_WEAK4=10.203.0.7     # nginx TLSv1 TLSv1.1 TLSv1.2, SECLEVEL=0
 TI_FINAFTER4=10.203.0.8 # close_server.py fin-after
 for a in $TI_FIN4 $TI_RST4 $TI_TLS13ONLY4 $TI_WEAK4 $TI_FINAFTER4; do
-	ip -n "$TA_SRV_NS" addr add "$a/24" dev "$TA_SRV_IF" || ta_die "addr add $a failed"
+	ta_addr "$TA_SRV_NS" "$TA_SRV_IF" "$a/24"
 done
 
-# ti_bg_server NAME ADDR CMD...: a server in the server netns, waited for
-ti_bg_server() {
-	local name=$1 addr=$2 pid
-	shift 2
-	nsenter --net="/run/netns/$TA_SRV_NS" "$@" </dev/null >"$TA_TMP/$name.out" 2>"$TA_TMP/$name.err" &
-	pid=$!
-	TA_BG_PIDS+=("$pid")
-	wait_for_listen "$TA_SRV_NS" "$addr" 443 10 "$pid" ||
-		ta_die "$name did not start: $(tail -n 5 "$TA_TMP/$name.err")"
-}
-
-# ti_nginx NAME ADDR EXTRA: one more TLS nginx (the lib's certificate)
-ti_nginx() {
-	local name=$1 addr=$2 extra=$3 d=$TA_TMP/nginx-$1 c=$TA_TMP/nginx-tls pid
-	mkdir -p "$d"
-	ta_nginx_conf "$d" "        listen $addr:443 ssl;" \
-"        ssl_certificate $c/srv.crt;
-        ssl_certificate_key $c/srv.key;
-$extra"
-	nsenter --net="/run/netns/$TA_SRV_NS" "$TA_NGINX" -p "$d" -c "$d/nginx.conf" -e "$d/logs/error.log" \
-		</dev/null >"$d/stdout.log" 2>&1 &
-	pid=$!
-	TA_BG_PIDS+=("$pid")
-	wait_for_listen "$TA_SRV_NS" "$addr" 443 10 "$pid" ||
-		ta_die "nginx $name did not start: $(tail -n 5 "$d/logs/error.log" "$d/stdout.log" 2>&1)"
-	ta_check_nginx_pid "$d" "$pid"
-}
-
-ti_bg_server close_fin "$TI_FIN4" "$TA_PY" "$TA_E2E_DIR/close_server.py" fin "$TI_FIN4" 443
-ti_bg_server close_fin_after "$TI_FINAFTER4" "$TA_PY" "$TA_E2E_DIR/close_server.py" fin-after "$TI_FINAFTER4" 443
-ti_bg_server close_rst "$TI_RST4" "$TA_PY" "$TA_E2E_DIR/close_server.py" rst "$TI_RST4" 443
-ti_nginx tls13only "$TI_TLS13ONLY4" "        ssl_protocols TLSv1.3;"
-ti_nginx weak "$TI_WEAK4" "        ssl_protocols TLSv1 TLSv1.1 TLSv1.2;
-        ssl_ciphers DEFAULT@SECLEVEL=0;"
+# the servers that send no byte (close_server.py), and two more TLS nginx
+for m in fin:$TI_FIN4 fin-after:$TI_FINAFTER4 rst:$TI_RST4; do
+	ta_serve "close_${m%%:*}" "$TA_SRV_NS" "${m#*:}:443" -- \
+		"$TA_PY" "$TA_E2E_DIR/close_server.py" "${m%%:*}" "${m#*:}" 443
+done
+ta_start_nginx tls13only "$TA_SRV_NS" ssl "$(ta_tls_conf)
+        ssl_protocols TLSv1.3;" "$TI_TLS13ONLY4:443"
+ta_start_nginx weak "$TA_SRV_NS" ssl "$(ta_tls_conf)
+        ssl_protocols TLSv1 TLSv1.1 TLSv1.2;
+        ssl_ciphers DEFAULT@SECLEVEL=0;" "$TI_WEAK4:443"
 TI_SETUP_MS=$(ti_ms "$TI_T0")
 
 # ---------------------------------------------------------------- capture + tlsaudit
 
 PCAP=$TA_TMP/c0.pcap
-nsenter --net="/run/netns/$TA_CLI_NS" tcpdump -U --immediate-mode -n -s 0 -i "$TA_CLI_IF" \
-	-w "$PCAP" 'port 443' </dev/null >"$TA_TMP/tcpdump.out" 2>"$TA_TMP/tcpdump.err" &
-TI_TCPDUMP=$!
-TA_BG_PIDS+=("$TI_TCPDUMP")
-wait_for_line "$TA_TMP/tcpdump.err" '^tcpdump: listening on' 10 "$TI_TCPDUMP" ||
-	ta_die "tcpdump did not start: $(cat "$TA_TMP/tcpdump.err")"
+ta_capture_start "$TA_CLI_NS" "$TA_CLI_IF" "$PCAP" 'port 443'
+TI_TCPDUMP=$TA_CAP_PID
 
 if ! start_tlsaudit -i "$TA_CLI_IF" -p 443; then
-	fail "tlsaudit_ready" "no 'tlsaudit: ready' on stderr within 10 s" "$(tail -n 20 "$TA_ERR")"
+	fail "tlsaudit_ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 	exit 1
 fi
 pass "tlsaudit_ready"
@@ -144,7 +109,7 @@ LAT=$TA_TMP/latency          # name ms (client exit -> its flow line)
 # ti_client NAME PROFILE RCWANT CHECK -- CMD...: run a client in the client
 # netns, check its exit status (RCWANT: 0, or "nz" = failed but not timed
 # out) and CHECK (errre=ERE on stderr, outre=ERE on stdout, or -), then wait
-# (bounded, 10 s) for its flow line. PROFILE says what to check later.
+# (bounded, $TA_WAIT) for its flow line. PROFILE says what to check later.
 ti_client() {
 	local name=$1 profile=$2 rcwant=$3 check=$4 rc pid why="" t0 sport filter comm
 	shift 5
@@ -154,18 +119,13 @@ ti_client() {
 	pid=$RUN_CLIENT_PID
 	t0=$(date +%s%N)
 	local out=$TA_TMP/client.$name.out err=$TA_TMP/client.$name.err
-	sport=$(sed -n 's/^sport=//p' "$err" | head -n 1)
+	sport=$(sed -n 's/^[sl]port=//p' "$err" | head -n 1)
 	echo "$name $pid $profile ${sport:--} $comm" >>"$EXPECT"
 	case $rcwant in
 	0) [ "$rc" -eq 0 ] || why="exit status $rc, want 0" ;;
 	nz) { [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; } || why="exit status $rc, want a failure (not 0, not 124)" ;;
 	esac
-	if [ -z "$why" ]; then
-		case $check in
-		errre=*) grep -qE -- "${check#errre=}" "$err" || why="stderr lacks /${check#errre=}/" ;;
-		outre=*) grep -qE -- "${check#outre=}" "$out" || why="stdout lacks /${check#outre=}/" ;;
-		esac
-	fi
+	[ -n "$why" ] || why=$(ta_output_why "$check" "$out" "$err")
 	if [ -z "$why" ]; then pass "client:$name"; else
 		fail "client:$name" "pid $pid: $why" "cmd: $*" \
 			"stdout: $(head -c 600 "$out")" "stderr: $(head -c 600 "$err")"
@@ -176,7 +136,7 @@ ti_client() {
 	else
 		filter="select(.event == \"flow\" and .pid == $pid)"
 	fi
-	if ta_wait_jq "$TA_OUT" "$filter" 10 "$TA_PID"; then
+	if ta_wait_jq "$TA_OUT" "$filter" "$TA_WAIT" "$TA_PID"; then
 		echo "$name $(ti_ms "$t0")" >>"$LAT"
 	else
 		echo "$name timeout" >>"$LAT"
@@ -186,25 +146,7 @@ ti_client() {
 TLS4=$TA_TLS4 TLS6=$TA_TLS6
 CURL=(curl --noproxy '*' -sSk --max-time 10)
 OSSL_OK='errre=CONNECTION ESTABLISHED'
-PY_SSL='
-import os, socket, ssl, sys
-sys.stderr.write("pid=%d\n" % os.getpid())
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-with socket.create_connection((sys.argv[1], 443), timeout=10) as s:
-    sys.stderr.write("sport=%d\n" % s.getsockname()[1])
-    with ctx.wrap_socket(s, server_hostname="srv.test") as t:
-        t.sendall(b"GET / HTTP/1.1\r\nHost: srv.test\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = t.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-sys.stdout.write(data.decode("latin-1"))
-sys.exit(0 if data.startswith(b"HTTP/1.1 200") else 3)
-'
+PY_SSL=("$TA_PY" "$TA_E2E_DIR/tls_get.py")
 SPLIT=("$TA_PY" "$TA_E2E_DIR/split_hello.py")
 QUIC=("$TA_PY" "$TA_E2E_DIR/quic_initial.py")
 L60=$(printf '%060d' 0 | tr 0 a)
@@ -223,7 +165,7 @@ ti_client openssl_tls13 established 0 "$OSSL_OK" -- \
 	openssl s_client -connect "$TLS4:443" -tls1_3 -servername srv.test -alpn h2,http/1.1 -brief
 ti_client gnutls established 0 'outre=Handshake was completed' -- \
 	gnutls-cli --insecure --sni-hostname=srv.test --alpn=h2 --alpn=http/1.1 -p 443 "$TLS4"
-ti_client python_ssl established 0 'outre=^HTTP/1.1 200' -- "$TA_PY" -c "$PY_SSL" "$TLS4"
+ti_client python_ssl established 0 'outre=^HTTP/1.1 200' -- "${PY_SSL[@]}" "$TLS4"
 ti_client curl_tls13_v6 established 0 outre=ok -- \
 	"${CURL[@]}" --tlsv1.3 --resolve "srv.test:443:[$TLS6]" https://srv.test/
 ti_client openssl_tls12_v6 established 0 "$OSSL_OK" -- \
@@ -283,11 +225,11 @@ TI_P5=$(ti_ms "$TI_P5")
 
 # ---------------------------------------------------------------- stop
 
-ta_stop_pid "$TI_TCPDUMP" TERM 10
-grep -q '^0 packets dropped by kernel' "$TA_TMP/tcpdump.err" ||
-	fail "capture" "tcpdump dropped packets or did not report" "$(cat "$TA_TMP/tcpdump.err")"
+ta_capture_stop "$TI_TCPDUMP"
+grep -q '^0 packets dropped by kernel' "$PCAP.err" ||
+	fail "capture" "tcpdump dropped packets or did not report" "$(cat "$PCAP.err")"
 TI_STOP=$(date +%s%N)
-stop_tlsaudit 15
+stop_tlsaudit
 rc=$?
 TI_STOP=$(ti_ms "$TI_STOP")
 if [ "$rc" -eq 0 ]; then pass "exit_on_sigint"; else
@@ -295,11 +237,8 @@ if [ "$rc" -eq 0 ]; then pass "exit_on_sigint"; else
 fi
 
 EV=$TA_TMP/events.jsonl
-jq -cR 'fromjson? // empty | select(type == "object")' "$TA_OUT" >"$EV"
-# every non-empty stdout line must be a JSON object with an "event" key
-bad=$(jq -rR 'select(length > 0) | . as $l
-	| try (fromjson | if type == "object" and has("event") then empty else $l end) catch $l' "$TA_OUT")
-if [ -z "$bad" ]; then pass "json_lines"; else fail "json_lines" "malformed lines" "$bad"; fi
+ta_valid_json "$TA_OUT" >"$EV"
+ta_check_json_lines json_lines "$TA_OUT"
 
 ORACLE=$TA_TMP/oracle.jsonl
 TI_OR=$(date +%s%N)
@@ -521,8 +460,4 @@ TI_TOTAL=$(ti_ms "$TI_T0")
 	echo "flow line latency after client exit (ms): $(awk '{ printf "%s=%s ", $1, $2 }' "$LAT")"
 } >&2
 
-if [ "$TA_FAILS" -gt 0 ]; then
-	echo "$T: $TA_FAILS failed" >&2
-	exit 1
-fi
-exit 0
+ta_finish "$T"
