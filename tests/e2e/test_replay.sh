@@ -32,22 +32,11 @@ start_plain_server
 
 # ---------------------------------------------------------------- captures
 
-CAP_PIDS=()
-# capture NAME ARGS...: tcpdump in the client netns, until its "listening"
-capture() {
-	local name=$1 pid
-	shift
-	nsenter --net="/run/netns/$TA_CLI_NS" tcpdump -U -s 0 -w "$TA_TMP/$name.pcap" "$@" \
-		</dev/null >/dev/null 2>"$TA_TMP/$name.tcpdump.err" &
-	pid=$!
-	TA_BG_PIDS+=("$pid")
-	CAP_PIDS+=("$pid")
-	wait_for_line "$TA_TMP/$name.tcpdump.err" 'listening on' 60 "$pid" ||
-		ta_die "tcpdump $name did not start: $(cat "$TA_TMP/$name.tcpdump.err")"
-}
-
-capture eth -i "$TA_CLI_IF"
-capture sll2 -i any -y LINUX_SLL2
+# the same traffic as Ethernet frames and as Linux cooked v2 (-i any)
+ta_capture_start "$TA_CLI_NS" "$TA_CLI_IF" "$TA_TMP/eth.pcap" ""
+CAP_ETH=$TA_CAP_PID
+ta_capture_start "$TA_CLI_NS" any "$TA_TMP/sll2.pcap" "" -y LINUX_SLL2
+CAP_SLL2=$TA_CAP_PID
 
 if ! start_tlsaudit -p 443; then
 	fail "live:ready" "no 'tlsaudit: ready'" "$(cat "$TA_ERR")"
@@ -88,28 +77,16 @@ for f in 4 6; do
 done
 
 # every watched client's verdict is out before the live run stops (a TLS
-# flow's line waits for its handshake): a bounded poll on the count
+# flow's line waits for its handshake)
 WANT=$((N_CLIENTS - 2))
-deadline=$((SECONDS + 60))
-while [ "$(jq -c 'select(.event == "flow")' "$TA_OUT" 2>/dev/null | wc -l)" -lt "$WANT" ] &&
-	[ "$SECONDS" -lt "$deadline" ] && ta_pid_alive "$TA_PID"; do
-	sleep 0.05
-done
+ta_wait_count "$TA_OUT" '^\{"event":"flow"' "$WANT" "$TA_WAIT" "$TA_PID"
 stop_tlsaudit
 rc=$?
 [ "$rc" -eq 0 ] && pass "live:exit" || fail "live:exit" "exit status $rc" "$(tail -5 "$TA_ERR")"
 
-# tcpdump stops reading at SIGINT, whatever its socket still holds: a marker
-# datagram sent last must be in each file before it is stopped
-echo marker | ta_in_cli socat - "UDP4-SENDTO:$TA_PLAIN4:9"
-for cap in eth sll2; do
-	deadline=$((SECONDS + 60))
-	until tcpdump -nn -r "$TA_TMP/$cap.pcap" 'udp dst port 9' 2>/dev/null | grep -q .; do
-		[ "$SECONDS" -ge "$deadline" ] && { fail "capture:$cap:complete" "no marker after 60 s"; break; }
-		sleep 0.05
-	done
-done
-for p in "${CAP_PIDS[@]}"; do ta_stop_pid "$p" INT 30; done
+ta_capture_complete "$TA_CLI_NS" "$TA_PLAIN4" "$TA_TMP/eth.pcap" "$TA_TMP/sll2.pcap"
+ta_capture_stop "$CAP_ETH"
+ta_capture_stop "$CAP_SLL2"
 
 LIVE_N=$(jq -c 'select(.event == "flow")' "$TA_OUT" | wc -l)
 if [ "$LIVE_N" -eq "$WANT" ]; then pass "live:flows ($LIVE_N)"; else
@@ -127,55 +104,13 @@ replay() {
 		"$TLSAUDIT" -r "$file" "$@" >"$TA_TMP/replay.$name.out" 2>"$TA_TMP/replay.$name.err"
 }
 
-# compare NAME: every live flow has its twin in the replay, equal in verdict,
-# TLS fields and JA4; every replayed flow is captured, pid-less, and timed
-# within a second of the live verdict
+# compare NAME: flow by flow, the replay says what the live run said
 compare() {
-	local name=$1 out
-	out=$("$TA_PY" - "$TA_OUT" "$TA_TMP/replay.$name.out" <<'PYEOF'
-import json, sys
-from datetime import datetime
-
-def flows(path):
-    out = {}
-    for line in open(path):
-        e = json.loads(line)
-        if e.get("event") == "flow":
-            k = (e["l4"], e["client"], e["client_port"], e["server"], e["server_port"])
-            out.setdefault(k, []).append(e)
-    return out
-
-def t(e):
-    return datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
-
-live, rep = flows(sys.argv[1]), flows(sys.argv[2])
-bad = []
-for k, evs in live.items():
-    r = rep.get(k)
-    if not r or len(r) != len(evs):
-        bad.append("%s: %d live, %d replayed" % (k, len(evs), len(r or [])))
-        continue
-    a, b = evs[0], r[0]
-    if a["verdict"] != b["verdict"]:
-        bad.append("%s: verdict %s live, %s replayed" % (k, a["verdict"], b["verdict"]))
-    if a.get("tls") != b.get("tls"):
-        bad.append("%s: tls %s live, %s replayed" % (k, a.get("tls"), b.get("tls")))
-    if a.get("truncated") != b.get("truncated"):
-        bad.append("%s: truncated differs" % (k,))
-    if b.get("role") != "captured" or "pid" in b or "comm" in b:
-        bad.append("%s: replayed as role %s pid %s" % (k, b.get("role"), b.get("pid")))
-    if abs(t(a) - t(b)) > 1.0:
-        bad.append("%s: time %s live, %s replayed" % (k, a["time"], b["time"]))
-for k in rep:
-    if k not in live:
-        bad.append("%s: replayed only" % (k,))
-tls = sum(1 for evs in live.values() if evs[0].get("tls", {}).get("ja4"))
-print("OK %d flows, %d with a JA4" % (len(live), tls) if not bad else "\n".join(bad))
-PYEOF
-)
+	local out
+	out=$("$TA_PY" "$TA_E2E_DIR/replay_compare.py" "$TA_OUT" "$TA_TMP/replay.$1.out")
 	case $out in
-	OK*) pass "replay:$name:same_as_live (${out#OK })" ;;
-	*) fail "replay:$name:same_as_live" "flows differ" "$out" ;;
+	OK*) pass "replay:$1:same_as_live (${out#OK })" ;;
+	*) fail "replay:$1:same_as_live" "flows differ" "$out" ;;
 	esac
 }
 

@@ -90,7 +90,7 @@ TI_SETUP_MS=$(ti_ms "$TI_T0")
 # ---------------------------------------------------------------- capture + tlsaudit
 
 PCAP=$TA_TMP/c0.pcap
-ta_capture_start "$TA_CLI_NS" "$TA_CLI_IF" "$PCAP" 'port 443'
+ta_capture_start "$TA_CLI_NS" "$TA_CLI_IF" "$PCAP" 'port 443 or udp dst port 9'
 TI_TCPDUMP=$TA_CAP_PID
 
 if ! start_tlsaudit -i "$TA_CLI_IF" -p 443; then
@@ -225,6 +225,7 @@ TI_P5=$(ti_ms "$TI_P5")
 
 # ---------------------------------------------------------------- stop
 
+ta_capture_complete "$TA_CLI_NS" "$TLS4" "$PCAP"
 ta_capture_stop "$TI_TCPDUMP"
 grep -q '^0 packets dropped by kernel' "$PCAP.err" ||
 	fail "capture" "tcpdump dropped packets or did not report" "$(cat "$PCAP.err")"
@@ -441,6 +442,18 @@ else
 		"only tlsaudit: $(comm -23 <(echo "$ours") <(echo "$theirs") | paste -sd, -)" \
 		"only capture:  $(comm -13 <(echo "$ours") <(echo "$theirs") | paste -sd, -)" \
 		"$(jq -c 'select(.event == "flow" and .verdict == "midstream")' "$EV")"
+fi
+
+# the same capture, read back by tlsaudit -r as nobody: flow by flow what the
+# live run said (verdicts, the tls object, JA4), for every case above:
+# segmented and multi-record hellos, alerts, no answers, QUIC, weak versions
+chmod 644 "$PCAP"
+setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+	"$TLSAUDIT" -r "$PCAP" -j -p 443 >"$TA_TMP/replay.out" 2>"$TA_TMP/replay.err"
+rc=$?
+out=$("$TA_PY" "$TA_E2E_DIR/replay_compare.py" "$TA_OUT" "$TA_TMP/replay.out")
+if [ "$rc" -eq 0 ] && [ "${out#OK}" != "$out" ]; then pass "replay_same_as_live (${out#OK })"; else
+	fail "replay_same_as_live" "tlsaudit -r exit $rc" "$out" "$(cat "$TA_TMP/replay.err")"
 fi
 
 st=$(jq -c 'select(.event == "stats")' "$EV")

@@ -172,7 +172,7 @@ def main(pcap):
     j_json = tshark_start(["-r", pcap, "-Y",
                            "tls.handshake.type == 1 || tls.handshake.type == 2 || tls.alert_message",
                            "-T", "json", "--no-duplicate-keys"])
-    j_udp = tshark_start(["-r", pcap, "-Y", "udp", "-T", "fields", "-E", "separator=\t",
+    j_udp = tshark_start(["-r", pcap, "-Y", "udp.dstport == 443", "-T", "fields", "-E", "separator=\t",
                           "-e", "ip.src", "-e", "ipv6.src", "-e", "udp.srcport", "-e", "quic.version",
                           "-e", "_ws.col.Protocol", "-e", "_ws.col.Info",
                           "-e", "tls.handshake.extensions_server_name"])
