@@ -7,6 +7,8 @@
 #   make bench      what tlsaudit costs against baselines measured in the same run (tests/bench/)
 #   make deps       install the Debian packages the build and tests need
 #   make vmlinux    regenerate vmlinux/<arch>/vmlinux.h from the running kernel
+#   make format     apply .clang-format to the tree; make format-check says
+#                   whether the tree obeys it (a layer of make test)
 #   V=1             show full commands
 
 ARCH      ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -63,7 +65,7 @@ SBINDIR   := $(PREFIX)/sbin
 MANDIR    := $(PREFIX)/share/man
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all run test bench deps vmlinux clean install demo fuzz fuzz-smoke
+.PHONY: all run test bench deps vmlinux clean install demo fuzz fuzz-smoke format format-check
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -121,7 +123,7 @@ include $(wildcard tests/fuzz/*.mk)
 # ---- developer and CI entry points ----
 
 DEPS_BUILD := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev libpcap-dev bpftool
-DEPS_TEST  := iproute2 ethtool procps psmisc curl openssl nginx-light gnutls-bin socat jq \
+DEPS_TEST  := clang-format iproute2 ethtool procps psmisc curl openssl nginx-light gnutls-bin socat jq \
 	python3 tcpdump tshark iperf3 libndpi-bin tmux prometheus prometheus-node-exporter libclang-rt-14-dev
 deps:
 	@missing=""; for p in $(DEPS_BUILD) $(DEPS_TEST); do \
@@ -154,6 +156,20 @@ install: $(OUT)/tlsaudit
 # server on 443, real clients, the report and the textfile; then cleans up
 demo: deps all
 	@deploy/demo.sh
+
+# every C file we wrote (vmlinux.h is generated)
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^vmlinux/' || \
+	find bpf include user tests -name '*.[ch]')
+
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	@bad=""; for f in $(FORMAT_SRCS); do \
+		clang-format "$$f" | cmp -s - "$$f" || bad="$$bad $$f"; \
+	done; \
+	if [ -z "$$bad" ]; then echo "PASS: format: the tree obeys .clang-format"; \
+	else echo "FAIL: format: not as .clang-format says (make format):$$bad"; exit 1; fi
 
 vmlinux:
 	@mkdir -p $(VMLINUX_DIR) $(OUT)

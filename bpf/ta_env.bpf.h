@@ -162,10 +162,9 @@ submit:
 
 /* Capture records go through per-CPU scratch so that each reserves only the
  * bytes it carries (bpf_ringbuf_output) instead of a fixed TA_CHUNK_MAX. */
-static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow_key *key,
-					__u8 dir, __u32 offset, __u32 cap_end, __u32 pkt_off,
-					__u32 n, __u8 flags, const __u8 *from_peek,
-					const int hook)
+static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow_key *key, __u8 dir,
+					__u32 offset, __u32 cap_end, __u32 pkt_off, __u32 n,
+					__u8 flags, const __u8 *from_peek, const int hook)
 {
 	struct ta_chunk_event *ev;
 	__u32 zero = 0, size;

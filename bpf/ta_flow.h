@@ -28,11 +28,10 @@
 struct ta_hook {
 	__u32 ifindex;
 	__u8 is_egress; /* leaving through this hook: it may carry its socket */
-	__u8 gateway;   /* forwarded traffic: no local socket by design */
-	__u8 captured;  /* read from a capture file: no socket, no process */
+	__u8 gateway;	/* forwarded traffic: no local socket by design */
+	__u8 captured;	/* read from a capture file: no socket, no process */
 	__u8 pad;
 };
-
 
 /* ---- the environment: the includer defines these ---- */
 
@@ -72,10 +71,9 @@ static __always_inline void ta_env_emit_flow(struct ta_env *env, const struct ta
 					     __u16 flags);
 /* a capture record (ta_chunk_fill() makes it); 0, or < 0 when it could not
  * be made or sent */
-static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow_key *key,
-					__u8 dir, __u32 offset, __u32 cap_end, __u32 pkt_off,
-					__u32 n, __u8 flags, const __u8 *from_peek,
-					const int hook);
+static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow_key *key, __u8 dir,
+					__u32 offset, __u32 cap_end, __u32 pkt_off, __u32 n,
+					__u8 flags, const __u8 *from_peek, const int hook);
 
 /* Fill the fields of a verdict event that the flow itself knows; the
  * environment adds the owners it can see. */
@@ -176,8 +174,7 @@ static __always_inline int ta_decide(struct ta_env *env, const struct ta_flow_ke
 	return block ? TA_DROP : TA_PASS;
 }
 
-static __always_inline void ta_make_key(struct ta_flow_key *key, const struct ta_pkt *pkt,
-					int c2s)
+static __always_inline void ta_make_key(struct ta_flow_key *key, const struct ta_pkt *pkt, int c2s)
 {
 	if (c2s) {
 		__builtin_memcpy(key->client, pkt->saddr, 16);
@@ -276,8 +273,8 @@ static __always_inline int ta_flow_ended(struct ta_flow_state *st, __u8 fl, int 
 /* A client payload for a flow whose SYN we never saw: we cannot know its first
  * bytes, so say "midstream" once rather than guess from the middle. The
  * packet may end the flow too (data with FIN or RST). */
-static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow_key *key,
-					__u8 fl, const int hook)
+static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow_key *key, __u8 fl,
+					const int hook)
 {
 	struct ta_flow_state fresh = {}, *st;
 	int act;
@@ -332,8 +329,7 @@ static __always_inline void ta_capture_start(struct ta_env *env, const struct ta
 	} else {
 		/* the first bytes came in earlier segments: only peek[] has them */
 		st->cap_next = st->peek_len;
-		ta_env_chunk(env, key, TA_CHUNK_CLIENT, 0, end, 0, st->peek_len, 0, st->peek,
-			     hook);
+		ta_env_chunk(env, key, TA_CHUNK_CLIENT, 0, end, 0, st->peek_len, 0, st->peek, hook);
 	}
 	/* the server already half-closed: it will not answer */
 	if (st->flags & TA_F_SERVER_FIN) {
@@ -442,8 +438,7 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		act = ta_blocked_pkt(env, st, pkt, c2s);
 		/* a blocked flow stays known after FIN/RST: its retransmissions must
 		 * not pass as a flow we never saw; a new SYN resets it */
-		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s) &&
-		    !(st->flags & TA_F_BLOCKED))
+		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s) && !(st->flags & TA_F_BLOCKED))
 			ta_delete(env, &key, st);
 		else if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK) && st->isn != pkt->seq)
 			goto new_flow; /* port reuse before we saw the old close */
@@ -521,7 +516,7 @@ undecided:
 	}
 	return TA_PASS;
 
-new_flow: {
+new_flow : {
 	struct ta_flow_state fresh = {};
 
 	fresh.first_ns = ta_env_now(env);
@@ -538,7 +533,7 @@ new_flow: {
 			ta_env_stat(env, TA_STAT_FLOW_INSERTS);
 	}
 	ta_env_count(env, TA_V_PENDING, 0);
-	}
+}
 	return TA_PASS;
 }
 

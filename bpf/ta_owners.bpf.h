@@ -20,7 +20,6 @@
 #include "ta_parse.h"
 #include "ta_maps.bpf.h"
 
-
 /* What only the task knows: its network namespace, and when its process
  * started, which is what tells a reused pid from the process that had it. */
 static __always_inline void ta_task_identity(struct ta_owner *own)

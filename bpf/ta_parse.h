@@ -156,7 +156,7 @@ static __always_inline int ta_parse_eth(struct ta_cursor *c, __u16 *proto)
 		return TA_PARSE_SHORT;
 	c->pos = eth + 1;
 	p = eth->proto;
-TA_UNROLL
+	TA_UNROLL
 	for (i = 0; i < TA_MAX_VLAN; i++) {
 		if (p != bpf_htons(TA_ETH_P_8021Q) && p != bpf_htons(TA_ETH_P_8021AD))
 			break;
@@ -216,7 +216,7 @@ static __always_inline int ta_parse_ipv6(struct ta_cursor *c, struct ta_pkt *pkt
 	nh = ip6->nexthdr;
 	len = bpf_ntohs(ip6->payload_len);
 	c->pos = ip6 + 1;
-TA_UNROLL
+	TA_UNROLL
 	for (i = 0; i < TA_MAX_EXTHDR; i++) {
 		switch (nh) {
 		case TA_IPV6_HOPOPTS:
@@ -321,8 +321,7 @@ static __always_inline int ta_parse_l3(struct ta_cursor *c, __u16 proto, void *d
 }
 
 /* An Ethernet frame from data to data_end (the part the parser may read). */
-static __always_inline int ta_parse(void *data, void *data_end, __u32 frame_len,
-				    struct ta_pkt *pkt)
+static __always_inline int ta_parse(void *data, void *data_end, __u32 frame_len, struct ta_pkt *pkt)
 {
 	struct ta_cursor c = { .pos = data, .end = data_end };
 	__u16 proto;

@@ -57,9 +57,10 @@ static __always_inline int ta_handle(struct ta_env *env, void *data, void *data_
 
 static __always_inline int ta_tc(struct __sk_buff *skb, int is_egress, int gateway)
 {
-	struct ta_env env = { .hook = { .ifindex = skb->ifindex, .is_egress = is_egress,
-					.gateway = gateway },
-			      .ctx = skb };
+	struct ta_env env = {
+		.hook = { .ifindex = skb->ifindex, .is_egress = is_egress, .gateway = gateway },
+		.ctx = skb
+	};
 	int rc, act;
 
 	rc = ta_handle(&env, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, 0,

@@ -65,7 +65,8 @@ enum ta_role {
 	  "Flows the kernel flow table could not take: never classified.")                         \
 	X(OWNER_INSERT_FAIL, "owner_insert_failures", "tlsaudit_owner_insert_failures_total",      \
 	  "Sockets whose owning process could not be recorded.")                                   \
-	X(FLOWS_NEW, "flows_new", "tlsaudit_flows_opened_total", "Flows whose opening SYN was seen.") \
+	X(FLOWS_NEW, "flows_new", "tlsaudit_flows_opened_total",                                   \
+	  "Flows whose opening SYN was seen.")                                                     \
 	X(FLOWS_NO_PAYLOAD, "flows_no_payload", "tlsaudit_flows_no_payload_total",                 \
 	  "Flows that closed before the client sent a byte.")                                      \
 	X(MIDSTREAM, "midstream", "tlsaudit_midstream_flows_total",                                \
@@ -150,14 +151,14 @@ struct ta_flow_key {
 };
 
 /* flow state flags */
-#define TA_F_SYN_SEEN (1u << 0)    /* we saw the client's SYN: isn is valid */
-#define TA_F_REPORTED (1u << 1)    /* the verdict event was emitted */
-#define TA_F_TRUNCATED (1u << 2)   /* decided without the first bytes complete */
-#define TA_F_GAP (1u << 3)         /* a client segment arrived past a hole */
-#define TA_F_INGRESS (1u << 4)     /* decided on an ingress hook */
-#define TA_F_FORWARDED (1u << 5)   /* gateway mode: no local socket by design */
-#define TA_F_BLOCKED (1u << 6)     /* --enforce dropped it: not TLS on a TLS port */
-#define TA_F_CAPTURING (1u << 7)   /* TLS: still copying the ClientHello out */
+#define TA_F_SYN_SEEN (1u << 0)	    /* we saw the client's SYN: isn is valid */
+#define TA_F_REPORTED (1u << 1)	    /* the verdict event was emitted */
+#define TA_F_TRUNCATED (1u << 2)    /* decided without the first bytes complete */
+#define TA_F_GAP (1u << 3)	    /* a client segment arrived past a hole */
+#define TA_F_INGRESS (1u << 4)	    /* decided on an ingress hook */
+#define TA_F_FORWARDED (1u << 5)    /* gateway mode: no local socket by design */
+#define TA_F_BLOCKED (1u << 6)	    /* --enforce dropped it: not TLS on a TLS port */
+#define TA_F_CAPTURING (1u << 7)    /* TLS: still copying the ClientHello out */
 #define TA_F_AWAIT_SERVER (1u << 8) /* TLS: the server's first bytes not seen yet */
 #define TA_F_SERVER_SEEN (1u << 9)  /* the server's first bytes were sent up */
 #define TA_F_PREEXISTING (1u << 10) /* userspace: established before tlsaudit started */
@@ -180,17 +181,17 @@ static inline __u32 ta_tombs_for(__u32 max_flows)
 }
 
 struct ta_flow_state {
-	__u64 first_ns;      /* bpf_ktime_get_boot_ns() when the flow was created */
-	__u64 cookie;        /* socket cookie of the local socket, 0 if none seen */
-	__u32 isn;           /* client's initial sequence number */
-	__u32 ifindex;       /* interface where the flow was first seen */
-	__u32 flags;         /* TA_F_*; 32 bits so it can be updated atomically */
-	__u8 verdict;        /* enum ta_verdict */
-	__u8 cookie_role;    /* enum ta_role of the socket behind cookie */
-	__u8 peek_len;       /* bytes collected in peek[] */
+	__u64 first_ns;	  /* bpf_ktime_get_boot_ns() when the flow was created */
+	__u64 cookie;	  /* socket cookie of the local socket, 0 if none seen */
+	__u32 isn;	  /* client's initial sequence number */
+	__u32 ifindex;	  /* interface where the flow was first seen */
+	__u32 flags;	  /* TA_F_*; 32 bits so it can be updated atomically */
+	__u8 verdict;	  /* enum ta_verdict */
+	__u8 cookie_role; /* enum ta_role of the socket behind cookie */
+	__u8 peek_len;	  /* bytes collected in peek[] */
 	__u8 pad;
-	__u16 cap_next;      /* TLS capture: next client stream offset to copy */
-	__u16 cap_end;       /* TLS capture: stream offset where the capture stops */
+	__u16 cap_next; /* TLS capture: next client stream offset to copy */
+	__u16 cap_end;	/* TLS capture: stream offset where the capture stops */
 	__u32 pad2;
 	__u8 peek[TA_PEEK_LEN];
 };
@@ -208,15 +209,15 @@ struct ta_flow_state {
 struct ta_owner {
 	__u64 cgroup_id;
 	__u64 netns_cookie;
-	__u32 netns_ino;  /* network namespace inode, 0 when not known */
+	__u32 netns_ino; /* network namespace inode, 0 when not known */
 	__u32 pad0;
-	__u64 start_ns;   /* the process's start (CLOCK_BOOTTIME): tells a reused pid apart */
+	__u64 start_ns; /* the process's start (CLOCK_BOOTTIME): tells a reused pid apart */
 	__u32 tgid;
 	__u32 tid;
 	__u32 uid;
 	__u32 gid;
 	__u8 comm[TA_COMM_LEN];
-	__u8 role;  /* enum ta_role */
+	__u8 role; /* enum ta_role */
 	__u8 pad[7];
 };
 
@@ -233,24 +234,24 @@ enum ta_chunk_dir {
 };
 
 struct ta_chunk_event {
-	__u32 type;          /* TA_EV_CHUNK, or TA_EV_CLOSE with len 0 */
-	__u16 len;           /* bytes in data */
-	__u8 dir;            /* enum ta_chunk_dir */
-	__u8 flags;          /* TA_CHUNK_F_* */
+	__u32 type; /* TA_EV_CHUNK, or TA_EV_CLOSE with len 0 */
+	__u16 len;  /* bytes in data */
+	__u8 dir;   /* enum ta_chunk_dir */
+	__u8 flags; /* TA_CHUNK_F_* */
 	__u64 ts_ns;
 	struct ta_flow_key key;
-	__u32 offset;        /* client stream offset of data[0] */
-	__u32 cap_end;       /* where the client capture stops */
+	__u32 offset;  /* client stream offset of data[0] */
+	__u32 cap_end; /* where the client capture stops */
 	__u8 data[TA_CHUNK_MAX];
 };
 
-#define TA_CHUNK_F_LAST 1   /* the client capture is complete */
-#define TA_CHUNK_F_GAP 2    /* a hole: the capture stopped short (truncated) */
+#define TA_CHUNK_F_LAST 1 /* the client capture is complete */
+#define TA_CHUNK_F_GAP 2  /* a hole: the capture stopped short (truncated) */
 
 /* Sent when accept() returns a watched connection, so a verdict that was
  * decided before the accept can still be joined to the server process. */
 struct ta_owner_event {
-	__u32 type;          /* TA_EV_OWNER */
+	__u32 type; /* TA_EV_OWNER */
 	__u32 pad;
 	__u64 ts_ns;
 	struct ta_flow_key key;
@@ -259,19 +260,19 @@ struct ta_owner_event {
 
 /* One ring-buffer record per flow verdict. */
 struct ta_flow_event {
-	__u32 type;          /* enum ta_event_type */
+	__u32 type; /* enum ta_event_type */
 	__u32 ifindex;
-	__u64 ts_ns;         /* bpf_ktime_get_boot_ns() at the verdict */
+	__u64 ts_ns; /* bpf_ktime_get_boot_ns() at the verdict */
 	__u64 cookie;
 	struct ta_flow_key key;
-	struct ta_owner owner;        /* the client socket's owner, when has_owner */
+	struct ta_owner owner;	      /* the client socket's owner, when has_owner */
 	struct ta_owner server_owner; /* the server socket's, when has_server_owner */
 	__u8 verdict;
 	__u8 has_owner;
 	__u8 has_server_owner;
 	__u8 peek_len;
-	__u16 flags;         /* TA_F_* of the flow at the verdict */
-	__u8 role;           /* enum ta_role of owner; set by userspace */
+	__u16 flags; /* TA_F_* of the flow at the verdict */
+	__u8 role;   /* enum ta_role of owner; set by userspace */
 	__u8 pad[1];
 	__u8 peek[TA_PEEK_LEN];
 };

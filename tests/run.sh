@@ -9,12 +9,12 @@
 # CI=true a skip is a failure: privileged tests must really run there.
 #
 #   tests/run.sh            all layers
-#   TA_TESTS=unit tests/run.sh    one layer (unit, fuzz, packet, e2e), or a space list
+#   TA_TESTS=unit tests/run.sh    one layer (style, unit, fuzz, packet, e2e), or a space list
 # The fuzz layer is a short libFuzzer smoke run (FUZZ_SECONDS, default 10 s
 # per harness) of the userspace parsers; `make fuzz` runs longer.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-layers=${TA_TESTS:-unit fuzz packet e2e}
+layers=${TA_TESTS:-style unit fuzz packet e2e}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -34,6 +34,7 @@ run_one() { # layer, command...
 
 for layer in $layers; do
 	case $layer in
+	style)  run_one style make -s --no-print-directory format-check ;;
 	unit)   for t in build/tests/unit/test_*; do [ -x "$t" ] && run_one unit "$t"; done ;;
 	fuzz)   run_one fuzz make -s --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" ;;
 	packet) for t in build/tests/packet/test_*; do [ -x "$t" ] && run_one packet "$t"; done ;;

@@ -63,8 +63,8 @@ int main(int argc, char **argv)
 	if (err)
 		return err;
 	libbpf_set_print(opt.verbose >= 2 ? libbpf_print_all
-			 : opt.verbose ? libbpf_print_info
-				       : libbpf_print_none);
+			 : opt.verbose	  ? libbpf_print_info
+					  : libbpf_print_none);
 	if (opt.reset)
 		return ta_pins_reset();
 

@@ -183,15 +183,23 @@ static void load_hello(const char *path)
 	}
 	if (hello_len < 6) {
 		if (path)
-			fprintf(stderr, "bench_packet: cannot read %s; using a 16-byte hello\n", path);
+			fprintf(stderr, "bench_packet: cannot read %s; using a 16-byte hello\n",
+				path);
 		memcpy(hello, fallback, sizeof(fallback));
 		hello_len = sizeof(fallback);
 	}
 }
 
-enum { P_UNW, P_CLS, P_NEW, P_CONT, P_MAX };
+enum {
+	P_UNW,
+	P_CLS,
+	P_NEW,
+	P_CONT,
+	P_MAX
+};
 
-static const char *const path_key[P_MAX] = { "unwatched", "classified", "new_flow", "continuation" };
+static const char *const path_key[P_MAX] = { "unwatched", "classified", "new_flow",
+					     "continuation" };
 static const char *const path_desc[P_MAX] = {
 	"unwatched port (repeat R)",
 	"classified flow packet (repeat R)",
@@ -204,8 +212,8 @@ static const double path_target[P_MAX] = { 3, 15, 200, 200 };
 struct hook_res {
 	const char *name;
 	double ns[P_MAX], noop[P_MAX];
-	double syn_ns, hdr_ns; /* untimed-path extras: the SYN, the lone header */
-	double wakeup_ns;      /* extra cost of an event the reader was waiting for */
+	double syn_ns, hdr_ns;	 /* untimed-path extras: the SYN, the lone header */
+	double wakeup_ns;	 /* extra cost of an event the reader was waiting for */
 	double mean_over[P_MAX]; /* repeat=1 paths: means instead of medians, over noop */
 	unsigned long long ev_expected[P_MAX], ev_seen[P_MAX], ev_batch;
 };
@@ -280,7 +288,16 @@ static double mean(const double *v, int n)
 }
 
 /* per-flow samples of one trial */
-enum { S_NF, S_NF_NOOP, S_CO, S_CO_NOOP, S_SYN, S_HDR, S_WK, S_MAX };
+enum {
+	S_NF,
+	S_NF_NOOP,
+	S_CO,
+	S_CO_NOOP,
+	S_SYN,
+	S_HDR,
+	S_WK,
+	S_MAX
+};
 
 static void bench_hook(struct hook_res *r, int prog, int noop, struct ring_buffer *rb,
 		       const struct cfg *c)
@@ -350,7 +367,8 @@ static void bench_hook(struct hook_res *r, int prog, int noop, struct ring_buffe
 			run_ns(prog, &f, 1);
 			build(&f, id, SERVER_PORT, isn + 1, F_PSH | F_ACK, hello, 5);
 			smp[S_HDR][n[S_HDR]++] = run_ns(prog, &f, 1);
-			build(&f, id, SERVER_PORT, isn + 6, F_PSH | F_ACK, hello + 5, hello_len - 5);
+			build(&f, id, SERVER_PORT, isn + 6, F_PSH | F_ACK, hello + 5,
+			      hello_len - 5);
 			smp[S_CO_NOOP][n[S_CO_NOOP]++] = run_ns(noop, &f, 1);
 			smp[S_CO][n[S_CO]++] = run_ns(prog, &f, 1);
 			build(&f, id, SERVER_PORT, isn + 1 + hello_len, F_RST | F_ACK, NULL, 0);
@@ -435,9 +453,12 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "trials", required_argument, NULL, 't' }, { "repeat", required_argument, NULL, 'r' },
-		{ "flows", required_argument, NULL, 'f' },  { "hello", required_argument, NULL, 'H' },
-		{ "json", required_argument, NULL, 'j' },   { "help", no_argument, NULL, 'h' },
+		{ "trials", required_argument, NULL, 't' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "flows", required_argument, NULL, 'f' },
+		{ "hello", required_argument, NULL, 'H' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct cfg c = { .trials = 11, .repeat = 1000000, .flows = 2000 };
@@ -518,14 +539,16 @@ int main(int argc, char **argv)
 			missed += miss;
 			printf("%-4s %-42s %8.1f %8.1f %+9.1f %8s %s\n", res[h].name, path_desc[p],
 			       res[h].ns[p], res[h].noop[p], over,
-			       p == P_UNW ? "<= +3" : p == P_CLS ? "<= +15" : "<= +200",
+			       p == P_UNW   ? "<= +3"
+			       : p == P_CLS ? "<= +15"
+					    : "<= +200",
 			       miss ? "MISSED" : "ok");
 		}
 		printf("%-4s %-42s %+8.1f %+8.1f %9s\n", res[h].name,
 		       "  the same two, as means (over noop)", res[h].mean_over[P_NEW],
 		       res[h].mean_over[P_CONT], "");
-		printf("%-4s %-42s %8.1f %8s\n", res[h].name, "  (untimed step) SYN: new flow entry",
-		       res[h].syn_ns, "");
+		printf("%-4s %-42s %8.1f %8s\n", res[h].name,
+		       "  (untimed step) SYN: new flow entry", res[h].syn_ns, "");
 		printf("%-4s %-42s %8.1f %8s\n", res[h].name, "  (untimed step) lone 5-byte header",
 		       res[h].hdr_ns, "");
 		printf("%-4s %-42s %+8.1f %8s\n", res[h].name,
@@ -549,8 +572,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench_packet: %s: %s\n", json, strerror(errno));
 			return 1;
 		}
-		fprintf(fp, "{\"trials\":%d,\"repeat\":%d,\"flows_per_trial\":%d,\"hello_bytes\":%u,"
-			    "\"results\":[",
+		fprintf(fp,
+			"{\"trials\":%d,\"repeat\":%d,\"flows_per_trial\":%d,\"hello_bytes\":%u,"
+			"\"results\":[",
 			c.trials, c.repeat, c.flows, hello_len);
 		for (h = 0; h < 2; h++)
 			for (p = 0; p < P_MAX; p++)
@@ -562,7 +586,7 @@ int main(int argc, char **argv)
 					res[h].noop[p], res[h].ns[p] - res[h].noop[p],
 					path_target[p],
 					res[h].ns[p] - res[h].noop[p] > path_target[p] ? "true"
-											  : "false");
+										       : "false");
 		fprintf(fp, "],\"extra\":[");
 		for (h = 0; h < 2; h++)
 			fprintf(fp,
@@ -574,11 +598,12 @@ int main(int argc, char **argv)
 				"\"timed_events\":%llu}",
 				h ? "," : "", res[h].name, res[h].syn_ns, res[h].hdr_ns,
 				res[h].wakeup_ns, res[h].mean_over[P_NEW], res[h].mean_over[P_CONT],
-				VALIDATE_FLOWS, res[h].ev_seen[P_NEW],
-				res[h].ev_seen[P_CONT], res[h].ev_seen[P_UNW],
+				VALIDATE_FLOWS, res[h].ev_seen[P_NEW], res[h].ev_seen[P_CONT],
+				res[h].ev_seen[P_UNW],
 				res[h].ev_expected[P_NEW] + res[h].ev_expected[P_CONT],
 				res[h].ev_batch);
-		fprintf(fp, "],\"ringbuf_records\":%llu,\"flow_events\":%llu,\"ringbuf_drops\":%llu}\n",
+		fprintf(fp,
+			"],\"ringbuf_records\":%llu,\"flow_events\":%llu,\"ringbuf_drops\":%llu}\n",
 			records_seen, events_seen, ringbuf_drops(ta));
 		fclose(fp);
 	}

@@ -61,7 +61,8 @@ int main(int argc, char **argv)
 		perror(dir);
 		return 1;
 	}
-	printf("# userspace handshake parsing, median of %d trials x %d iterations\n", TRIALS, ITERS);
+	printf("# userspace handshake parsing, median of %d trials x %d iterations\n", TRIALS,
+	       ITERS);
 	printf("%-36s %6s %12s %14s\n", "fixture", "bytes", "parse_ns", "parse+ja4_ns");
 	while ((de = readdir(d))) {
 		if (!strstr(de->d_name, ".bin"))
@@ -88,7 +89,8 @@ int main(int argc, char **argv)
 		}
 		qsort(t, TRIALS, sizeof(t[0]), cmp_d);
 		qsort(t_ja4, TRIALS, sizeof(t_ja4[0]), cmp_d);
-		printf("%-36s %6zu %12.0f %14.0f\n", de->d_name, n, t[TRIALS / 2], t_ja4[TRIALS / 2]);
+		printf("%-36s %6zu %12.0f %14.0f\n", de->d_name, n, t[TRIALS / 2],
+		       t_ja4[TRIALS / 2]);
 	}
 	closedir(d);
 	return 0;

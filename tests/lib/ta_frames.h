@@ -19,12 +19,12 @@ struct frame {
 
 struct flow_spec {
 	int v6;
-	int vlan;         /* 802.1Q tags: 1, or 2 (802.1ad outer + 802.1Q inner) */
-	int ip_opts;      /* IPv4: 12 bytes of options (ihl 8) */
-	int ext_hdr;      /* IPv6: hop-by-hop + destination options headers */
+	int vlan;    /* 802.1Q tags: 1, or 2 (802.1ad outer + 802.1Q inner) */
+	int ip_opts; /* IPv4: 12 bytes of options (ihl 8) */
+	int ext_hdr; /* IPv6: hop-by-hop + destination options headers */
 	int udp;
-	int tcp_opts;     /* TCP: NOP, NOP, timestamps (doff 8), as Linux sends */
-	int frag_offset;  /* IPv4 fragment offset in 8-byte units */
+	int tcp_opts;	 /* TCP: NOP, NOP, timestamps (doff 8), as Linux sends */
+	int frag_offset; /* IPv4 fragment offset in 8-byte units */
 	const char *cli, *srv;
 	unsigned short cport, sport;
 };
@@ -45,7 +45,7 @@ static inline void put32(unsigned char *p, unsigned v)
 
 /* Build one frame, client->server when c2s, else server->client. */
 static inline void build(struct frame *f, const struct flow_spec *s, int c2s, unsigned seq,
-		  unsigned char flags, const void *payload, size_t plen)
+			 unsigned char flags, const void *payload, size_t plen)
 {
 	unsigned char *p = f->b, *ip, *l4;
 	size_t iphl, l4hl = s->udp ? 8 : s->tcp_opts ? 32 : 20;
@@ -107,7 +107,7 @@ static inline void build(struct frame *f, const struct flow_spec *s, int c2s, un
 		if (s->tcp_opts) {
 			memcpy(l4 + 20, "\x01\x01\x08\x0a", 4);
 			put32(l4 + 24, 0x01020304); /* TSval */
-			put32(l4 + 28, 0);          /* TSecr */
+			put32(l4 + 28, 0);	    /* TSecr */
 		}
 		l4[13] = flags;
 		put16(l4 + 14, 65535);

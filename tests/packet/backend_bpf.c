@@ -89,7 +89,7 @@ static void *bpf_open(const struct pc_backend *b, const struct pc_config *cfg, s
 	in->skel->rodata->ta_ports[cfg->port >> 3] |= 1u << (cfg->port & 7);
 	in->skel->rodata->ta_enforce = cfg->enforce;
 	/* verifying the programs no case runs here would only cost time */
-	bpf_object__for_each_program(prog, in->skel->obj)
+	bpf_object__for_each_program (prog, in->skel->obj)
 		bpf_program__set_autoload(prog, prog_wanted(b, in->skel, prog));
 	rc = tlsaudit__load(in->skel);
 	if (rc) {
@@ -192,17 +192,29 @@ static void bpf_counters(void *p, __u64 stats[TA_STAT_MAX], struct ta_counter vc
 	free(cv);
 }
 
-#define BPF_BACKEND .needs_root = 1, .ifindex = LO_IFINDEX, .open = bpf_open, .close = bpf_close, \
+#define BPF_BACKEND                                                                                \
+	.needs_root = 1, .ifindex = LO_IFINDEX, .open = bpf_open, .close = bpf_close,              \
 	.frame = bpf_frame, .lookup = bpf_lookup, .counters = bpf_counters
 
 const struct pc_backend pc_backend_tc = {
-	.name = "tc", .kind = H_TC, .cookie = PC_COOKIE_EGRESS, BPF_BACKEND,
+	.name = "tc",
+	.kind = H_TC,
+	.cookie = PC_COOKIE_EGRESS,
+	BPF_BACKEND,
 };
 
 const struct pc_backend pc_backend_tc_gw = {
-	.name = "tc-gw", .kind = H_TC_GW, .gateway = 1, .cookie = PC_COOKIE_NONE, BPF_BACKEND,
+	.name = "tc-gw",
+	.kind = H_TC_GW,
+	.gateway = 1,
+	.cookie = PC_COOKIE_NONE,
+	BPF_BACKEND,
 };
 
 const struct pc_backend pc_backend_xdp = {
-	.name = "xdp", .kind = H_XDP, .gateway = 1, .cookie = PC_COOKIE_NONE, BPF_BACKEND,
+	.name = "xdp",
+	.kind = H_XDP,
+	.gateway = 1,
+	.cookie = PC_COOKIE_NONE,
+	BPF_BACKEND,
 };

@@ -53,8 +53,10 @@ static void *host_open(const struct pc_backend *b, const struct pc_config *cfg, 
 		       char *err, size_t errlen)
 {
 	static __u8 ports[TA_PORT_BITMAP_LEN];
-	struct ta_hostflow_config hc = { .ports = ports, .max_flows = 65536,
-					 .enforce = cfg->enforce, .allow = cfg->allow,
+	struct ta_hostflow_config hc = { .ports = ports,
+					 .max_flows = 65536,
+					 .enforce = cfg->enforce,
+					 .allow = cfg->allow,
 					 .n_allow = cfg->n_allow };
 	struct host_inst *in = calloc(1, sizeof(*in));
 
@@ -76,8 +78,8 @@ static void *host_open(const struct pc_backend *b, const struct pc_config *cfg, 
 	return in;
 }
 
-static int host_frame(void *p, const struct frame *f, int c2s, int *drop, int *unparsed,
-		      char *err, size_t errlen)
+static int host_frame(void *p, const struct frame *f, int c2s, int *drop, int *unparsed, char *err,
+		      size_t errlen)
 {
 	struct host_inst *in = p;
 	struct ta_frame_origin o = { .ifindex = HOST_IFINDEX };
@@ -116,14 +118,19 @@ static void host_counters(void *p, __u64 stats[TA_STAT_MAX], struct ta_counter v
 	ta_hostflow_counters(in->hf, stats, vc);
 }
 
-#define HOST_BACKEND .ifindex = HOST_IFINDEX, .cookie = PC_COOKIE_NONE, \
-	.open = host_open, .close = host_close, .frame = host_frame, .lookup = host_lookup,  \
-	.counters = host_counters
+#define HOST_BACKEND                                                                               \
+	.ifindex = HOST_IFINDEX, .cookie = PC_COOKIE_NONE, .open = host_open, .close = host_close, \
+	.frame = host_frame, .lookup = host_lookup, .counters = host_counters
 
 const struct pc_backend pc_backend_host_tc = {
-	.name = "host-tc", .kind = H_HOST_TC, HOST_BACKEND,
+	.name = "host-tc",
+	.kind = H_HOST_TC,
+	HOST_BACKEND,
 };
 
 const struct pc_backend pc_backend_host_gw = {
-	.name = "host-gw", .kind = H_HOST_GW, .gateway = 1, HOST_BACKEND,
+	.name = "host-gw",
+	.kind = H_HOST_GW,
+	.gateway = 1,
+	HOST_BACKEND,
 };

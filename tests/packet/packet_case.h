@@ -27,10 +27,10 @@
 #define M_BOTH (M_AUDIT | M_ENF)
 
 /* Backend kinds a case may be limited to (pc_case.hooks; 0 = every one). */
-#define H_TC 1u      /* ta_tc_egress (client packets) / ta_tc_ingress (server packets) */
-#define H_TC_GW 2u   /* ta_tc_gateway, both directions */
-#define H_XDP 4u     /* ta_xdp_gateway, both directions */
-#define H_HOST_TC 8u /* ta_hostflow_frame as a host: client packets is_egress */
+#define H_TC 1u	      /* ta_tc_egress (client packets) / ta_tc_ingress (server packets) */
+#define H_TC_GW 2u    /* ta_tc_gateway, both directions */
+#define H_XDP 4u      /* ta_xdp_gateway, both directions */
+#define H_HOST_TC 8u  /* ta_hostflow_frame as a host: client packets is_egress */
 #define H_HOST_GW 16u /* ta_hostflow_frame as a gateway */
 #define H_KERNEL (H_TC | H_TC_GW | H_XDP)
 #define H_HOST (H_HOST_TC | H_HOST_GW)
@@ -42,8 +42,8 @@
 
 struct pc_flow {
 	struct flow_spec spec; /* cli/srv default per family, sport 443; cport is the runner's */
-	unsigned isn;          /* the client's ISN, until a REOPEN step changes it */
-	int allowed;           /* the server is under --allow (spec.srv must be its own) */
+	unsigned isn;	       /* the client's ISN, until a REOPEN step changes it */
+	int allowed;	       /* the server is under --allow (spec.srv must be its own) */
 };
 
 /* ---- steps ---- */
@@ -97,16 +97,16 @@ struct pc_step {
 	unsigned mode; /* 0: both modes, else only in these */
 	__u8 flow;
 	/* PC_SEND */
-	__u8 c2s;      /* CLI or SRV */
-	__u8 tcp;      /* TCP flags; a SYN carries the sender's ISN as its seq */
-	unsigned at;   /* AT(n): at stream offset n; 0: right after what this side sent */
+	__u8 c2s;    /* CLI or SRV */
+	__u8 tcp;    /* TCP flags; a SYN carries the sender's ISN as its seq */
+	unsigned at; /* AT(n): at stream offset n; 0: right after what this side sent */
 	enum pc_payload pl;
 	const void *bytes;
 	unsigned from, len;
-	unsigned drop;  /* modes in which the packet must be dropped (else passed) */
-	int either;     /* passed or dropped, both acceptable */
-	unsigned cut;   /* the frame cut to this many bytes */
-	int unparsed;   /* not judged at all (backends that can tell check it) */
+	unsigned drop; /* modes in which the packet must be dropped (else passed) */
+	int either;    /* passed or dropped, both acceptable */
+	unsigned cut;  /* the frame cut to this many bytes */
+	int unparsed;  /* not judged at all (backends that can tell check it) */
 	/* PC_OPEN */
 	unsigned isn;
 	/* PC_EVENTS, PC_RECORDS */
@@ -120,7 +120,7 @@ struct pc_step {
 	/* PC_STAT (enum ta_stat), PC_PKTS (enum ta_verdict) */
 	unsigned id;
 	long long n, n_enf; /* audit, enforce */
-	int total;          /* the counter's value, not its change */
+	int total;	    /* the counter's value, not its change */
 };
 
 struct pc_case {
@@ -149,26 +149,67 @@ struct pc_case {
 
 #define STEPS(...) ((const struct pc_step[]){ __VA_ARGS__, { .op = PC_END } })
 
-#define OPEN(f) { .op = PC_OPEN, .flow = (f) }
-#define REOPEN(f, new_isn) { .op = PC_OPEN, .flow = (f), .isn = (new_isn) }
-#define SEND(dir, fl, ...) { .op = PC_SEND, .c2s = (dir), .tcp = (fl), __VA_ARGS__ }
+#define OPEN(f)                                                                                    \
+	{                                                                                          \
+		.op = PC_OPEN, .flow = (f)                                                         \
+	}
+#define REOPEN(f, new_isn)                                                                         \
+	{                                                                                          \
+		.op = PC_OPEN, .flow = (f), .isn = (new_isn)                                       \
+	}
+#define SEND(dir, fl, ...)                                                                         \
+	{                                                                                          \
+		.op = PC_SEND, .c2s = (dir), .tcp = (fl), __VA_ARGS__                              \
+	}
 #define DROP_ENF .drop = M_ENF
 
-#define NO_EVENTS { .op = PC_EVENTS }
-#define EVENTS(...) { .op = PC_EVENTS, .ev = { __VA_ARGS__ } }
-#define EVENTS_IN(m, ...) { .op = PC_EVENTS, .mode = (m), .ev = { __VA_ARGS__ } }
+#define NO_EVENTS                                                                                  \
+	{                                                                                          \
+		.op = PC_EVENTS                                                                    \
+	}
+#define EVENTS(...)                                                                                \
+	{                                                                                          \
+		.op = PC_EVENTS, .ev = { __VA_ARGS__ }                                             \
+	}
+#define EVENTS_IN(m, ...)                                                                          \
+	{                                                                                          \
+		.op = PC_EVENTS, .mode = (m), .ev = { __VA_ARGS__ }                                \
+	}
 /* a flow event of a flow whose SYN was seen; _B: blocked under --enforce */
-#define EV(f, v) { .verdict = (v), .flow = (f), .flags = TA_F_SYN_SEEN }
+#define EV(f, v)                                                                                   \
+	{                                                                                          \
+		.verdict = (v), .flow = (f), .flags = TA_F_SYN_SEEN                                \
+	}
 #define EV_B(f, v)                                                                                 \
-	{ .verdict = (v), .flow = (f), .flags = TA_F_SYN_SEEN, .enf_flags = TA_F_BLOCKED }
-#define EV_F(f, v, fl, enf) { .verdict = (v), .flow = (f), .flags = (fl), .enf_flags = (enf) }
+	{                                                                                          \
+		.verdict = (v), .flow = (f), .flags = TA_F_SYN_SEEN, .enf_flags = TA_F_BLOCKED     \
+	}
+#define EV_F(f, v, fl, enf)                                                                        \
+	{                                                                                          \
+		.verdict = (v), .flow = (f), .flags = (fl), .enf_flags = (enf)                     \
+	}
 
-#define RECORDS(...) { .op = PC_RECORDS, .rec = { __VA_ARGS__ } }
-#define NO_RECORDS { .op = PC_RECORDS }
-#define REC_CLIENT(f, p) { .kind = R_CLIENT, .flow = (f), .pl = (p) }
+#define RECORDS(...)                                                                               \
+	{                                                                                          \
+		.op = PC_RECORDS, .rec = { __VA_ARGS__ }                                           \
+	}
+#define NO_RECORDS                                                                                 \
+	{                                                                                          \
+		.op = PC_RECORDS                                                                   \
+	}
+#define REC_CLIENT(f, p)                                                                           \
+	{                                                                                          \
+		.kind = R_CLIENT, .flow = (f), .pl = (p)                                           \
+	}
 #define REC_HELLO(f) REC_CLIENT(f, PL_HELLO)
-#define REC_SERVER(f, n) { .kind = R_SERVER, .flow = (f), .len = (n) }
-#define REC_CLOSE(f) { .kind = R_CLOSE, .flow = (f) }
+#define REC_SERVER(f, n)                                                                           \
+	{                                                                                          \
+		.kind = R_SERVER, .flow = (f), .len = (n)                                          \
+	}
+#define REC_CLOSE(f)                                                                               \
+	{                                                                                          \
+		.kind = R_CLOSE, .flow = (f)                                                       \
+	}
 
 /* what the entry must say */
 #define VERDICT(v) .st_verdict = IS(v)
@@ -176,17 +217,40 @@ struct pc_case {
 #define ISN .st_isn = 1
 #define HAS(fl) .st_set = (fl)
 #define HASNT(fl) .st_clear = (fl)
-#define FLOW(f, ...) { .op = PC_FLOW, .flow = (f), .present = 1, __VA_ARGS__ }
-#define FLOW_IN(m, f, ...) { .op = PC_FLOW, .mode = (m), .flow = (f), .present = 1, __VA_ARGS__ }
-#define NO_FLOW(f) { .op = PC_FLOW, .flow = (f), .present = 2 }
-#define NO_FLOW_IN(m, f) { .op = PC_FLOW, .mode = (m), .flow = (f), .present = 2 }
+#define FLOW(f, ...)                                                                               \
+	{                                                                                          \
+		.op = PC_FLOW, .flow = (f), .present = 1, __VA_ARGS__                              \
+	}
+#define FLOW_IN(m, f, ...)                                                                         \
+	{                                                                                          \
+		.op = PC_FLOW, .mode = (m), .flow = (f), .present = 1, __VA_ARGS__                 \
+	}
+#define NO_FLOW(f)                                                                                 \
+	{                                                                                          \
+		.op = PC_FLOW, .flow = (f), .present = 2                                           \
+	}
+#define NO_FLOW_IN(m, f)                                                                           \
+	{                                                                                          \
+		.op = PC_FLOW, .mode = (m), .flow = (f), .present = 2                              \
+	}
 
-#define STAT(s, v) { .op = PC_STAT, .id = TA_STAT_##s, .n = (v), .n_enf = (v) }
-#define STAT2(s, audit, enf) { .op = PC_STAT, .id = TA_STAT_##s, .n = (audit), .n_enf = (enf) }
+#define STAT(s, v)                                                                                 \
+	{                                                                                          \
+		.op = PC_STAT, .id = TA_STAT_##s, .n = (v), .n_enf = (v)                           \
+	}
+#define STAT2(s, audit, enf)                                                                       \
+	{                                                                                          \
+		.op = PC_STAT, .id = TA_STAT_##s, .n = (audit), .n_enf = (enf)                     \
+	}
 #define TOTAL(s, v) TOTAL_IN(0, s, v)
 #define TOTAL_IN(m, s, v)                                                                          \
-	{ .op = PC_STAT, .mode = (m), .id = TA_STAT_##s, .n = (v), .n_enf = (v), .total = 1 }
-#define PKTS(v, k) { .op = PC_PKTS, .id = (v), .n = (k), .n_enf = (k) }
+	{                                                                                          \
+		.op = PC_STAT, .mode = (m), .id = TA_STAT_##s, .n = (v), .n_enf = (v), .total = 1  \
+	}
+#define PKTS(v, k)                                                                                 \
+	{                                                                                          \
+		.op = PC_PKTS, .id = (v), .n = (k), .n_enf = (k)                                   \
+	}
 
 /* ---- the backends ---- */
 
@@ -222,17 +286,17 @@ struct pc_config {
 };
 
 enum pc_cookie {
-	PC_COOKIE_NONE,   /* no socket anywhere: cookie 0 */
+	PC_COOKIE_NONE,	  /* no socket anywhere: cookie 0 */
 	PC_COOKIE_EGRESS, /* a packet run at egress carries a socket (test_run's own) */
 };
 
 struct pc_backend {
 	const char *name;
-	unsigned kind;  /* H_* */
+	unsigned kind;	/* H_* */
 	int needs_root; /* loads BPF programs */
 	/* facts of the hook, checked on every event and flow entry */
-	int gateway;    /* TA_F_FORWARDED; both directions are some ingress */
-	__u32 ifindex;  /* what events and entries name */
+	int gateway;   /* TA_F_FORWARDED; both directions are some ingress */
+	__u32 ifindex; /* what events and entries name */
 	enum pc_cookie cookie;
 
 	/* NULL with a reason in err */

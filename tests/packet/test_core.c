@@ -168,7 +168,8 @@ static void evictions(void)
 	unsigned i;
 	__u64 iter_live, walk_live;
 
-	ta_case_begin("core: evictions = inserts - deletes - live, by the kernel's count or a walk");
+	ta_case_begin(
+		"core: evictions = inserts - deletes - live, by the kernel's count or a walk");
 	TA_CHECK_EQ(load(&l, 1024, 0), 0);
 	ta_counters_base(&l, &base);
 	for (i = 0; i < 3000; i++) {
@@ -296,15 +297,16 @@ static void preexisting(void)
 	/* both ends are listed, one flow is reported */
 	TA_CHECK_EQ(pre.n, 1);
 	if (pre.n == 1) {
-		const struct ta_owner *o = pre.ev[0].has_owner ? &pre.ev[0].owner
-							       : &pre.ev[0].server_owner;
+		const struct ta_owner *o =
+			pre.ev[0].has_owner ? &pre.ev[0].owner : &pre.ev[0].server_owner;
 
 		TA_CHECK_EQ(pre.ev[0].verdict, TA_V_MIDSTREAM);
 		TA_CHECK(pre.ev[0].flags & TA_F_PREEXISTING, "flags 0x%x", pre.ev[0].flags);
 		TA_CHECK_EQ(o->tgid, getpid());
 		TA_CHECK(!strcmp((const char *)o->comm, TEST_COMM), "comm %s", o->comm);
 		TA_CHECK_EQ(pre.ev[0].key.server_port, 443);
-		TA_CHECK(!bpf_map_lookup_elem(bpf_map__fd(l.skel->maps.flows), &pre.ev[0].key, &st) &&
+		TA_CHECK(!bpf_map_lookup_elem(bpf_map__fd(l.skel->maps.flows), &pre.ev[0].key,
+					      &st) &&
 				 (st.flags & TA_F_REPORTED),
 			 "the flow was not seeded into the table");
 	}

@@ -28,8 +28,8 @@
 #define N_CASES (sizeof(pc_cases) / sizeof(pc_cases[0]))
 
 static const struct pc_backend *const backends[] = {
-	&pc_backend_tc, &pc_backend_tc_gw, &pc_backend_xdp, &pc_backend_host_tc,
-	&pc_backend_host_gw,
+	&pc_backend_tc,	     &pc_backend_tc_gw,	  &pc_backend_xdp,
+	&pc_backend_host_tc, &pc_backend_host_gw,
 };
 #define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
 
@@ -62,7 +62,7 @@ struct run {
 	struct flow_spec spec[PC_MAX_FLOWS];
 	struct ta_flow_key key[PC_MAX_FLOWS];
 	unsigned isn[PC_MAX_FLOWS];
-	unsigned next[PC_MAX_FLOWS][2]; /* stream offset after what each side sent */
+	unsigned next[PC_MAX_FLOWS][2];	       /* stream offset after what each side sent */
 	__u8 first[PC_MAX_FLOWS][TA_PEEK_LEN]; /* the client's first bytes, as sent */
 	__u32 first_known[PC_MAX_FLOWS];       /* which of them were sent */
 	__u64 stats0[TA_STAT_MAX];
@@ -97,10 +97,15 @@ static const char *const stat_names[TA_STAT_MAX] = { TA_STATS(TA_STAT_NAME) };
 static const char *vname(unsigned v)
 {
 	static const char *const names[TA_V_MAX] = {
-		[TA_V_PENDING] = "pending", [TA_V_TLS] = "tls",
-		[TA_V_PLAINTEXT_HTTP] = "plaintext_http", [TA_V_PLAINTEXT] = "plaintext",
-		[TA_V_SSH] = "ssh", [TA_V_QUIC] = "quic", [TA_V_UNKNOWN] = "unknown",
-		[TA_V_MIDSTREAM] = "midstream", [TA_V_SSLV2] = "sslv2",
+		[TA_V_PENDING] = "pending",
+		[TA_V_TLS] = "tls",
+		[TA_V_PLAINTEXT_HTTP] = "plaintext_http",
+		[TA_V_PLAINTEXT] = "plaintext",
+		[TA_V_SSH] = "ssh",
+		[TA_V_QUIC] = "quic",
+		[TA_V_UNKNOWN] = "unknown",
+		[TA_V_MIDSTREAM] = "midstream",
+		[TA_V_SSLV2] = "sslv2",
 	};
 
 	return v < TA_V_MAX && names[v] ? names[v] : "?";
@@ -541,7 +546,8 @@ static int check_table(void)
 				continue;
 			if (!fl->spec.srv || n_allow >= (int)(sizeof(allow) / sizeof(allow[0]))) {
 				printf("FAIL: cases.h: \"%s\": an allowed server needs its own "
-				       "address\n", pc_cases[i].name);
+				       "address\n",
+				       pc_cases[i].name);
 				return -1;
 			}
 			k = &allow[n_allow++];
@@ -575,8 +581,9 @@ static int wanted(const struct pc_backend *b, int argc, char **argv, int first)
  * the instance could not be opened. */
 static int run_instance(const struct pc_backend *b, unsigned mode, const char *filter)
 {
-	struct pc_config cfg = { .port = 443, .enforce = mode == M_ENF, .allow = allow,
-				 .n_allow = n_allow };
+	struct pc_config cfg = {
+		.port = 443, .enforce = mode == M_ENF, .allow = allow, .n_allow = n_allow
+	};
 	struct run *r = &run_state;
 	char bname[64], name[320], err[256] = "";
 	size_t ci;

@@ -28,11 +28,15 @@ static const char *const fixture_names[] = {
 static const char *vname(int v)
 {
 	static const char *const names[] = {
-		[TA_V_PENDING] = "PENDING",   [TA_V_TLS] = "TLS",
+		[TA_V_PENDING] = "PENDING",
+		[TA_V_TLS] = "TLS",
 		[TA_V_PLAINTEXT_HTTP] = "PLAINTEXT_HTTP",
-		[TA_V_PLAINTEXT] = "PLAINTEXT", [TA_V_SSH] = "SSH",
-		[TA_V_QUIC] = "QUIC",         [TA_V_UNKNOWN] = "UNKNOWN",
-		[TA_V_MIDSTREAM] = "MIDSTREAM", [TA_V_SSLV2] = "SSLV2",
+		[TA_V_PLAINTEXT] = "PLAINTEXT",
+		[TA_V_SSH] = "SSH",
+		[TA_V_QUIC] = "QUIC",
+		[TA_V_UNKNOWN] = "UNKNOWN",
+		[TA_V_MIDSTREAM] = "MIDSTREAM",
+		[TA_V_SSLV2] = "SSLV2",
 	};
 
 	if (v < 0 || v >= TA_V_MAX)
@@ -145,9 +149,9 @@ static void test_fixture_serverhello(const char *name)
 }
 
 static const char *const http_requests[] = {
-	"GET / HTTP/1.1\r\n", "HEAD / HTTP/1.1\r\n", "POST / HTTP/1.1\r\n", "PUT / HTTP/1.1\r\n",
-	"DELETE / HTTP/1.1\r\n", "CONNECT x:443 HTTP/1.1\r\n", "OPTIONS * HTTP/1.1\r\n",
-	"TRACE / HTTP/1.1\r\n", "PATCH / HTTP/1.1\r\n",
+	"GET / HTTP/1.1\r\n",	  "HEAD / HTTP/1.1\r\n",   "POST / HTTP/1.1\r\n",
+	"PUT / HTTP/1.1\r\n",	  "DELETE / HTTP/1.1\r\n", "CONNECT x:443 HTTP/1.1\r\n",
+	"OPTIONS * HTTP/1.1\r\n", "TRACE / HTTP/1.1\r\n",  "PATCH / HTTP/1.1\r\n",
 };
 #define N_HTTP (sizeof(http_requests) / sizeof(http_requests[0]))
 
@@ -155,8 +159,8 @@ static void test_http_methods(void)
 {
 	/* exactly the strings of the brief, and full request lines */
 	static const char *const short_forms[] = {
-		"GET /", "HEAD /", "POST /", "PUT /", "DELETE /", "CONNECT x", "OPTIONS *", "TRACE /",
-		"PATCH /",
+		"GET /",     "HEAD /",	  "POST /",  "PUT /",	"DELETE /",
+		"CONNECT x", "OPTIONS *", "TRACE /", "PATCH /",
 	};
 	size_t i;
 
@@ -499,7 +503,8 @@ static int check_properties(const char *label, const __u8 *b, __u32 len)
 	     label, len, vname(open), vname(fin));
 	PROP(len < TA_PEEK_LEN || open != TA_V_PENDING, "%s len %u: still PENDING", label, len);
 	if (len > TA_PEEK_LEN) {
-		PROP(open == ta_classify(b, TA_PEEK_LEN, 0) && fin == ta_classify(b, TA_PEEK_LEN, 1),
+		PROP(open == ta_classify(b, TA_PEEK_LEN, 0) &&
+			     fin == ta_classify(b, TA_PEEK_LEN, 1),
 		     "%s len %u: bytes past TA_PEEK_LEN changed the verdict", label, len);
 		PROP(udp == ta_classify_udp(b, TA_PEEK_LEN),
 		     "%s len %u: bytes past TA_PEEK_LEN changed the UDP verdict", label, len);
@@ -516,16 +521,16 @@ static void test_noise(void)
 {
 	/* arbitrary fixed byte vectors, a few of them near a TLS or QUIC header */
 	static const __u8 fixed[][16] = {
-		{ 0x9f, 0x3a, 0x71, 0x0c, 0xe2, 0x58, 0x4b, 0xd6, 0x13, 0x87, 0xaa, 0x2f, 0x60, 0xc5,
-		  0x3e, 0x91 },
-		{ 0x04, 0xbd, 0x7e, 0x29, 0xf0, 0x16, 0x03, 0x01, 0x00, 0x2a, 0x01, 0x55, 0x8c, 0xd3,
-		  0x6a, 0x0e },
-		{ 0x16, 0x03, 0x09, 0x4d, 0x22, 0x01, 0xee, 0x7b, 0x00, 0x00, 0x31, 0x9c, 0x45, 0x12,
-		  0xfa, 0x68 },
-		{ 0x5c, 0x21, 0x0d, 0x7f, 0x43, 0x88, 0x1a, 0x39, 0xc0, 0x6e, 0x57, 0xb2, 0x0b, 0xe9,
-		  0x74, 0x2d },
-		{ 0xc7, 0x00, 0x00, 0x00, 0x02, 0x11, 0x8f, 0x36, 0x5d, 0xa4, 0x90, 0x27, 0x7c, 0x03,
-		  0xb8, 0xe1 },
+		{ 0x9f, 0x3a, 0x71, 0x0c, 0xe2, 0x58, 0x4b, 0xd6, 0x13, 0x87, 0xaa, 0x2f, 0x60,
+		  0xc5, 0x3e, 0x91 },
+		{ 0x04, 0xbd, 0x7e, 0x29, 0xf0, 0x16, 0x03, 0x01, 0x00, 0x2a, 0x01, 0x55, 0x8c,
+		  0xd3, 0x6a, 0x0e },
+		{ 0x16, 0x03, 0x09, 0x4d, 0x22, 0x01, 0xee, 0x7b, 0x00, 0x00, 0x31, 0x9c, 0x45,
+		  0x12, 0xfa, 0x68 },
+		{ 0x5c, 0x21, 0x0d, 0x7f, 0x43, 0x88, 0x1a, 0x39, 0xc0, 0x6e, 0x57, 0xb2, 0x0b,
+		  0xe9, 0x74, 0x2d },
+		{ 0xc7, 0x00, 0x00, 0x00, 0x02, 0x11, 0x8f, 0x36, 0x5d, 0xa4, 0x90, 0x27, 0x7c,
+		  0x03, 0xb8, 0xe1 },
 	};
 	__u8 buf[40];
 	char label[64];
@@ -641,7 +646,11 @@ static void test_udp(void)
 	ta_case_begin("udp: non-quic datagrams");
 	EXPECT_UDP("random", S("\x3b\x9e\x00\x71\x2c\xd4\x05\x88\xfe\x10\x6a\x33"), TA_V_UNKNOWN);
 	EXPECT_UDP("dns query",
-		   S("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07" "example" "\x03" "com" "\x00"
+		   S("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07"
+		     "example"
+		     "\x03"
+		     "com"
+		     "\x00"
 		     "\x00\x01\x00\x01"),
 		   TA_V_UNKNOWN);
 	EXPECT_UDP("hello\\n", S("hello\n"), TA_V_PLAINTEXT);

@@ -66,8 +66,14 @@ static void link_types(void)
 		unsigned hlen;
 	} links[] = {
 		{ "ethernet", TA_LINK_ETHERNET, { 0 }, 0 },
-		{ "linux cooked v1", TA_LINK_SLL, { 0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00 }, 16 },
-		{ "linux cooked v2", TA_LINK_SLL2, { 0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0 }, 20 },
+		{ "linux cooked v1",
+		  TA_LINK_SLL,
+		  { 0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00 },
+		  16 },
+		{ "linux cooked v2",
+		  TA_LINK_SLL2,
+		  { 0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0 },
+		  20 },
 		{ "raw ip", TA_LINK_RAW, { 0 }, 0 },
 		{ "bsd null (host order)", TA_LINK_NULL, { 2, 0, 0, 0 }, 4 },
 		{ "bsd null (other order)", TA_LINK_NULL, { 0, 0, 0, 2 }, 4 },
@@ -83,7 +89,8 @@ static void link_types(void)
 		unsigned k, len;
 		char name[96];
 
-		snprintf(name, sizeof(name), "hostflow: link type %s -> plaintext_http", links[i].name);
+		snprintf(name, sizeof(name), "hostflow: link type %s -> plaintext_http",
+			 links[i].name);
 		ta_case_begin(name);
 		for (k = 0; k < 3; k++) {
 			if (k == 0)
@@ -101,8 +108,9 @@ static void link_types(void)
 				memcpy(buf + links[i].hlen, f.b + 14, f.len - 14);
 				len = links[i].hlen + f.len - 14;
 			}
-			TA_CHECK_EQ(ta_hostflow_frame(hf, links[i].link, buf, len, len, 5, &captured),
-				    TA_PASS);
+			TA_CHECK_EQ(
+				ta_hostflow_frame(hf, links[i].link, buf, len, len, 5, &captured),
+				TA_PASS);
 		}
 		TA_CHECK_EQ(n_events, 1);
 		if (n_events == 1) {
@@ -205,7 +213,8 @@ static void late_after_reset(void)
 	struct ta_hostflow *hf = open_hf(64);
 	struct flow_spec s = spec(4100);
 
-	ta_case_begin("hostflow: regression: 2-byte handshake ACK, RST, late segments -> one event");
+	ta_case_begin(
+		"hostflow: regression: 2-byte handshake ACK, RST, late segments -> one event");
 	feed(hf, &s, 1, 100, SYN, NULL, 0);
 	feed(hf, &s, 0, 900, SYN | ACK, NULL, 0);
 	feed(hf, &s, 1, 101, ACK, "\x00\x01", 2);

@@ -132,8 +132,7 @@ static void captured_flows(void)
 	chunk(p, &ev.key, TA_CHUNK_SERVER, 0, "\x16\x03\x03\x00\x02\x02\x00", 7, 0, 5002);
 	TA_CHECK_EQ(seen.n, 2);
 	if (seen.n == 2)
-		TA_CHECK(!strcmp(seen.sni[1], "srv.test"),
-			 "no SNI parsed from the captured hello");
+		TA_CHECK(!strcmp(seen.sni[1], "srv.test"), "no SNI parsed from the captured hello");
 	ta_case_end();
 
 	ta_case_begin("pipeline: a handshake that never completes is reported at its deadline");

@@ -51,8 +51,8 @@ static void mkcomm(char comm[TA_COMM_LEN], const char *s, size_t n)
 	memcpy(comm, s, n < TA_COMM_LEN ? n : TA_COMM_LEN);
 }
 
-static void add(struct ta_prom *p, const char *comm, const char *cont, __u16 port,
-		unsigned int v, __u64 n)
+static void add(struct ta_prom *p, const char *comm, const char *cont, __u16 port, unsigned int v,
+		__u64 n)
 {
 	char c[TA_COMM_LEN];
 
@@ -61,10 +61,10 @@ static void add(struct ta_prom *p, const char *comm, const char *cont, __u16 por
 }
 
 struct scan {
-	size_t samples;    /* lines that are not comments */
-	size_t family;     /* samples of the family asked for */
-	__u64 family_sum;  /* their values */
-	size_t bad_lines;  /* neither "# HELP tlsaudit_", "# TYPE tlsaudit_" nor "tlsaudit_" */
+	size_t samples;	  /* lines that are not comments */
+	size_t family;	  /* samples of the family asked for */
+	__u64 family_sum; /* their values */
+	size_t bad_lines; /* neither "# HELP tlsaudit_", "# TYPE tlsaudit_" nor "tlsaudit_" */
 };
 
 /* Walk the text line by line; the value is the last space-separated token,
@@ -90,7 +90,8 @@ static struct scan scan_text(const char *text, const char *family)
 		memcpy(buf, line, l);
 		buf[l] = '\0';
 		if (buf[0] == '#') {
-			if (strncmp(buf, "# HELP tlsaudit_", 16) && strncmp(buf, "# TYPE tlsaudit_", 16))
+			if (strncmp(buf, "# HELP tlsaudit_", 16) &&
+			    strncmp(buf, "# TYPE tlsaudit_", 16))
 				sc.bad_lines++;
 			continue;
 		}
@@ -276,8 +277,8 @@ static void show_diff(const char *got, const char *want)
 	}
 	while (g > got && g[-1] != '\n')
 		g--, w--;
-	printf("      line %d:\n      got:  %.*s\n      want: %.*s\n", line,
-	       (int)strcspn(g, "\n"), g, (int)strcspn(w, "\n"), w);
+	printf("      line %d:\n      got:  %.*s\n      want: %.*s\n", line, (int)strcspn(g, "\n"),
+	       g, (int)strcspn(w, "\n"), w);
 }
 
 static void test_golden(void)
@@ -329,8 +330,10 @@ static void test_deterministic(void)
 		TA_CHECK(strstr(ta, "comm=\"p0\"") && strstr(ta, "comm=\"p1\"") &&
 				 strstr(ta, "comm=\"p2\"") && !strstr(ta, "comm=\"p3\""),
 			 "tie not broken by name");
-		TA_CHECK(strstr(ta, "{verdict=\"tls\",comm=\"other\",container=\"\",port=\"443\"} 15\n"),
-			 "other bucket should hold the three losers' 15 flows");
+		TA_CHECK(
+			strstr(ta,
+			       "{verdict=\"tls\",comm=\"other\",container=\"\",port=\"443\"} 15\n"),
+			"other bucket should hold the three losers' 15 flows");
 	}
 out:
 	free(ta);
@@ -399,7 +402,7 @@ static void test_hostile_names(void)
 	add(p, "bad\xff", NULL, 443, TA_V_TLS, 1), flows++;
 	add(p, "bad\xef\xbf\xbd", NULL, 443, TA_V_TLS, 1);
 	add(p, "caf\xc3\xa9", NULL, 443, TA_V_TLS, 1), flows++; /* valid UTF-8 kept */
-	add(p, "", NULL, 443, TA_V_UNKNOWN, 1), flows++;       /* no owner: comm="" */
+	add(p, "", NULL, 443, TA_V_UNKNOWN, 1), flows++;	/* no owner: comm="" */
 	text = render(p);
 	TA_CHECK(text != NULL, "render failed");
 	if (!text)
@@ -580,7 +583,8 @@ static void test_overflow(void)
 	{
 		char want_line[96];
 
-		snprintf(want_line, sizeof(want_line), "tlsaudit_series_overflow_flows_total %llu\n",
+		snprintf(want_line, sizeof(want_line),
+			 "tlsaudit_series_overflow_flows_total %llu\n",
 			 (unsigned long long)ta_prom_overflow_flows(p));
 		TA_CHECK(strstr(text, want_line) != NULL, "overflow counter not rendered");
 	}
@@ -621,10 +625,11 @@ static void test_optional_families(void)
 	TA_CHECK(text != NULL, "render failed");
 	if (!text)
 		goto out;
-	TA_CHECK(strstr(text, "# TYPE tlsaudit_tls_flows_total counter\n"
-			      "tlsaudit_tls_flows_total{version=\"TLSv1.2\",outcome=\"completed\"} 2\n"
-			      "tlsaudit_tls_flows_total{version=\"TLSv1.3\",outcome=\"alert\"} 0\n"
-			      "tlsaudit_tls_flows_total{version=\"TLSv1.3\",outcome=\"completed\"} 6\n"),
+	TA_CHECK(strstr(text,
+			"# TYPE tlsaudit_tls_flows_total counter\n"
+			"tlsaudit_tls_flows_total{version=\"TLSv1.2\",outcome=\"completed\"} 2\n"
+			"tlsaudit_tls_flows_total{version=\"TLSv1.3\",outcome=\"alert\"} 0\n"
+			"tlsaudit_tls_flows_total{version=\"TLSv1.3\",outcome=\"completed\"} 6\n"),
 		 "TLS family wrong");
 	TA_CHECK(strstr(text, "\ntlsaudit_flow_evictions_total 0\n"), "evictions missing");
 	TA_CHECK(strstr(text, "\ntlsaudit_preexisting_flows_total 9\n"), "preexisting missing");
@@ -832,8 +837,8 @@ static void test_write_readonly(void)
 			/* mkdtemp made tmpdir 0700: let uid 65534 through */
 			if (chmod(ro, 0555) || chmod(tmpdir, 0711))
 				_exit(77);
-			if (geteuid() == 0 && (setresgid(65534, 65534, 65534) ||
-					       setresuid(65534, 65534, 65534)))
+			if (geteuid() == 0 &&
+			    (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534)))
 				_exit(77);
 		}
 		snprintf(path, sizeof(path), "%s/tlsaudit.prom", ro);

@@ -591,8 +591,8 @@ static int parse_b(struct ta_client_hello *ch)
 	return ta_parse_client_hello(stream, n, ch);
 }
 
-static void json_of(const struct ta_client_hello *ch, const struct ta_server_hello *sh,
-		    char *buf, size_t cap)
+static void json_of(const struct ta_client_hello *ch, const struct ta_server_hello *sh, char *buf,
+		    size_t cap)
 {
 	struct strbuf sb;
 
@@ -716,11 +716,13 @@ static void test_grease_and_names(void)
 	TA_CHECK(!strcmp(ta_tls_answer_name(99), "unknown"), "kind out of range");
 	/* PQ: IANA TLS Supported Groups (ML-KEM, hybrids) and the Kyber drafts */
 	TA_CHECK(ta_tls_group_is_pq(0x11ec) && ta_tls_group_is_pq(0x11eb) &&
-		 ta_tls_group_is_pq(0x11ed) && ta_tls_group_is_pq(0x6399) &&
-		 ta_tls_group_is_pq(0x0200) && ta_tls_group_is_pq(0x0201) &&
-		 ta_tls_group_is_pq(0x0202), "pq groups");
+			 ta_tls_group_is_pq(0x11ed) && ta_tls_group_is_pq(0x6399) &&
+			 ta_tls_group_is_pq(0x0200) && ta_tls_group_is_pq(0x0201) &&
+			 ta_tls_group_is_pq(0x0202),
+		 "pq groups");
 	TA_CHECK(!ta_tls_group_is_pq(0x001d) && !ta_tls_group_is_pq(0x0017) &&
-		 !ta_tls_group_is_pq(0x0100), "classic groups are not pq");
+			 !ta_tls_group_is_pq(0x0100),
+		 "classic groups are not pq");
 	ta_case_end();
 }
 
@@ -750,8 +752,8 @@ static void test_fixture_client(const struct ch_fact *f)
 	TA_CHECK_EQ(ch.record_version, 0x0301);
 	TA_CHECK_EQ(ch.legacy_version, 0x0303);
 	TA_CHECK_EQ(ch.handshake_len, (unsigned long)n - 9);
-	TA_CHECK(ch.sni_present && ch.sni_len == 8 && !memcmp(ch.sni, "srv.test", 8),
-		 "sni '%s'", ch.sni);
+	TA_CHECK(ch.sni_present && ch.sni_len == 8 && !memcmp(ch.sni, "srv.test", 8), "sni '%s'",
+		 ch.sni);
 	TA_CHECK(ch.alpn_present && ch.n_alpn == 2, "n_alpn %u", ch.n_alpn);
 	TA_CHECK(ch.alpn[0].len == 2 && !memcmp(ch.alpn[0].name, "h2", 2), "alpn[0]");
 	TA_CHECK(ch.alpn[1].len == 8 && !memcmp(ch.alpn[1].name, "http/1.1", 8), "alpn[1]");
@@ -868,8 +870,8 @@ static void test_ja4_sigalg_grease(void)
 {
 	static const char *const alpn[] = { "\x02h2", "\x08http/1.1" };
 	static const uint16_t sig[] = {
-		0x9a9a, 0x0904, 0x0905, 0x0906, 0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501,
-		0x0806, 0x0601,
+		0x9a9a, 0x0904, 0x0905, 0x0906, 0x0403, 0x0804,
+		0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601,
 	};
 	static const uint16_t vers[] = { 0x0304, 0x0303 };
 	static const uint16_t groups[] = { 0x11ec, 0x001d, 0x0017, 0x0018 };
@@ -1135,8 +1137,8 @@ static void test_zero_length_sni(void)
 		ext_sni(&B, name, sizeof(name));
 		ch_end(&B);
 		TA_CHECK_EQ(parse_b(&ch), 0);
-		TA_CHECK(ch.sni_len == 255 && ch.sni[255] == '\0' &&
-			 (ch.overflow & TA_TLS_OVF_SNI), "long sni %u", ch.sni_len);
+		TA_CHECK(ch.sni_len == 255 && ch.sni[255] == '\0' && (ch.overflow & TA_TLS_OVF_SNI),
+			 "long sni %u", ch.sni_len);
 	}
 	/* a second server_name extension is illegal and does not overwrite */
 	ch_begin(&B, 0x0303, spec_ciphers, 1);
@@ -1423,7 +1425,11 @@ static void test_ech_and_pq(void)
 	ta_case_begin("edge: ECH extension and post-quantum key shares");
 	ch_begin(&B, 0x0303, spec_ciphers, 3);
 	ext_sni(&B, "public.example", 14);
-	ext_raw(&B, TA_TLS_EXT_ECH, "\x00\x00\x01\x00\x01\x2a\x00\x04" "abcd" "\x00\x03" "xyz",
+	ext_raw(&B, TA_TLS_EXT_ECH,
+		"\x00\x00\x01\x00\x01\x2a\x00\x04"
+		"abcd"
+		"\x00\x03"
+		"xyz",
 		17);
 	ch_end(&B);
 	TA_CHECK_EQ(parse_b(&ch), 0);
@@ -1438,10 +1444,12 @@ static void test_ech_and_pq(void)
 	TA_CHECK_EQ(parse_b(&ch), 0);
 	TA_CHECK(ch.pq && !ch.malformed && !ch.truncated, "pq %u", ch.pq);
 	TA_CHECK(ch.n_key_shares == 2 && ch.key_shares[0] == 0x11ec &&
-		 ch.key_share_len[0] == 1216 && ch.key_share_len[1] == 32, "key shares");
+			 ch.key_share_len[0] == 1216 && ch.key_share_len[1] == 32,
+		 "key shares");
 	json_of(&ch, NULL, json, sizeof(json));
 	TA_CHECK(contains(json, "\"key_shares\":[\"X25519MLKEM768\",\"x25519\"]") &&
-		 contains(json, "\"pq\":true"), "%s", json);
+			 contains(json, "\"pq\":true"),
+		 "%s", json);
 
 	/* PQ offered in supported_groups only (the Kyber draft codepoint) */
 	ch_begin(&B, 0x0303, spec_ciphers, 3);
@@ -1530,9 +1538,11 @@ static void test_prefixes(void)
 			    (!sh.has_version || sh.version == sh_facts[i].version))
 				continue;
 			if (!bad++)
-				TA_CHECK(0, "%s sh prefix %zu: kind %d truncated %u version "
-					 "%u/0x%04x", sh_facts[i].name, k, rc, sh.truncated,
-					 sh.has_version, sh.version);
+				TA_CHECK(0,
+					 "%s sh prefix %zu: kind %d truncated %u version "
+					 "%u/0x%04x",
+					 sh_facts[i].name, k, rc, sh.truncated, sh.has_version,
+					 sh.version);
 		}
 	}
 	TA_CHECK_EQ(bad, 0);
@@ -1554,7 +1564,8 @@ static void test_server_answers(void)
 		 "alert 2/40");
 	json_of(NULL, &sh, json, sizeof(json));
 	TA_CHECK(!strcmp(json, "\"tls\":{\"handshake\":\"alert\",\"alert\":\"handshake_failure\","
-			       "\"alert_level\":\"fatal\"}"), "%s", json);
+			       "\"alert_level\":\"fatal\"}"),
+		 "%s", json);
 
 	TA_CHECK_EQ(ta_parse_server_hello((const uint8_t *)"\x15\x03\x01\x00\x02\x02\x46", 7, &sh),
 		    TA_TLS_ALERT);
@@ -1573,7 +1584,8 @@ static void test_server_answers(void)
 		 "banner '%s'", sh.banner);
 	json_of(NULL, &sh, json, sizeof(json));
 	TA_CHECK(contains(json, "\"handshake\":\"server_plaintext\"") &&
-		 contains(json, "\"server_banner\":\"HTTP/1.1 400 Bad Request\""), "%s", json);
+			 contains(json, "\"server_banner\":\"HTTP/1.1 400 Bad Request\""),
+		 "%s", json);
 	TA_CHECK_EQ(ta_parse_server_hello((const uint8_t *)"SSH-2.0-OpenSSH_9.2p1\r\n", 23, &sh),
 		    TA_TLS_SERVER_PLAINTEXT);
 
@@ -1581,11 +1593,11 @@ static void test_server_answers(void)
 	TA_CHECK_EQ(ta_parse_server_hello(NULL, 5, &sh), TA_TLS_UNKNOWN);
 	TA_CHECK_EQ(ta_parse_server_hello((const uint8_t *)"\x00\x01\xff\x7f", 4, &sh),
 		    TA_TLS_UNKNOWN);
-	TA_CHECK_EQ(ta_parse_server_hello((const uint8_t *)"\x16\x02\x00", 3, &sh),
-		    TA_TLS_UNKNOWN);
+	TA_CHECK_EQ(ta_parse_server_hello((const uint8_t *)"\x16\x02\x00", 3, &sh), TA_TLS_UNKNOWN);
 	/* a handshake record, but a Certificate rather than a ServerHello */
 	TA_CHECK_EQ(ta_parse_server_hello((const uint8_t *)"\x16\x03\x03\x00\x04\x0b\x00\x00\x00",
-					  9, &sh), TA_TLS_UNKNOWN);
+					  9, &sh),
+		    TA_TLS_UNKNOWN);
 	/* "HTTP" then binary within the first 16 bytes is not plaintext */
 	TA_CHECK_EQ(ta_parse_server_hello((const uint8_t *)"HTTP\x00\x01", 6, &sh), TA_TLS_UNKNOWN);
 	ta_case_end();
@@ -1634,7 +1646,7 @@ static void test_hello_retry_request(void)
 	n = wrap1(B.b, B.n, stream);
 	TA_CHECK_EQ(ta_parse_server_hello(stream, n, &sh), TA_TLS_ESTABLISHED);
 	TA_CHECK(sh.hrr && sh.has_version && sh.version == 0x0304 && sh.cipher == 0x1301 &&
-		 sh.has_group && sh.group == 0x0017 && !sh.malformed && !sh.truncated,
+			 sh.has_group && sh.group == 0x0017 && !sh.malformed && !sh.truncated,
 		 "hrr %u version 0x%04x group 0x%04x", sh.hrr, sh.version, sh.group);
 	json_of(NULL, &sh, json, sizeof(json));
 	TA_CHECK(contains(json, "\"hrr\":true") && contains(json, "\"group\":\"secp256r1\""), "%s",
@@ -1683,14 +1695,16 @@ static void test_json(void)
 	ta_parse_server_hello(sbuf, (size_t)sn, &sh);
 	json_of(&ch, &sh, json, sizeof(json));
 	TA_CHECK(contains(json, "\"offered\":[\"1.2\"]") && contains(json, "\"version\":\"1.2\"") &&
-		 contains(json, "\"cipher\":\"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\"") &&
-		 contains(json, "\"alpn_chosen\":\"http/1.1\"") && !contains(json, "obsolete") &&
-		 !contains(json, "\"group\""), "tls12: %s", json);
+			 contains(json, "\"cipher\":\"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\"") &&
+			 contains(json, "\"alpn_chosen\":\"http/1.1\"") &&
+			 !contains(json, "obsolete") && !contains(json, "\"group\""),
+		 "tls12: %s", json);
 
 	/* with no answer yet, and with a truncated hello */
 	json_of(&ch, NULL, json, sizeof(json));
 	TA_CHECK(!contains(json, "handshake") && !contains(json, "\"version\"") &&
-		 contains(json, "\"ja4\":\"t12d2808h2_"), "no answer: %s", json);
+			 contains(json, "\"ja4\":\"t12d2808h2_"),
+		 "no answer: %s", json);
 	ta_parse_client_hello(cbuf, (size_t)cn - 20, &ch);
 	json_of(&ch, NULL, json, sizeof(json));
 	TA_CHECK(contains(json, "\"truncated\":true"), "truncated: %s", json);
@@ -1703,7 +1717,8 @@ static void test_json(void)
 	parse_b(&ch);
 	json_of(&ch, NULL, json, sizeof(json));
 	TA_CHECK(contains(json, "\"sni\":\"a\\\"b\\\\c\\u000ad\\ufffd\"") &&
-		 contains(json, "\"alpn\":[\"\\\"\\\\\\u000a\\ufffd\"]"), "escaping: %s", json);
+			 contains(json, "\"alpn\":[\"\\\"\\\\\\u000a\\ufffd\"]"),
+		 "escaping: %s", json);
 
 	/* obsolete: a TLS 1.0-only client; a 1.3 client that got TLS 1.1 */
 	ch_begin(&B, 0x0301, spec_ciphers, 1);
@@ -1781,11 +1796,21 @@ static void test_mutation_sweep(void)
 			size_t at = rng() % len;
 
 			switch (rng() % 5) {
-			case 0: buf[at] ^= (uint8_t)(1u << (rng() % 8)); break;
-			case 1: buf[at] = (uint8_t)rng(); break;
-			case 2: buf[at] = 0xff; break;
-			case 3: buf[at] = 0x00; break;
-			case 4: len = at + 1; break; /* cut */
+			case 0:
+				buf[at] ^= (uint8_t)(1u << (rng() % 8));
+				break;
+			case 1:
+				buf[at] = (uint8_t)rng();
+				break;
+			case 2:
+				buf[at] = 0xff;
+				break;
+			case 3:
+				buf[at] = 0x00;
+				break;
+			case 4:
+				len = at + 1;
+				break; /* cut */
 			}
 		}
 		p = malloc(len ? len : 1);

@@ -33,11 +33,11 @@ static char out_buf[OUT_CAP];
 
 /* A frame as a terminal would show it. */
 struct screen {
-	int n;                         /* lines, counting the one after a final "\r\n" */
+	int n;				/* lines, counting the one after a final "\r\n" */
 	char line[MAX_LINES][LINE_CAP]; /* visible text only */
 	int width[MAX_LINES];
-	int sgr;                       /* colour/attribute sequences seen */
-	int bad;                       /* a byte or sequence we never emit */
+	int sgr; /* colour/attribute sequences seen */
+	int bad; /* a byte or sequence we never emit */
 	char why[160];
 };
 
@@ -223,8 +223,8 @@ static void test_order(void)
 	TA_CHECK(strstr(sc.line[0], "4 processes") && strstr(sc.line[0], "1 plaintext") &&
 			 strstr(sc.line[0], "1 mixed") && strstr(sc.line[0], "2 encrypted"),
 		 "title: %s", sc.line[0]);
-	TA_CHECK(strstr(sc.line[mixed], "[2001:db8::1]:993") != NULL,
-		 "IPv6 peer not bracketed: %s", mixed > 0 ? sc.line[mixed] : "");
+	TA_CHECK(strstr(sc.line[mixed], "[2001:db8::1]:993") != NULL, "IPv6 peer not bracketed: %s",
+		 mixed > 0 ? sc.line[mixed] : "");
 	TA_CHECK(strstr(sc.line[plain], "10.0.0.7:8443") != NULL, "peer: %s",
 		 plain > 0 ? sc.line[plain] : "");
 	/* container ids are shortened to 12 characters */
@@ -342,8 +342,10 @@ static void test_sweep(void)
 							 cols, sc.n);
 					for (i = 0; i < sc.n; i++)
 						if (sc.width[i] > cols && !worst++)
-							TA_CHECK(0, "mode %d %dx%d: line %d is %d wide",
-								 mode, rows, cols, i, sc.width[i]);
+							TA_CHECK(
+								0,
+								"mode %d %dx%d: line %d is %d wide",
+								mode, rows, cols, i, sc.width[i]);
 					if (ta_case_failed)
 						goto out;
 				}
@@ -388,7 +390,8 @@ static void test_drop_order(void)
 		had_tls = tls;
 		had_flows = flows;
 	}
-	TA_CHECK(!had_tls && flows_gone, "per-verdict columns never merged, or FLOWS never dropped");
+	TA_CHECK(!had_tls && flows_gone,
+		 "per-verdict columns never merged, or FLOWS never dropped");
 	ta_case_end();
 }
 
@@ -545,7 +548,11 @@ static void test_keys(void)
 	/* F1 (ESC O P) and Up (ESC [ A) are not 'p'; Alt+c is 'c' */
 	TA_CHECK(write(fd[1], "x\x1bOP\x1b[1;5Az", 11) == 11, "write");
 	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 0);
-	TA_CHECK(write(fd[1], "c\x1b" "cpQ", 5) == 5, "write");
+	TA_CHECK(write(fd[1],
+		       "c\x1b"
+		       "cpQ",
+		       5) == 5,
+		 "write");
 	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 'c');
 	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 'c');
 	TA_CHECK_EQ(ta_top_key(&tty, fd[0]), 'p');
@@ -618,8 +625,7 @@ static void test_pty(void)
 	TA_CHECK(after.c_lflag == before.c_lflag && after.c_cc[VMIN] == before.c_cc[VMIN],
 		 "termios not restored");
 	drain(master, got, sizeof(got));
-	TA_CHECK(strstr(got, "\x1b[?1049l") && strstr(got, "\x1b[?25h") &&
-			 strstr(got, "\x1b[?7h"),
+	TA_CHECK(strstr(got, "\x1b[?1049l") && strstr(got, "\x1b[?25h") && strstr(got, "\x1b[?7h"),
 		 "screen, cursor or wrapping not given back");
 	/* a second restore (the sink frees after it finished) writes nothing */
 	ta_top_restore(&tty);

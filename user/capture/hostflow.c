@@ -352,10 +352,9 @@ static __always_inline void ta_env_emit_flow(struct ta_env *env, const struct ta
 	env->hf->out(env->hf->out_ctx, &ev, sizeof(ev));
 }
 
-static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow_key *key,
-					__u8 dir, __u32 offset, __u32 cap_end, __u32 pkt_off,
-					__u32 n, __u8 flags, const __u8 *from_peek,
-					const int hook)
+static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow_key *key, __u8 dir,
+					__u32 offset, __u32 cap_end, __u32 pkt_off, __u32 n,
+					__u8 flags, const __u8 *from_peek, const int hook)
 {
 	struct ta_chunk_event *ev = &env->hf->chunk;
 

@@ -20,18 +20,18 @@
 /* How a frame begins: the link-layer header types a capture file can hold. */
 enum ta_link {
 	TA_LINK_ETHERNET = 0, /* Ethernet II, with VLAN tags */
-	TA_LINK_SLL,          /* Linux cooked capture v1 (16 bytes) */
-	TA_LINK_SLL2,         /* Linux cooked capture v2 (20 bytes) */
-	TA_LINK_RAW,          /* raw IPv4 or IPv6, the version nibble says which */
-	TA_LINK_NULL,         /* BSD loopback: 4-byte address family, host order */
-	TA_LINK_LOOP,         /* OpenBSD loopback: the same, network order */
+	TA_LINK_SLL,	      /* Linux cooked capture v1 (16 bytes) */
+	TA_LINK_SLL2,	      /* Linux cooked capture v2 (20 bytes) */
+	TA_LINK_RAW,	      /* raw IPv4 or IPv6, the version nibble says which */
+	TA_LINK_NULL,	      /* BSD loopback: 4-byte address family, host order */
+	TA_LINK_LOOP,	      /* OpenBSD loopback: the same, network order */
 };
 
 /* Where and how frames are judged. */
 struct ta_hostflow_config {
-	const __u8 *ports;           /* TA_PORT_BITMAP_LEN bytes, one bit per port */
-	__u32 max_flows;             /* flow table size */
-	int enforce;                 /* decide drops as --enforce would */
+	const __u8 *ports;		  /* TA_PORT_BITMAP_LEN bytes, one bit per port */
+	__u32 max_flows;		  /* flow table size */
+	int enforce;			  /* decide drops as --enforce would */
 	const struct ta_allow_key *allow; /* servers exempt from enforce */
 	int n_allow;
 };

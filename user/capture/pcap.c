@@ -8,8 +8,8 @@
 #include "capture/pcap.h"
 
 struct ta_pcap {
-	pcap_t *p;      /* NULL for an empty file: no frames, not an error */
-	FILE *f;        /* ours until libpcap has it */
+	pcap_t *p; /* NULL for an empty file: no frames, not an error */
+	FILE *f;   /* ours until libpcap has it */
 	enum ta_link link;
 };
 
@@ -78,9 +78,10 @@ int ta_pcap_open(const char *path, struct ta_pcap **out, char *err, size_t n)
 	dlt = pcap_datalink(c->p);
 	if (link_of(dlt, &c->link)) {
 		name = pcap_datalink_val_to_name(dlt);
-		snprintf(err, n, "%s: link type %s (%d) is not one tlsaudit reads (Ethernet, "
-			 "Linux cooked v1/v2, raw IP, BSD loopback)", path, name ? name : "unknown",
-			 dlt);
+		snprintf(err, n,
+			 "%s: link type %s (%d) is not one tlsaudit reads (Ethernet, "
+			 "Linux cooked v1/v2, raw IP, BSD loopback)",
+			 path, name ? name : "unknown", dlt);
 		ta_pcap_close(c);
 		return -1;
 	}

@@ -17,8 +17,8 @@ struct ta_frame {
 	const __u8 *data;
 	__u32 caplen;
 	__u32 wirelen;
-	__u64 ts_ns;   /* CLOCK_REALTIME of the packet, as the file says */
-	long offset;   /* where its record starts in the file; -1 when unknown */
+	__u64 ts_ns; /* CLOCK_REALTIME of the packet, as the file says */
+	long offset; /* where its record starts in the file; -1 when unknown */
 };
 
 /* Open path ("-" for stdin). 0, or -1 with a one-line reason in err: not a

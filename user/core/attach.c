@@ -60,8 +60,8 @@ static int tcx_attach(struct ta_iface *ifc, int in_fd, int eg_fd)
 		ifc->mode = TA_ATTACH_TCX;
 		return 0;
 	}
-	ifc->egress_fd = bpf_link_create(eg_fd, ifc->ifindex,
-					 (enum bpf_attach_type)TA_BPF_TCX_EGRESS, NULL);
+	ifc->egress_fd =
+		bpf_link_create(eg_fd, ifc->ifindex, (enum bpf_attach_type)TA_BPF_TCX_EGRESS, NULL);
 	if (ifc->egress_fd < 0) {
 		int err = -errno;
 		close(ifc->ingress_fd);
@@ -84,10 +84,10 @@ static int clsact_attach(struct ta_iface *ifc, int in_fd, int eg_fd)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, in_opts, .handle = TA_TC_HANDLE,
-			    .priority = TA_TC_PRIO, .prog_fd = in_fd);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, eg_opts, .handle = TA_TC_HANDLE,
-			    .priority = TA_TC_PRIO, .prog_fd = eg_fd);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, in_opts, .handle = TA_TC_HANDLE, .priority = TA_TC_PRIO,
+			    .prog_fd = in_fd);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, eg_opts, .handle = TA_TC_HANDLE, .priority = TA_TC_PRIO,
+			    .prog_fd = eg_fd);
 	int err;
 
 	err = bpf_tc_hook_create(&hook);
@@ -140,8 +140,10 @@ int ta_iface_attach_xdp(struct ta_iface *ifc, struct bpf_program *prog)
 	ifc->xdp_link = l;
 	ifc->mode = TA_ATTACH_XDP;
 	if (!bpf_xdp_query(ifc->ifindex, 0, &q) && q.attach_mode == XDP_ATTACHED_SKB)
-		fprintf(stderr, "tlsaudit: %s: no native XDP in this driver, using generic mode "
-				"(slower)\n", ifc->name);
+		fprintf(stderr,
+			"tlsaudit: %s: no native XDP in this driver, using generic mode "
+			"(slower)\n",
+			ifc->name);
 	return 0;
 }
 

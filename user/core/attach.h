@@ -28,10 +28,10 @@ enum ta_attach_mode {
 struct ta_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
-	int ingress_fd;     /* tcx link fds, -1 when not attached */
+	int ingress_fd; /* tcx link fds, -1 when not attached */
 	int egress_fd;
-	int mode;           /* enum ta_attach_mode */
-	int created_qdisc;  /* clsact mode: we made the qdisc, so we remove it */
+	int mode;	   /* enum ta_attach_mode */
+	int created_qdisc; /* clsact mode: we made the qdisc, so we remove it */
 	struct bpf_link *xdp_link;
 	int attach_failures;
 };

@@ -66,8 +66,8 @@ void ta_counters_read(struct ta_loader *l, const struct ta_counters_base *b, __u
 	live = ta_loader_live_flows(l);
 	deletes = stat_of(l, TA_STAT_FLOWS_DELETED) - b->deletes;
 	c->evictions = ta_evictions(inserts, live, deletes);
-	sum_percpu(bpf_map__fd(l->skel->maps.verdict_counters), TA_V_MAX,
-		   sizeof(struct ta_counter), 2, verdicts);
+	sum_percpu(bpf_map__fd(l->skel->maps.verdict_counters), TA_V_MAX, sizeof(struct ta_counter),
+		   2, verdicts);
 	for (v = 0; v < TA_V_MAX; v++) {
 		c->verdicts[v].pkts = verdicts[2 * v];
 		c->verdicts[v].bytes = verdicts[2 * v + 1];

@@ -16,7 +16,8 @@ static void ensure_tracefs(int verbose)
 {
 	struct stat st;
 
-	if (!stat("/sys/kernel/tracing/events", &st) || !stat("/sys/kernel/debug/tracing/events", &st))
+	if (!stat("/sys/kernel/tracing/events", &st) ||
+	    !stat("/sys/kernel/debug/tracing/events", &st))
 		return;
 	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) && verbose)
 		fprintf(stderr, "tlsaudit: cannot mount tracefs: %s\n", strerror(errno));
@@ -46,7 +47,8 @@ int ta_hooks_attach(struct ta_hooks *h, struct tlsaudit *sk, const char *cg_moun
 	h->n = 0;
 	h->cg_fd = -1;
 	if (!cg_mount) {
-		fprintf(stderr, "tlsaudit: no cgroup2 mount found: process attribution needs one\n");
+		fprintf(stderr,
+			"tlsaudit: no cgroup2 mount found: process attribution needs one\n");
 		return -ENOENT;
 	}
 	h->cg_fd = open(cg_mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -57,11 +59,16 @@ int ta_hooks_attach(struct ta_hooks *h, struct tlsaudit *sk, const char *cg_moun
 		return err;
 	}
 	ensure_tracefs(verbose);
-	if ((err = keep(h, bpf_program__attach_cgroup(sk->progs.ta_connect4, h->cg_fd), "connect4")) ||
-	    (err = keep(h, bpf_program__attach_cgroup(sk->progs.ta_connect6, h->cg_fd), "connect6")) ||
-	    (err = keep(h, bpf_program__attach_cgroup(sk->progs.ta_sendmsg4, h->cg_fd), "sendmsg4")) ||
-	    (err = keep(h, bpf_program__attach_cgroup(sk->progs.ta_sendmsg6, h->cg_fd), "sendmsg6")) ||
-	    (err = keep(h, bpf_program__attach_cgroup(sk->progs.ta_sockops, h->cg_fd), "sockops")) ||
+	if ((err = keep(h, bpf_program__attach_cgroup(sk->progs.ta_connect4, h->cg_fd),
+			"connect4")) ||
+	    (err = keep(h, bpf_program__attach_cgroup(sk->progs.ta_connect6, h->cg_fd),
+			"connect6")) ||
+	    (err = keep(h, bpf_program__attach_cgroup(sk->progs.ta_sendmsg4, h->cg_fd),
+			"sendmsg4")) ||
+	    (err = keep(h, bpf_program__attach_cgroup(sk->progs.ta_sendmsg6, h->cg_fd),
+			"sendmsg6")) ||
+	    (err = keep(h, bpf_program__attach_cgroup(sk->progs.ta_sockops, h->cg_fd),
+			"sockops")) ||
 	    (err = keep(h, bpf_program__attach(sk->progs.ta_accept4_exit), "accept4 tracepoint")) ||
 	    (err = keep(h, bpf_program__attach(sk->progs.ta_accept_exit), "accept tracepoint")))
 		return err;

@@ -107,9 +107,12 @@ static void say_ready(struct live *l)
 static int start(struct live *l)
 {
 	const struct ta_options *o = l->opt;
-	struct ta_loader_config lc = { .ports = o->ports, .enforce = o->enforce,
-				       .max_flows = o->max_flows, .pin = !!o->textfile[0],
-				       .allow = o->allow, .n_allow = o->n_allow };
+	struct ta_loader_config lc = { .ports = o->ports,
+				       .enforce = o->enforce,
+				       .max_flows = o->max_flows,
+				       .pin = !!o->textfile[0],
+				       .allow = o->allow,
+				       .n_allow = o->n_allow };
 	struct ta_sink *summary;
 	enum ta_hook_kind kind;
 	int rc;
@@ -122,27 +125,30 @@ static int start(struct live *l)
 		return EXIT_RUNTIME;
 	}
 	ta_counters_base(&l->loader, &l->base);
-	rc = ta_outputs_rest(&l->sinks, o, o->textfile[0] ? bpf_map__fd(l->loader.skel->maps.series)
-							   : -1, summary);
+	rc = ta_outputs_rest(&l->sinks, o,
+			     o->textfile[0] ? bpf_map__fd(l->loader.skel->maps.series) : -1,
+			     summary);
 	if (rc)
 		return rc;
-	l->pipe = ta_pipeline_new(&o->filters, 0, clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME),
-				  &l->sinks);
+	l->pipe = ta_pipeline_new(&o->filters, 0,
+				  clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME), &l->sinks);
 	if (!l->pipe)
 		return EXIT_RUNTIME;
 	if (ta_cgroup2_mount(l->cg_mount, sizeof(l->cg_mount)))
 		l->cg_mount[0] = '\0';
-	if (!o->gateway &&
-	    ta_hooks_attach(&l->hooks, l->loader.skel, l->cg_mount[0] ? l->cg_mount : NULL,
-			    o->verbose))
+	if (!o->gateway && ta_hooks_attach(&l->hooks, l->loader.skel,
+					   l->cg_mount[0] ? l->cg_mount : NULL, o->verbose))
 		return EXIT_RUNTIME;
-	kind = !o->gateway ? TA_HOOK_TC_HOST : o->hook_xdp ? TA_HOOK_XDP_GATEWAY : TA_HOOK_TC_GATEWAY;
-	if (ta_ifaces_attach(&l->ifaces, l->loader.skel, kind, o->ifaces,
-			     o->n_ifaces, o->ifaces_explicit))
+	kind = !o->gateway   ? TA_HOOK_TC_HOST
+	       : o->hook_xdp ? TA_HOOK_XDP_GATEWAY
+			     : TA_HOOK_TC_GATEWAY;
+	if (ta_ifaces_attach(&l->ifaces, l->loader.skel, kind, o->ifaces, o->n_ifaces,
+			     o->ifaces_explicit))
 		return EXIT_RUNTIME;
 	if (!o->ifaces_explicit && (rc = ta_ifaces_follow(&l->ifaces)))
 		fprintf(stderr, "tlsaudit: cannot follow new interfaces: %s\n", strerror(-rc));
-	l->rb = ring_buffer__new(bpf_map__fd(l->loader.skel->maps.events), on_record, l->pipe, NULL);
+	l->rb = ring_buffer__new(bpf_map__fd(l->loader.skel->maps.events), on_record, l->pipe,
+				 NULL);
 	if (!l->rb) {
 		fprintf(stderr, "tlsaudit: cannot open the ring buffer: %s\n", strerror(errno));
 		return EXIT_RUNTIME;

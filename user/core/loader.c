@@ -17,12 +17,15 @@ static void say_load_error(int err, int pinned)
 		fprintf(stderr, "tlsaudit: permission denied loading BPF programs: run as root "
 				"(CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON and CAP_SYS_ADMIN)\n");
 	else if (pinned && err == -EINVAL)
-		fprintf(stderr, "tlsaudit: cannot load the BPF programs: %s (pinned counters in %s "
-				"from another version? clear them with tlsaudit --reset)\n",
+		fprintf(stderr,
+			"tlsaudit: cannot load the BPF programs: %s (pinned counters in %s "
+			"from another version? clear them with tlsaudit --reset)\n",
 			strerror(-err), TA_PIN_DIR);
 	else
-		fprintf(stderr, "tlsaudit: cannot load the BPF programs: %s (run with -v for the "
-				"verifier log)\n", strerror(-err));
+		fprintf(stderr,
+			"tlsaudit: cannot load the BPF programs: %s (run with -v for the "
+			"verifier log)\n",
+			strerror(-err));
 }
 
 /* The element-count iterator is a nicety: without it (a kernel before 6.6)

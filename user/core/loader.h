@@ -16,17 +16,17 @@ struct ta_count;
 struct bpf_link;
 
 struct ta_loader_config {
-	const __u8 *ports;   /* TA_PORT_BITMAP_LEN bytes */
+	const __u8 *ports; /* TA_PORT_BITMAP_LEN bytes */
 	int enforce;
 	__u32 max_flows;
-	int pin;             /* pin the counters (TA_PIN_MAPS) */
+	int pin; /* pin the counters (TA_PIN_MAPS) */
 	const struct ta_allow_key *allow;
 	int n_allow;
 };
 
 struct ta_loader {
 	struct tlsaudit *skel;
-	struct ta_count *count;       /* NULL when the kernel cannot count */
+	struct ta_count *count; /* NULL when the kernel cannot count */
 	struct bpf_link *count_link;
 };
 

@@ -55,49 +55,61 @@ enum {
 };
 
 static const struct argp_option options[] = {
-	{ "interface", 'i', "IFACE", 0, "Watch IFACE (repeatable). Default: every interface that is up", 0 },
-	{ "ports", 'p', "LIST", 0, "Watched ports: comma-separated ports or ranges (default 443)", 0 },
+	{ "interface", 'i', "IFACE", 0,
+	  "Watch IFACE (repeatable). Default: every interface that is up", 0 },
+	{ "ports", 'p', "LIST", 0, "Watched ports: comma-separated ports or ranges (default 443)",
+	  0 },
 	{ "json", 'j', NULL, 0, "Print one JSON object per line (flows, then the summary)", 0 },
 	{ "read", 'r', "FILE", 0,
 	  "Judge the flows of a capture file (pcap or pcapng, as tcpdump -w writes them; - for "
 	  "stdin) instead of live traffic. Needs no privileges; flows say role \"captured\" and "
-	  "carry the packets' own time", 0 },
-	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)", 0 },
+	  "carry the packets' own time",
+	  0 },
+	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)",
+	  0 },
 	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Size of the kernel flow table (default 262144)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf messages (twice: debug, with verifier logs)", 0 },
 	{ NULL, 0, NULL, 0, "Filters (flows whose owner does not match are not reported):", 1 },
 	{ "pid", OPT_PID, "PID", 0, "Only flows of process PID", 1 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0,
 	  "Only flows of cgroup2 PATH and its descendants (a path under the cgroup2 mount, "
-	  "or relative to it)", 1 },
+	  "or relative to it)",
+	  1 },
 	{ "container", OPT_CONTAINER, "ID", 0,
 	  "Only flows of the container (docker, containerd, CRI-O, podman) or pod with this id "
-	  "(a unique prefix of at least 4 characters)", 1 },
+	  "(a unique prefix of at least 4 characters)",
+	  1 },
 	{ NULL, 0, NULL, 0, "Gateway and enforcement:", 3 },
 	{ "gateway", OPT_GATEWAY, NULL, 0,
 	  "Audit forwarded traffic (a router or gateway): XDP on each -i interface, no process "
-	  "attribution, events say role \"forwarded\"", 3 },
+	  "attribution, events say role \"forwarded\"",
+	  3 },
 	{ "hook", OPT_HOOK, "xdp|tc", 0,
 	  "Gateway hook: xdp (default; earliest and cheapest on real NICs) or tc (keeps GRO: "
-	  "pick it on veth or when bulk TCP throughput matters more)", 3 },
+	  "pick it on veth or when bulk TCP throughput matters more)",
+	  3 },
 	{ "enforce", OPT_ENFORCE, NULL, 0,
 	  "Block flows on watched ports whose first client bytes are not TLS (QUIC for UDP): "
-	  "their packets are dropped from that payload on. Default: audit only", 3 },
+	  "their packets are dropped from that payload on. Default: audit only",
+	  3 },
 	{ "allow", OPT_ALLOW, "CIDR", 0, "Exempt servers in CIDR from --enforce (repeatable)", 3 },
 	{ NULL, 0, NULL, 0, "Prometheus (node_exporter textfile collector):", 4 },
 	{ "textfile", OPT_TEXTFILE, "PATH", 0,
 	  "Write metrics to PATH (a .prom file in node_exporter's --collector.textfile.directory) "
 	  "every --interval and at exit. Counters are kept pinned in " TA_PIN_DIR
-	  " so a restart does not reset them", 4 },
+	  " so a restart does not reset them",
+	  4 },
 	{ "interval", OPT_INTERVAL, "SEC", 0, "Seconds between textfile writes (default 15)", 4 },
 	{ "max-series-owners", OPT_MAX_SERIES_OWNERS, "N", 0,
 	  "Label at most N owners (comm, container) by name; the rest are summed as "
-	  "comm=\"other\" (default 100, at most 4000)", 4 },
+	  "comm=\"other\" (default 100, at most 4000)",
+	  4 },
 	{ "reset", OPT_RESET, NULL, 0, "Clear the pinned counters in " TA_PIN_DIR " and exit", 4 },
 	{ NULL, 0, NULL, 0, "Live view:", 2 },
 	{ "top", OPT_TOP, NULL, 0,
 	  "A table refreshed every second, plaintext first (keys: q quit, c per container, "
-	  "p per process)", 2 },
+	  "p per process)",
+	  2 },
 	{ "top-containers", OPT_TOP_CONTAINERS, NULL, 0, "Like --top, one row per container", 2 },
 	{},
 };
@@ -167,9 +179,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'p':
 		if (ta_parse_ports(arg, opt->ports, bad, sizeof(bad)))
-			argp_failure(state, TA_EXIT_USAGE, 0,
-				     "bad port list '%s' at '%s': want ports 1-65535, e.g. 443,8443 or 8000-8010",
-				     arg, bad);
+			argp_failure(
+				state, TA_EXIT_USAGE, 0,
+				"bad port list '%s' at '%s': want ports 1-65535, e.g. 443,8443 or 8000-8010",
+				arg, bad);
 		snprintf(opt->ports_text, sizeof(opt->ports_text), "%s", arg);
 		break;
 	case 'j':
@@ -203,25 +216,30 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		errno = 0;
 		v = strtoul(arg, &end, 10);
 		if (errno || end == arg || *end || v == 0 || v > 4194304 || arg[0] == '-')
-			argp_failure(state, TA_EXIT_USAGE, 0, "bad --pid '%s': want a process id", arg);
+			argp_failure(state, TA_EXIT_USAGE, 0, "bad --pid '%s': want a process id",
+				     arg);
 		if (kill((pid_t)v, 0) && errno == ESRCH)
 			argp_failure(state, TA_EXIT_USAGE, 0, "--pid %lu: no such process", v);
 		opt->filters.pid = v;
 		break;
 	case OPT_CGROUP:
 		if (ta_cgroup2_mount(mnt, sizeof(mnt)))
-			argp_failure(state, TA_EXIT_USAGE, 0, "--cgroup '%s': no cgroup2 mount", arg);
-		if (ta_resolve_cgroup_arg(mnt, arg, opt->filters.cgroup, sizeof(opt->filters.cgroup)))
-			argp_failure(state, TA_EXIT_USAGE, 0,
-				     "--cgroup '%s': not a cgroup directory under the cgroup2 mount (%s)",
-				     arg, mnt);
+			argp_failure(state, TA_EXIT_USAGE, 0, "--cgroup '%s': no cgroup2 mount",
+				     arg);
+		if (ta_resolve_cgroup_arg(mnt, arg, opt->filters.cgroup,
+					  sizeof(opt->filters.cgroup)))
+			argp_failure(
+				state, TA_EXIT_USAGE, 0,
+				"--cgroup '%s': not a cgroup directory under the cgroup2 mount (%s)",
+				arg, mnt);
 		break;
 	case OPT_CONTAINER:
 		if (strlen(arg) < 4 || ta_cgroup2_mount(mnt, sizeof(mnt)) ||
 		    ta_find_container(mnt, arg, opt->filters.container,
 				      sizeof(opt->filters.container)))
 			argp_failure(state, TA_EXIT_USAGE, 0,
-				     "--container '%s': no running container or pod has this id", arg);
+				     "--container '%s': no running container or pod has this id",
+				     arg);
 		break;
 	case OPT_TOP:
 		opt->top = 1;
@@ -263,7 +281,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "tc"))
 			opt->hook_xdp = 0;
 		else
-			argp_failure(state, TA_EXIT_USAGE, 0, "bad --hook '%s': want xdp or tc", arg);
+			argp_failure(state, TA_EXIT_USAGE, 0, "bad --hook '%s': want xdp or tc",
+				     arg);
 		opt->hook_set = 1;
 		break;
 	case OPT_ENFORCE:
@@ -274,7 +293,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_failure(state, TA_EXIT_USAGE, 0, "too many --allow prefixes");
 		if (ta_parse_cidr(arg, &opt->allow[opt->n_allow]))
 			argp_failure(state, TA_EXIT_USAGE, 0,
-				     "bad --allow '%s': want an address or prefix, e.g. 10.0.0.0/8", arg);
+				     "bad --allow '%s': want an address or prefix, e.g. 10.0.0.0/8",
+				     arg);
 		opt->n_allow++;
 		break;
 	case OPT_TOP_CONTAINERS:
@@ -285,20 +305,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (opt->hook_set && !opt->gateway)
 			argp_failure(state, TA_EXIT_USAGE, 0, "--hook only applies with --gateway");
 		if (opt->n_allow && !opt->enforce)
-			argp_failure(state, TA_EXIT_USAGE, 0, "--allow only applies with --enforce");
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "--allow only applies with --enforce");
 		if (opt->gateway && !opt->ifaces_explicit)
 			argp_failure(state, TA_EXIT_USAGE, 0,
 				     "--gateway needs the interfaces to watch: -i IF1 -i IF2");
 		if (opt->top && opt->json)
 			argp_failure(state, TA_EXIT_USAGE, 0, "--top and --json do not mix");
-		if (opt->read_file[0] && (opt->ifaces_explicit || opt->gateway || opt->enforce ||
-					  opt->top || opt->duration || opt->reset ||
-					  opt->filters.pid || opt->filters.cgroup[0] ||
-					  opt->filters.container[0]))
-			argp_failure(state, TA_EXIT_USAGE, 0,
-				     "-r reads a capture file: it takes -p, -j, --max-flows and "
-				     "--textfile, not live options (-i, --gateway, --enforce, --top, "
-				     "-d, --reset, --pid, --cgroup, --container)");
+		if (opt->read_file[0] &&
+		    (opt->ifaces_explicit || opt->gateway || opt->enforce || opt->top ||
+		     opt->duration || opt->reset || opt->filters.pid || opt->filters.cgroup[0] ||
+		     opt->filters.container[0]))
+			argp_failure(
+				state, TA_EXIT_USAGE, 0,
+				"-r reads a capture file: it takes -p, -j, --max-flows and "
+				"--textfile, not live options (-i, --gateway, --enforce, --top, "
+				"-d, --reset, --pid, --cgroup, --container)");
 		break;
 	case ARGP_KEY_ARG:
 		argp_failure(state, TA_EXIT_USAGE, 0, "unexpected argument '%s' (see --help)", arg);

@@ -22,29 +22,28 @@ struct ta_options {
 	__u32 max_flows;
 	char ifaces[TA_MAX_IFACES][IF_NAMESIZE];
 	int n_ifaces;
-	int ifaces_explicit; /* named with -i, rather than "every interface up" */
+	int ifaces_explicit;		/* named with -i, rather than "every interface up" */
 	__u8 ports[TA_PORT_BITMAP_LEN]; /* bitmap of watched ports */
 	char ports_text[256];
-	int top;             /* live table instead of lines */
-	int top_containers;  /* --top starts with one row per container */
+	int top;	    /* live table instead of lines */
+	int top_containers; /* --top starts with one row per container */
 	/* filters: only flows whose owner matches are reported */
 	struct ta_filters filters;
 	/* -r: judge the flows of a capture file instead of live traffic */
 	char read_file[4096];
 	/* gateway mode and enforcement */
-	int gateway;         /* forwarded traffic: no local sockets, role "forwarded" */
-	int hook_xdp;        /* --gateway --hook xdp (default) rather than tc */
+	int gateway;  /* forwarded traffic: no local sockets, role "forwarded" */
+	int hook_xdp; /* --gateway --hook xdp (default) rather than tc */
 	int hook_set;
 	int enforce;
 	struct ta_allow_key allow[64];
 	int n_allow;
 	/* Prometheus textfile export */
 	char textfile[4096];
-	unsigned long interval;   /* seconds between textfile writes */
+	unsigned long interval; /* seconds between textfile writes */
 	unsigned long max_series_owners;
-	int reset;                /* clear the pinned counters and exit */
+	int reset; /* clear the pinned counters and exit */
 };
-
 
 /* Parse "10.0.0.0/8", "fd00::/8" or a bare address into an LPM key with the
  * address IPv4-mapped; 0 or -EINVAL. */

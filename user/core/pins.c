@@ -47,12 +47,14 @@ static int pin_map(struct bpf_map *map, const char *path)
 	int fd = bpf_obj_get(path);
 
 	if (fd >= 0) {
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-		    info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != bpf_map__type(map) ||
+		    info.key_size != bpf_map__key_size(map) ||
 		    info.value_size != bpf_map__value_size(map) ||
 		    info.max_entries != bpf_map__max_entries(map)) {
-			fprintf(stderr, "tlsaudit: %s was pinned by another version of tlsaudit; "
-					"its counts start again from zero\n", path);
+			fprintf(stderr,
+				"tlsaudit: %s was pinned by another version of tlsaudit; "
+				"its counts start again from zero\n",
+				path);
 			unlink(path);
 		}
 		close(fd);

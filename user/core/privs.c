@@ -37,8 +37,8 @@ int ta_drop_privileges(int keep_net_admin)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
-	unsigned long long keep = (1ull << CAP_BPF) | (1ull << CAP_DAC_READ_SEARCH) |
-				  (1ull << CAP_SYS_PTRACE);
+	unsigned long long keep =
+		(1ull << CAP_BPF) | (1ull << CAP_DAC_READ_SEARCH) | (1ull << CAP_SYS_PTRACE);
 	int cap;
 
 	if (keep_net_admin)

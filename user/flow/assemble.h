@@ -29,13 +29,13 @@ struct ta_local_addrs;
 
 /* What a held TLS flow has gathered of its handshake. */
 struct ta_tls_capture {
-	__u8 *client;        /* malloc'd, cap_end bytes */
+	__u8 *client; /* malloc'd, cap_end bytes */
 	__u32 cap_end;
-	__u32 have;          /* contiguous client bytes from offset 0 */
-	__u8 client_done;    /* complete, or stopped at a hole */
+	__u32 have;	  /* contiguous client bytes from offset 0 */
+	__u8 client_done; /* complete, or stopped at a hole */
 	__u8 gap;
-	__u8 server_done;    /* the server's first bytes arrived, or it closed */
-	__u8 closed;         /* closed before the server said anything */
+	__u8 server_done; /* the server's first bytes arrived, or it closed */
+	__u8 closed;	  /* closed before the server said anything */
 	__u16 server_len;
 	__u8 server[TA_CHUNK_MAX];
 };
@@ -50,10 +50,10 @@ struct ta_held {
 	__u64 arrived_ns;
 	__u64 deadline_ns;
 	__u8 live;
-	__u8 need_owner;     /* a local server may still accept() it */
-	__u8 need_tls;       /* its handshake is still being captured */
-	__u8 need_count;     /* midstream: waits for an eviction count */
-	int next;            /* hash chain, -1 at the end */
+	__u8 need_owner; /* a local server may still accept() it */
+	__u8 need_tls;	 /* its handshake is still being captured */
+	__u8 need_count; /* midstream: waits for an eviction count */
+	int next;	 /* hash chain, -1 at the end */
 	struct ta_tls_capture *tls;
 };
 
@@ -62,13 +62,13 @@ struct ta_assembly {
 	void *ctx;
 	/* NULL in a capture file: no end of a captured flow is ours */
 	struct ta_local_addrs *local;
-	__u64 hold_ns;      /* a server-side verdict waits this long for accept() */
-	__u64 peer_hold_ns; /* a client flow waits this long for a local server */
-	__u64 tls_hold_ns;  /* how long a handshake may take to show up */
+	__u64 hold_ns;	     /* a server-side verdict waits this long for accept() */
+	__u64 peer_hold_ns;  /* a client flow waits this long for a local server */
+	__u64 tls_hold_ns;   /* how long a handshake may take to show up */
 	__u64 count_hold_ns; /* how long a midstream verdict waits for a count */
-	__u64 evictions;    /* the latest eviction count */
-	__u64 counted_ns;   /* ... and when it was taken */
-	__u64 late_owners;  /* verdicts joined to an accept() that came after them */
+	__u64 evictions;     /* the latest eviction count */
+	__u64 counted_ns;    /* ... and when it was taken */
+	__u64 late_owners;   /* verdicts joined to an accept() that came after them */
 	/* held flows: a ring in arrival order, indexed by flow key */
 	struct ta_held held[TA_HOLD_MAX];
 	int head, n_held;

@@ -11,8 +11,8 @@
 #include "owners/localaddr.h"
 #include "tls/names.h"
 
-void ta_enricher_init(struct ta_enricher *e, const struct ta_filters *filters,
-		      __u64 to_realtime_ns, struct ta_local_addrs *local)
+void ta_enricher_init(struct ta_enricher *e, const struct ta_filters *filters, __u64 to_realtime_ns,
+		      struct ta_local_addrs *local)
 {
 	memset(e, 0, sizeof(*e));
 	e->filters = filters;
@@ -85,8 +85,9 @@ static void pick_ends(struct ta_enricher *e, const struct ta_flow_event *kev,
 	r->peer = has_other ? &e->peer : NULL;
 	if (kev->flags & TA_F_CAPTURED)
 		r->role = TA_ROLE_CAPTURED;
-	else if (!r->ev.has_owner && ((kev->flags & TA_F_FORWARDED) ||
-				      (!is_local(e, kev->key.client) && !is_local(e, kev->key.server))))
+	else if (!r->ev.has_owner &&
+		 ((kev->flags & TA_F_FORWARDED) ||
+		  (!is_local(e, kev->key.client) && !is_local(e, kev->key.server))))
 		/* no local socket and neither end is ours: passing through */
 		r->role = TA_ROLE_FORWARDED;
 	r->ev.role = r->role;
@@ -191,8 +192,8 @@ int ta_enrich(struct ta_enricher *e, const struct ta_flow_event *ev,
 		return 1;
 	if (cap)
 		handshake(e, cap, r);
-	ta_format_addr(r->role == TA_ROLE_SERVER ? ev->key.client : ev->key.server,
-		       ev->key.family, e->peer_addr, sizeof(e->peer_addr));
+	ta_format_addr(r->role == TA_ROLE_SERVER ? ev->key.client : ev->key.server, ev->key.family,
+		       e->peer_addr, sizeof(e->peer_addr));
 	r->peer_addr = e->peer_addr;
 	return 0;
 }

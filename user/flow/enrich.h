@@ -24,12 +24,12 @@
 struct ta_filters {
 	__u32 pid;
 	char cgroup[TA_CGROUP_PATH_MAX]; /* relative to the cgroup2 root */
-	char container[72];              /* a full container or pod id */
+	char container[72];		 /* a full container or pod id */
 };
 
 struct ta_enricher {
 	const struct ta_filters *filters;
-	__u64 to_realtime_ns;        /* added to a record's time: its CLOCK_REALTIME */
+	__u64 to_realtime_ns;	      /* added to a record's time: its CLOCK_REALTIME */
 	struct ta_local_addrs *local; /* NULL for capture files: no end is ours */
 	int have_cgroups;
 	struct ta_cgroups cgroups;
@@ -52,8 +52,8 @@ struct ta_enricher {
 };
 
 /* e is large: allocate it. local NULL for a capture file. */
-void ta_enricher_init(struct ta_enricher *e, const struct ta_filters *filters,
-		      __u64 to_realtime_ns, struct ta_local_addrs *local);
+void ta_enricher_init(struct ta_enricher *e, const struct ta_filters *filters, __u64 to_realtime_ns,
+		      struct ta_local_addrs *local);
 void ta_enricher_free(struct ta_enricher *e);
 /* Make r from ev and its handshake (cap may be NULL). r points into e until
  * the next call. Returns 0, or 1 when the filters hide the flow. */

@@ -24,8 +24,8 @@ struct ta_pipeline {
 	struct ta_assembly assembly;
 	struct ta_enricher enricher;
 	struct ta_sinks *sinks;
-	__u64 reported;  /* flows handed to the sinks */
-	__u64 filtered;  /* flows the filters hid */
+	__u64 reported; /* flows handed to the sinks */
+	__u64 filtered; /* flows the filters hid */
 };
 
 /*

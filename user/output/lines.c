@@ -96,7 +96,8 @@ void ta_flow_json(struct strbuf *sb, const struct ta_flow_record *v)
 			sb_puts(sb, ",\"cgroup\":");
 			sb_json_str(sb, v->cgroup_path, strlen(v->cgroup_path));
 		} else {
-			sb_printf(sb, ",\"cgroup_id\":%llu", (unsigned long long)ev->owner.cgroup_id);
+			sb_printf(sb, ",\"cgroup_id\":%llu",
+				  (unsigned long long)ev->owner.cgroup_id);
 		}
 		if (v->exe) {
 			sb_puts(sb, ",\"exe\":");

@@ -38,9 +38,9 @@
 #define TLS_NAME_MAX 32
 
 struct prom_owner {
-	char *comm;      /* cleaned, NUL-terminated */
+	char *comm;	 /* cleaned, NUL-terminated */
 	char *container; /* cleaned, "" outside containers */
-	__u64 total;     /* flows counted in this owner's own rows */
+	__u64 total;	 /* flows counted in this owner's own rows */
 	__u64 hash;
 };
 
@@ -465,7 +465,7 @@ __u64 ta_prom_overflow_flows(const struct ta_prom *p)
 /* One output row of tlsaudit_flows_total before merging. */
 struct flow_row {
 	const struct prom_owner *owner; /* NULL: the comm="other" bucket */
-	__u32 port;                     /* PORT_OTHER: port="other" */
+	__u32 port;			/* PORT_OTHER: port="other" */
 	__u32 verdict;
 	__u64 count;
 };
@@ -809,7 +809,6 @@ static int open_temp(int dfd, const char *base, char *name, size_t n)
 	}
 	return -EEXIST;
 }
-
 
 int ta_prom_write_atomic(const char *path, const char *data, size_t len)
 {

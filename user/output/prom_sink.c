@@ -18,7 +18,7 @@ struct prom_sink {
 	__u64 next_write;
 	int series_fd;
 	__u64 preexisting_base; /* pinned by earlier runs */
-	__u64 preexisting;      /* reported by this run */
+	__u64 preexisting;	/* reported by this run */
 };
 
 static void prom_flow(struct ta_sink *s, const struct ta_flow_record *r)

@@ -12,10 +12,10 @@
 struct ta_sink;
 
 struct ta_prom_sink_config {
-	const char *path;          /* the .prom file */
-	unsigned long interval_s;  /* between writes; 0: only at the end */
-	size_t max_owners;         /* --max-series-owners */
-	int series_fd;             /* the pinned series map, or -1 (capture files) */
+	const char *path;	  /* the .prom file */
+	unsigned long interval_s; /* between writes; 0: only at the end */
+	size_t max_owners;	  /* --max-series-owners */
+	int series_fd;		  /* the pinned series map, or -1 (capture files) */
 	const char *version;
 };
 

@@ -74,7 +74,8 @@ int ta_series_load(int fd, struct ta_prom *p, __u64 *preexisting)
 		snprintf(comm, sizeof(comm), "%.*s", (int)ta_field_len(k.comm, TA_COMM_LEN),
 			 (const char *)k.comm);
 		snprintf(container, sizeof(container), "%.*s",
-			 (int)ta_field_len(k.container, TA_CONTAINER_LEN), (const char *)k.container);
+			 (int)ta_field_len(k.container, TA_CONTAINER_LEN),
+			 (const char *)k.container);
 		if (k.verdict == TA_SERIES_PREEXISTING)
 			*preexisting = v;
 		else if (k.verdict == TA_SERIES_TLS)

@@ -21,8 +21,7 @@ static int same_start(__u64 a, __u64 b)
 
 /* A process is its pid, its name and its start time: a pid reused by a later
  * process (even one with the same name) is a different row. */
-static struct ta_proc *find_or_add(struct ta_summary *s, const struct ta_owner *o,
-				   __u64 start_ns)
+static struct ta_proc *find_or_add(struct ta_summary *s, const struct ta_owner *o, __u64 start_ns)
 {
 	struct ta_proc *p, *grown;
 	size_t i;
@@ -63,7 +62,9 @@ int ta_summary_add(struct ta_summary *s, const struct ta_flow_event *ev,
 		return 0;
 	}
 	p = find_or_add(s, &ev->owner,
-			ev->owner.start_ns ? ev->owner.start_ns : info ? info->start_ns : 0);
+			ev->owner.start_ns ? ev->owner.start_ns
+			: info		   ? info->start_ns
+					   : 0);
 	if (!p) {
 		s->unattributed[v]++;
 		return -ENOMEM;
@@ -195,8 +196,10 @@ void ta_summary_print(const struct ta_summary *s, FILE *out, int json)
 				size_t k;
 
 				sb_puts(&sb, ",\"tls_versions\":{");
-				for (k = 0; k < sizeof(p->tls_versions) / sizeof(p->tls_versions[0]) &&
-					    p->tls_versions[k].name[0]; k++)
+				for (k = 0;
+				     k < sizeof(p->tls_versions) / sizeof(p->tls_versions[0]) &&
+				     p->tls_versions[k].name[0];
+				     k++)
 					sb_printf(&sb, "%s\"%s\":%llu", k ? "," : "",
 						  p->tls_versions[k].name,
 						  (unsigned long long)p->tls_versions[k].n);

@@ -13,14 +13,14 @@ struct ta_proc {
 	__u32 pid;
 	__u32 uid;
 	__u64 cgroup_id;
-	__u64 start_ns;     /* process start, CLOCK_BOOTTIME: tells a reused pid apart; 0 unknown */
+	__u64 start_ns; /* process start, CLOCK_BOOTTIME: tells a reused pid apart; 0 unknown */
 	char comm[TA_COMM_LEN];
 	char container[72]; /* container or pod id parsed from the cgroup, or "" */
 	char last_peer[48]; /* the other end of the latest flow, printable */
 	__u16 last_port;    /* the server port of the latest flow */
-	__u32 roles;        /* bit (1 << enum ta_role) for each role seen */
+	__u32 roles;	    /* bit (1 << enum ta_role) for each role seen */
 	__u64 flows[TA_V_MAX];
-	__u64 last_ns;      /* CLOCK_REALTIME of the latest flow */
+	__u64 last_ns; /* CLOCK_REALTIME of the latest flow */
 	/* TLS flows by negotiated version, as ta_tls_version_name() names them */
 	struct {
 		char name[8];
@@ -30,7 +30,7 @@ struct ta_proc {
 
 /* What userspace learned about an event's owner beyond the kernel record. */
 struct ta_owner_info {
-	__u64 start_ns;        /* overrides the owner's when the kernel had none */
+	__u64 start_ns;	       /* overrides the owner's when the kernel had none */
 	const char *container; /* may be NULL */
 	const char *peer;      /* may be NULL */
 	__u64 realtime_ns;

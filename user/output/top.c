@@ -30,8 +30,11 @@
 #define SEQ_LEAVE "\x1b[0m\x1b[?7h\x1b[?25h\x1b[?1049l"
 
 /* where ta_top_key() is within an escape sequence; see there */
-enum { K_TEXT, K_ESC, K_SEQ };
-
+enum {
+	K_TEXT,
+	K_ESC,
+	K_SEQ
+};
 
 int ta_top_init(struct ta_tty *t, int fd)
 {
@@ -196,7 +199,7 @@ static const struct {
 #define C_LAST_VERDICT C_UNK
 
 enum row_kind {
-	R_PROC,    /* one process */
+	R_PROC,	   /* one process */
 	R_GROUP,   /* every process of one container */
 	R_NOOWNER, /* flows no local socket was found for */
 };
@@ -348,13 +351,12 @@ static size_t build_rows(const struct ta_summary *s, int by_container, struct ro
 }
 
 static const int col_verdict[C_N] = {
-	[C_TLS] = TA_V_TLS,	[C_HTTP] = TA_V_PLAINTEXT_HTTP, [C_PLAIN] = TA_V_PLAINTEXT,
-	[C_SSH] = TA_V_SSH,	[C_QUIC] = TA_V_QUIC,		[C_SSL2] = TA_V_SSLV2,
+	[C_TLS] = TA_V_TLS, [C_HTTP] = TA_V_PLAINTEXT_HTTP, [C_PLAIN] = TA_V_PLAINTEXT,
+	[C_SSH] = TA_V_SSH, [C_QUIC] = TA_V_QUIC,	    [C_SSL2] = TA_V_SSLV2,
 };
 
 /* The text of one cell, escaped; returns its length (= its visible width). */
-static size_t cell(const struct view *v, const struct row *r, enum col c, char *buf,
-		   size_t cap)
+static size_t cell(const struct view *v, const struct row *r, enum col c, char *buf, size_t cap)
 {
 	struct strbuf sb;
 	__u64 n;
@@ -700,8 +702,8 @@ static void title(char *t, size_t cap, const struct row *r, size_t n, int by_con
 	}
 	sb_init(&sb, t, cap);
 	sb_printf(&sb, "tlsaudit - %zu %s: %zu plaintext", units,
-		  by_container ? (units == 1 ? "container" : "containers") :
-				 (units == 1 ? "process" : "processes"),
+		  by_container ? (units == 1 ? "container" : "containers")
+			       : (units == 1 ? "process" : "processes"),
 		  cnt[0]);
 	if (cnt[1])
 		sb_printf(&sb, ", %zu mixed", cnt[1]);
@@ -852,8 +854,7 @@ static const struct ta_sink_ops top_ops = {
 	.free = top_free,
 };
 
-struct ta_sink *ta_top_sink(const struct ta_summary *tally, int by_container, int in_fd,
-			    int out_fd)
+struct ta_sink *ta_top_sink(const struct ta_summary *tally, int by_container, int in_fd, int out_fd)
 {
 	struct top_sink *ts = calloc(1, sizeof(*ts));
 	int err;

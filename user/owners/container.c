@@ -76,9 +76,11 @@ int ta_container_from_cgroup(const char *path, char *id, size_t idn, char *pod, 
 		p = NULL;
 		if (!strncmp(c, "kubepods", 8)) {
 			for (i = 0; i + 3 < len; i++)
-				if (!strncmp(c + i, "pod", 3) && (i == 0 || c[i - 1] == '-' || c[i - 1] == '/'))
+				if (!strncmp(c + i, "pod", 3) &&
+				    (i == 0 || c[i - 1] == '-' || c[i - 1] == '/'))
 					p = c + i + 3;
-		} else if (prev && !strncmp(path, "/kubepods", 9) && len > 3 && !strncmp(c, "pod", 3)) {
+		} else if (prev && !strncmp(path, "/kubepods", 9) && len > 3 &&
+			   !strncmp(c, "pod", 3)) {
 			p = c + 3;
 		}
 		if (p && uid_run(p) && podn > 36) {

@@ -12,8 +12,8 @@
 #include <linux/types.h>
 
 struct ta_procinfo {
-	__u64 start_ticks; /* since boot, in clock ticks; 0 when unknown */
-	__u32 netns_ino;   /* 0 when unknown */
+	__u64 start_ticks;  /* since boot, in clock ticks; 0 when unknown */
+	__u32 netns_ino;    /* 0 when unknown */
 	char exe[PATH_MAX]; /* "" when unknown */
 };
 

@@ -37,9 +37,11 @@ static int dump_family(int family, const __u8 *ports, struct ta_socklist *out)
 		struct nlmsghdr nh;
 		struct inet_diag_req_v2 req;
 	} msg = {
-		.nh = { .nlmsg_len = sizeof(msg), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		.nh = { .nlmsg_len = sizeof(msg),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.req = { .sdiag_family = family, .sdiag_protocol = IPPROTO_TCP,
+		.req = { .sdiag_family = family,
+			 .sdiag_protocol = IPPROTO_TCP,
 			 .idiag_states = 1u << TCP_ESTABLISHED },
 	};
 	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));

@@ -121,14 +121,14 @@ static uint32_t get_u24(const uint8_t *p)
 
 struct hs_msg {
 	uint8_t buf[4 + TA_TLS_HS_MAX]; /* handshake header + body, as reassembled */
-	size_t got;                     /* bytes in buf */
-	uint16_t record_version;        /* of the first record, 0 if unseen */
-	int stream_bad;                 /* something else interrupted the message */
-	int oversize;                   /* announced body > TA_TLS_HS_MAX */
+	size_t got;			/* bytes in buf */
+	uint16_t record_version;	/* of the first record, 0 if unseen */
+	int stream_bad;			/* something else interrupted the message */
+	int oversize;			/* announced body > TA_TLS_HS_MAX */
 	/* valid once got >= 4 */
 	uint8_t type;
-	uint32_t hs_len;                /* announced body length */
-	size_t body_len;                /* body bytes we have, <= hs_len */
+	uint32_t hs_len; /* announced body length */
+	size_t body_len; /* body bytes we have, <= hs_len */
 };
 
 /*
@@ -211,8 +211,8 @@ static void list_add(uint16_t v, uint16_t *arr, uint16_t *n, unsigned int cap, u
 
 /* A vector of u16 values (cipher suites, groups, sigalgs, versions). An odd
  * byte count in a whole window is malformed; the pairs before it count. */
-static void rd_u16_list(struct rd *r, uint16_t *arr, uint16_t *n, unsigned int cap,
-			uint32_t *ovf, uint32_t bit, uint16_t *n_grease)
+static void rd_u16_list(struct rd *r, uint16_t *arr, uint16_t *n, unsigned int cap, uint32_t *ovf,
+			uint32_t bit, uint16_t *n_grease)
 {
 	uint16_t v;
 
@@ -320,14 +320,29 @@ static void ch_extension(uint16_t type, struct rd *ext, struct ta_client_hello *
 	unsigned int bit;
 
 	switch (type) {
-	case TA_TLS_EXT_SERVER_NAME: bit = 1u << 0; break;
-	case TA_TLS_EXT_SUPPORTED_GROUPS: bit = 1u << 1; break;
-	case TA_TLS_EXT_SIGALGS: bit = 1u << 2; break;
-	case TA_TLS_EXT_ALPN: bit = 1u << 3; break;
-	case TA_TLS_EXT_SUPPORTED_VERSIONS: bit = 1u << 4; break;
-	case TA_TLS_EXT_KEY_SHARE: bit = 1u << 5; break;
-	case TA_TLS_EXT_ECH: ch->ech = 1; return;
-	default: return;
+	case TA_TLS_EXT_SERVER_NAME:
+		bit = 1u << 0;
+		break;
+	case TA_TLS_EXT_SUPPORTED_GROUPS:
+		bit = 1u << 1;
+		break;
+	case TA_TLS_EXT_SIGALGS:
+		bit = 1u << 2;
+		break;
+	case TA_TLS_EXT_ALPN:
+		bit = 1u << 3;
+		break;
+	case TA_TLS_EXT_SUPPORTED_VERSIONS:
+		bit = 1u << 4;
+		break;
+	case TA_TLS_EXT_KEY_SHARE:
+		bit = 1u << 5;
+		break;
+	case TA_TLS_EXT_ECH:
+		ch->ech = 1;
+		return;
+	default:
+		return;
 	}
 	if (*seen & bit) {
 		*ext->malformed = 1;
@@ -341,8 +356,8 @@ static void ch_extension(uint16_t type, struct rd *ext, struct ta_client_hello *
 		break;
 	case TA_TLS_EXT_SUPPORTED_GROUPS:
 		if (rd_vec16(ext, &v))
-			rd_u16_list(&v, ch->groups, &ch->n_groups, TA_TLS_MAX_GROUPS,
-				    &ch->overflow, TA_TLS_OVF_GROUPS, &ch->n_grease);
+			rd_u16_list(&v, ch->groups, &ch->n_groups, TA_TLS_MAX_GROUPS, &ch->overflow,
+				    TA_TLS_OVF_GROUPS, &ch->n_grease);
 		break;
 	case TA_TLS_EXT_SIGALGS:
 		if (rd_vec16(ext, &v))
@@ -468,9 +483,9 @@ int ta_parse_client_hello(const uint8_t *buf, size_t len, struct ta_client_hello
 /* RFC 8446 4.1.3: a HelloRetryRequest is a ServerHello whose random is
  * SHA-256("HelloRetryRequest"). */
 static const uint8_t hrr_random[32] = {
-	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8,
-	0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
-	0x33, 0x9c,
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
+	0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
+	0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
 static void sh_body(struct rd *r, struct ta_server_hello *sh)

@@ -65,20 +65,20 @@ struct ta_tls_alpn {
 };
 
 struct ta_client_hello {
-	uint16_t record_version;  /* legacy_record_version of the first record */
-	uint16_t legacy_version;  /* ClientHello.legacy_version */
-	uint32_t handshake_len;   /* body length the handshake header announced */
-	uint32_t body_len;        /* body bytes we actually had */
-	uint8_t truncated;        /* fewer bytes than announced (or than TA_TLS_HS_MAX) */
-	uint8_t malformed;        /* a length field disagreed with its container */
-	uint8_t sni_present;      /* server_name extension seen (JA4 "d") */
-	uint8_t alpn_present;     /* ALPN extension seen */
-	uint8_t ech;              /* encrypted_client_hello (0xfe0d) offered */
-	uint8_t pq;               /* a post-quantum group in supported_groups or key_share */
+	uint16_t record_version; /* legacy_record_version of the first record */
+	uint16_t legacy_version; /* ClientHello.legacy_version */
+	uint32_t handshake_len;	 /* body length the handshake header announced */
+	uint32_t body_len;	 /* body bytes we actually had */
+	uint8_t truncated;	 /* fewer bytes than announced (or than TA_TLS_HS_MAX) */
+	uint8_t malformed;	 /* a length field disagreed with its container */
+	uint8_t sni_present;	 /* server_name extension seen (JA4 "d") */
+	uint8_t alpn_present;	 /* ALPN extension seen */
+	uint8_t ech;		 /* encrypted_client_hello (0xfe0d) offered */
+	uint8_t pq;		 /* a post-quantum group in supported_groups or key_share */
 	uint8_t session_id_len;
 	uint8_t pad;
-	uint32_t overflow;        /* TA_TLS_OVF_* */
-	uint16_t n_grease;        /* GREASE values seen and dropped, all lists */
+	uint32_t overflow; /* TA_TLS_OVF_* */
+	uint16_t n_grease; /* GREASE values seen and dropped, all lists */
 
 	/* First host_name of the server_name list: raw bytes, NUL-terminated
 	 * for convenience but may itself contain NULs; use sni_len. */
@@ -93,14 +93,14 @@ struct ta_client_hello {
 	uint16_t ciphers[TA_TLS_MAX_CIPHERS];
 	uint16_t n_exts;
 	uint16_t exts[TA_TLS_MAX_EXTS];
-	uint16_t n_versions;       /* supported_versions; 0 when absent */
+	uint16_t n_versions; /* supported_versions; 0 when absent */
 	uint16_t versions[TA_TLS_MAX_VERSIONS];
-	uint16_t n_groups;         /* supported_groups */
+	uint16_t n_groups; /* supported_groups */
 	uint16_t groups[TA_TLS_MAX_GROUPS];
-	uint16_t n_key_shares;     /* key_share client_shares */
+	uint16_t n_key_shares; /* key_share client_shares */
 	uint16_t key_shares[TA_TLS_MAX_KEY_SHARES];
 	uint16_t key_share_len[TA_TLS_MAX_KEY_SHARES]; /* announced key_exchange length */
-	uint16_t n_sigalgs;        /* signature_algorithms */
+	uint16_t n_sigalgs;			       /* signature_algorithms */
 	uint16_t sigalgs[TA_TLS_MAX_SIGALGS];
 };
 
@@ -114,35 +114,35 @@ int ta_parse_client_hello(const uint8_t *buf, size_t len, struct ta_client_hello
 
 /* What the server's first bytes were. The names are part of the JSON. */
 enum ta_tls_answer {
-	TA_TLS_UNKNOWN = 0,          /* nothing, or bytes we cannot read */
-	TA_TLS_ESTABLISHED = 1,      /* a ServerHello (or HelloRetryRequest) */
-	TA_TLS_ALERT = 2,            /* a TLS alert record */
+	TA_TLS_UNKNOWN = 0,	     /* nothing, or bytes we cannot read */
+	TA_TLS_ESTABLISHED = 1,	     /* a ServerHello (or HelloRetryRequest) */
+	TA_TLS_ALERT = 2,	     /* a TLS alert record */
 	TA_TLS_SERVER_PLAINTEXT = 3, /* printable text, e.g. "HTTP/1.1 400 ..." */
-	TA_TLS_NO_RESPONSE = 4,      /* the flow closed before the server sent a byte */
+	TA_TLS_NO_RESPONSE = 4,	     /* the flow closed before the server sent a byte */
 };
 
 struct ta_server_hello {
-	uint8_t kind;              /* enum ta_tls_answer */
+	uint8_t kind; /* enum ta_tls_answer */
 	uint8_t truncated;
 	uint8_t malformed;
-	uint8_t hrr;               /* HelloRetryRequest (RFC 8446 4.1.3 random) */
-	uint8_t has_version;       /* version is known */
+	uint8_t hrr;	     /* HelloRetryRequest (RFC 8446 4.1.3 random) */
+	uint8_t has_version; /* version is known */
 	uint8_t has_cipher;
-	uint8_t has_group;         /* TLS 1.3 key_share selected group */
-	uint8_t has_alert;         /* alert_level/alert_desc are known */
+	uint8_t has_group; /* TLS 1.3 key_share selected group */
+	uint8_t has_alert; /* alert_level/alert_desc are known */
 	uint16_t record_version;
 	uint16_t legacy_version;
-	uint16_t version;          /* negotiated: supported_versions, else legacy */
+	uint16_t version; /* negotiated: supported_versions, else legacy */
 	uint16_t cipher;
 	uint16_t group;
 	uint8_t alert_level;
 	uint8_t alert_desc;
-	uint8_t alpn_len;          /* ALPN the server chose (visible up to TLS 1.2) */
+	uint8_t alpn_len; /* ALPN the server chose (visible up to TLS 1.2) */
 	uint8_t alpn[TA_TLS_ALPN_LEN];
 	uint8_t n_exts;
 	uint16_t exts[TA_TLS_SH_MAX_EXTS];
-	uint32_t overflow;         /* TA_TLS_OVF_EXTS */
-	uint8_t banner_len;        /* server_plaintext: first line, raw bytes */
+	uint32_t overflow;  /* TA_TLS_OVF_EXTS */
+	uint8_t banner_len; /* server_plaintext: first line, raw bytes */
 	char banner[TA_TLS_BANNER_MAX + 1];
 };
 

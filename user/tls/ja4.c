@@ -66,7 +66,6 @@ static void sort_u16(uint16_t *v, unsigned int n)
 	}
 }
 
-
 static int alnum(uint8_t c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
@@ -82,16 +81,36 @@ static void ja4_a(const struct ta_client_hello *ch, int quic, char a[11])
 	char first = '0', last = '0';
 
 	switch (ta_tls_highest_offered(ch)) {
-	case 0x0304: ver = "13"; break;
-	case 0x0303: ver = "12"; break;
-	case 0x0302: ver = "11"; break;
-	case 0x0301: ver = "10"; break;
-	case 0x0300: ver = "s3"; break;
-	case 0x0002: ver = "s2"; break;
-	case 0xfeff: ver = "d1"; break;
-	case 0xfefd: ver = "d2"; break;
-	case 0xfefc: ver = "d3"; break;
-	default: ver = "00"; break;
+	case 0x0304:
+		ver = "13";
+		break;
+	case 0x0303:
+		ver = "12";
+		break;
+	case 0x0302:
+		ver = "11";
+		break;
+	case 0x0301:
+		ver = "10";
+		break;
+	case 0x0300:
+		ver = "s3";
+		break;
+	case 0x0002:
+		ver = "s2";
+		break;
+	case 0xfeff:
+		ver = "d1";
+		break;
+	case 0xfefd:
+		ver = "d2";
+		break;
+	case 0xfefc:
+		ver = "d3";
+		break;
+	default:
+		ver = "00";
+		break;
 	}
 	if (ch->n_alpn && ch->alpn[0].len) {
 		const struct ta_tls_alpn *p = &ch->alpn[0];
@@ -206,4 +225,3 @@ size_t ta_ja4_raw(const struct ta_client_hello *ch, int quic, char *out, size_t 
 	ja4_c(ch, &s);
 	return s.n;
 }
-

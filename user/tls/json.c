@@ -70,8 +70,7 @@ void ta_tls_json(struct strbuf *sb, const struct ta_client_hello *ch,
 		json_named_list(sb, &first, "offered", ta_tls_version_name, ch->versions,
 				ch->n_versions);
 	else if (ch && ch->legacy_version)
-		json_named_list(sb, &first, "offered", ta_tls_version_name,
-				&ch->legacy_version, 1);
+		json_named_list(sb, &first, "offered", ta_tls_version_name, &ch->legacy_version, 1);
 	if (est && sh->has_version) {
 		json_key(sb, &first, "version");
 		json_named(sb, ta_tls_version_name, sh->version);
@@ -121,8 +120,9 @@ void ta_tls_json(struct strbuf *sb, const struct ta_client_hello *ch,
 		else
 			sb_printf(sb, "\"%u\"", sh->alert_desc);
 		json_key(sb, &first, "alert_level");
-		sb_puts(sb, sh->alert_level == 1 ? "\"warning\"" :
-			    sh->alert_level == 2 ? "\"fatal\"" : "\"invalid\"");
+		sb_puts(sb, sh->alert_level == 1   ? "\"warning\""
+			    : sh->alert_level == 2 ? "\"fatal\""
+						   : "\"invalid\"");
 	}
 	if (sh && sh->kind == TA_TLS_SERVER_PLAINTEXT) {
 		json_key(sb, &first, "server_banner");

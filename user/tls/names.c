@@ -33,12 +33,18 @@ static const char *lookup(const struct code_name *t, size_t n, uint16_t code)
 const char *ta_tls_version_name(uint16_t v)
 {
 	switch (v) {
-	case 0x0304: return "1.3";
-	case 0x0303: return "1.2";
-	case 0x0302: return "1.1";
-	case 0x0301: return "1.0";
-	case 0x0300: return "ssl3.0";
-	case 0x0002: return "ssl2.0";
+	case 0x0304:
+		return "1.3";
+	case 0x0303:
+		return "1.2";
+	case 0x0302:
+		return "1.1";
+	case 0x0301:
+		return "1.0";
+	case 0x0300:
+		return "ssl3.0";
+	case 0x0002:
+		return "ssl2.0";
 	}
 	return NULL;
 }
@@ -197,10 +203,14 @@ const char *ta_alert_name(uint8_t desc)
 const char *ta_tls_answer_name(int kind)
 {
 	switch (kind) {
-	case TA_TLS_ESTABLISHED: return "established";
-	case TA_TLS_ALERT: return "alert";
-	case TA_TLS_SERVER_PLAINTEXT: return "server_plaintext";
-	case TA_TLS_NO_RESPONSE: return "no_response";
+	case TA_TLS_ESTABLISHED:
+		return "established";
+	case TA_TLS_ALERT:
+		return "alert";
+	case TA_TLS_SERVER_PLAINTEXT:
+		return "server_plaintext";
+	case TA_TLS_NO_RESPONSE:
+		return "no_response";
 	}
 	return "unknown";
 }

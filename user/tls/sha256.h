@@ -15,9 +15,9 @@
 
 struct ta_sha256 {
 	uint32_t h[8];
-	uint64_t total;     /* bytes hashed so far */
+	uint64_t total; /* bytes hashed so far */
 	uint8_t block[64];
-	size_t fill;        /* bytes waiting in block[] */
+	size_t fill; /* bytes waiting in block[] */
 };
 
 void ta_sha256_init(struct ta_sha256 *c);
