@@ -175,6 +175,8 @@ static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow
 	if (ta_chunk_fill(env, ev, key, dir, offset, cap_end, pkt_off, n, flags, from_peek, hook))
 		return -1;
 	size = offsetof(struct ta_chunk_event, data) + ev->len;
+	/* Linux 6.1's verifier loses the bound below on clang's copy of size */
+	asm volatile("" : "+r"(size));
 	if (size > sizeof(*ev))
 		size = sizeof(*ev);
 	if (bpf_ringbuf_output(&events, ev, size, ta_wakeup_flags())) {

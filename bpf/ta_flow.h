@@ -99,6 +99,19 @@ static __always_inline void ta_flow_event_fill(struct ta_flow_event *ev, const s
 	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
 }
 
+/* n, already checked to be in [1, max] (max a power of two), restated so that
+ * Linux 6.1's verifier sees the bounds at the load: clang folds the check
+ * into a compare of n - 1 or of a 32-bit copy, whose bounds 6.1 does not
+ * carry back to n. The value is unchanged. */
+static __always_inline __u32 ta_len_bound(__u32 n, __u32 max)
+{
+	n -= 1;
+#ifdef __bpf__
+	asm volatile("" : "+r"(n));
+#endif
+	return (n & (max - 1)) + 1;
+}
+
 /* A capture record: its header, and its n bytes from frame offset pkt_off,
  * or from from_peek (TA_PEEK_LEN bytes) when not NULL. 0, or -1 when the
  * bytes are out of reach. The environment sends it. */
@@ -119,7 +132,7 @@ static __always_inline int ta_chunk_fill(struct ta_env *env, struct ta_chunk_eve
 		__builtin_memcpy(ev->data, from_peek, TA_PEEK_LEN);
 		ev->len = n > TA_PEEK_LEN ? TA_PEEK_LEN : n;
 	} else if (n >= 1 && n <= TA_CHUNK_MAX) {
-		if (ta_env_load(env, pkt_off, ev->data, n, hook))
+		if (ta_env_load(env, pkt_off, ev->data, ta_len_bound(n, TA_CHUNK_MAX), hook))
 			return -1;
 		ev->len = n;
 	}
@@ -222,12 +235,13 @@ static __always_inline int ta_collect(struct ta_env *env, struct ta_flow_state *
 		return 0;
 	if (have == 0) {
 		/* the common case: the whole first segment, straight into the flow */
-		if (ta_env_load(env, pkt->payload_off + skip, st->peek, n, hook))
+		if (ta_env_load(env, pkt->payload_off + skip, st->peek,
+				ta_len_bound(n, TA_PEEK_LEN), hook))
 			return 0;
 		st->peek_len = n;
 		return 1;
 	}
-	if (ta_env_load(env, pkt->payload_off + skip, tmp, n, hook))
+	if (ta_env_load(env, pkt->payload_off + skip, tmp, ta_len_bound(n, TA_PEEK_LEN), hook))
 		return 0;
 	/* merge on the stack so every index the verifier sees is constant-bounded */
 	__builtin_memcpy(merged, st->peek, TA_PEEK_LEN);
@@ -556,7 +570,7 @@ static __always_inline int ta_flow_udp(struct ta_env *env, const struct ta_pkt *
 	n = pkt->payload_len < TA_PEEK_LEN ? pkt->payload_len : TA_PEEK_LEN;
 	if (n < 1 || n > TA_PEEK_LEN)
 		return TA_PASS;
-	if (ta_env_load(env, pkt->payload_off, fresh.peek, n, hook))
+	if (ta_env_load(env, pkt->payload_off, fresh.peek, ta_len_bound(n, TA_PEEK_LEN), hook))
 		return TA_PASS;
 	fresh.peek_len = n;
 	fresh.first_ns = ta_env_now(env);

@@ -99,7 +99,12 @@ struct {
 
 static __always_inline int ta_port_watched(__u16 port)
 {
-	return ta_ports[(port >> 3) & 8191] & (1u << (port & 7));
+	__u32 idx = port >> 3;
+
+	/* keep clang from dropping the mask, which Linux 6.1's verifier needs:
+	 * it does not bound the result of the byte swap the port came from */
+	asm volatile("" : "+r"(idx));
+	return ta_ports[idx & 8191] & (1u << (port & 7));
 }
 
 static __always_inline void ta_stat_inc(__u32 idx)

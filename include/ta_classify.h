@@ -107,6 +107,9 @@ static __always_inline int ta_classify_text(const __u8 *b, __u32 len, int final)
 {
 	__u32 i;
 
+	/* unrolled: Linux 6.1's verifier refuses this loop as clang shapes it
+	 * (entered in the middle, closed by a fall-through) */
+#pragma GCC unroll 16
 	for (i = 0; i < TA_PEEK_LEN; i++) {
 		if (i >= len)
 			break;

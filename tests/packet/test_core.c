@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -71,8 +72,21 @@ static int isolate(void)
 static int load(struct ta_loader *l, __u32 max_flows, int pin)
 {
 	struct ta_loader_config c = { .ports = ports, .max_flows = max_flows, .pin = pin };
+	int err = ta_loader_load(l, &c);
 
-	return ta_loader_load(l, &c);
+	TA_CHECK(!err, "load: %s", strerror(-err));
+	return err;
+}
+
+/* Linux 6.6 counts a map's elements for BPF (bpf_map_sum_elem_count); an
+ * older kernel has the loader walk the flow table instead. */
+static int kernel_counts_elements(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	return !uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	       (major > 6 || (major == 6 && minor >= 6));
 }
 
 /* One frame through ta_tc_egress, as a local client's packet. */
@@ -117,12 +131,15 @@ static void pins(void)
 	struct flow_spec s = spec(1);
 
 	ta_case_begin("core: pinned counters are shared by the next run, and --reset clears them");
-	TA_CHECK_EQ(load(&a, 1024, 1), 0);
+	if (load(&a, 1024, 1)) {
+		ta_case_end();
+		return;
+	}
 	TA_CHECK(file_exists(TA_PIN_DIR "/stats") && file_exists(TA_PIN_DIR "/verdict_counters") &&
 			 file_exists(TA_PIN_DIR "/series"),
 		 "pins missing under %s", TA_PIN_DIR);
 	egress(&a, &s, 100, SYN);
-	TA_CHECK_EQ(load(&b, 1024, 1), 0);
+	load(&b, 1024, 1);
 	vals = calloc(ncpu, sizeof(*vals));
 	if (vals && b.skel && !bpf_map_lookup_elem(bpf_map__fd(b.skel->maps.stats), &key, vals))
 		for (c = 0; c < ncpu; c++)
@@ -140,7 +157,11 @@ static void pins(void)
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "stats", 4, 4, 3, NULL);
 	TA_CHECK(fd >= 0 && !bpf_obj_pin(fd, TA_PIN_DIR "/stats"), "cannot pin a foreign map");
 	close(fd);
-	TA_CHECK_EQ(load(&a, 1024, 1), 0);
+	if (load(&a, 1024, 1)) {
+		ta_pins_reset();
+		ta_case_end();
+		return;
+	}
 	fd = bpf_obj_get(TA_PIN_DIR "/stats");
 	if (fd >= 0) {
 		struct bpf_map_info info = {};
@@ -177,7 +198,8 @@ static void evictions(void)
 
 		egress(&l, &s, 1000, SYN);
 	}
-	TA_CHECK(l.count != NULL, "no element-count iterator on this kernel");
+	if (kernel_counts_elements())
+		TA_CHECK(l.count != NULL, "no element-count iterator on this kernel");
 	memset(&c, 0, sizeof(c));
 	ta_counters_read(&l, &base, 0, &c);
 	iter_live = ta_loader_live_flows(&l);
@@ -235,7 +257,17 @@ static void eviction_race(int use_iterator)
 				     "(kernel count)"
 				   : "core: regression: no phantom evictions while flows close "
 				     "(table walk)");
-	TA_CHECK_EQ(load(&l, 16384, 0), 0);
+	if (load(&l, 16384, 0)) {
+		ta_case_end();
+		return;
+	}
+	if (use_iterator && !l.count) {
+		/* an older kernel: the walk case already proved the read order */
+		TA_CHECK(!kernel_counts_elements(), "no element-count iterator on this kernel");
+		ta_loader_close(&l);
+		ta_case_end();
+		return;
+	}
 	if (!use_iterator) {
 		ta_count__destroy(l.count);
 		bpf_link__destroy(l.count_link);
@@ -291,7 +323,10 @@ static void preexisting(void)
 	int lfd, cfd, afd;
 
 	ta_case_begin("core: a connection older than tlsaudit is reported once, with its owner");
-	TA_CHECK_EQ(load(&l, 1024, 0), 0);
+	if (load(&l, 1024, 0)) {
+		ta_case_end();
+		return;
+	}
 	TA_CHECK_EQ(connect_local(&lfd, &cfd, &afd), 0);
 	TA_CHECK_EQ(ta_preexisting_scan(ports, bpf_map__fd(l.skel->maps.flows), NULL, 1, &pre), 0);
 	/* both ends are listed, one flow is reported */
@@ -361,7 +396,10 @@ static void attach(void)
 
 	ta_case_begin("core: attached to an interface, a flow is judged and owned; detached, "
 		      "it is not");
-	TA_CHECK_EQ(load(&l, 1024, 0), 0);
+	if (load(&l, 1024, 0)) {
+		ta_case_end();
+		return;
+	}
 	TA_CHECK_EQ(ta_cgroup2_mount(mnt, sizeof(mnt)), 0);
 	TA_CHECK_EQ(ta_hooks_attach(&hooks, l.skel, mnt, 0), 0);
 	TA_CHECK_EQ(ta_ifaces_attach(&ifs, l.skel, TA_HOOK_TC_HOST, names, 1, 1), 0);
