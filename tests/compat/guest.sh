@@ -78,6 +78,7 @@ fi
 echo "=== RUN live: ./build/tlsaudit -i lo -d 3 -j"
 L=/tmp/live
 printf 'GET / HTTP/1.1\r\nHost: compat.test\r\nUser-Agent: ta-compat\r\n\r\n' >/tmp/plain.req
+: >$L.err
 ./build/tlsaudit -i lo -d 3 -j </dev/null >$L.out 2>$L.err &
 pid=$!
 i=0

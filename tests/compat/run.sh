@@ -16,6 +16,9 @@
 #                    (default: the newest linux-image-6.1.0-*-amd64-unsigned apt has)
 #   TA_COMPAT_TIMEOUT=600   seconds the guest may run before it is killed
 #   TA_COMPAT_NO_BUILD=1    use build/ as it is (no make)
+#   TA_COMPAT_PATCH=FILE    test this tree with FILE applied (patch -p1), in a
+#                    copy built under build/compat/src; e.g. the proposed fix:
+#                    TA_COMPAT_PATCH=tests/compat/proposed-6.1-verifier-fix.diff
 #   TA_COMPAT_CONSOLE=1     print the guest's kernel console when it ends
 #   TA_COMPAT_ACCEL=kvm|tcg  how qemu runs it (default: KVM, unless /dev/kvm
 #                    cannot boot a stock kernel, then TCG; see below)
@@ -50,6 +53,7 @@ command -v qemu-system-x86_64 >/dev/null || missing="$missing qemu-system-x86"
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
 	missing="$missing busybox-static"
 command -v cpio >/dev/null || missing="$missing cpio"
+[ -z "${TA_COMPAT_PATCH:-}" ] || command -v patch >/dev/null || missing="$missing patch"
 if [ -n "$missing" ]; then
 	say "installing$missing"
 	export DEBIAN_FRONTEND=noninteractive
@@ -57,13 +61,27 @@ if [ -n "$missing" ]; then
 		die "apt-get install$missing failed"
 fi
 
-# ---- the real build artifacts
-if [ "${TA_COMPAT_NO_BUILD:-0}" != 1 ]; then
-	make -s --no-print-directory all || die "make failed"
+# ---- the real build artifacts: this tree's, or a patched copy's
+SRC=$ROOT
+if [ -n "${TA_COMPAT_PATCH:-}" ]; then
+	patchfile=$(realpath "$TA_COMPAT_PATCH") || die "no patch $TA_COMPAT_PATCH"
+	SRC=$OUT/src
+	rm -rf "$SRC"
+	mkdir -p "$SRC"
+	# the tracked files as they are in the work tree, then the patch
+	git ls-files -z | xargs -0 cp --parents -t "$SRC" 2>/dev/null ||
+		die "cannot copy the tree to $SRC"
+	(cd "$SRC" && patch -s -p1 <"$patchfile") || die "$TA_COMPAT_PATCH does not apply"
+	say "testing this tree with $TA_COMPAT_PATCH applied, built in $SRC"
+fi
+if [ "${TA_COMPAT_NO_BUILD:-0}" != 1 ] || [ "$SRC" != "$ROOT" ]; then
+	mkdir -p "$OUT"
+	make -s --no-print-directory -C "$SRC" all >"$OUT/make.log" 2>&1 ||
+		{ tail -n 30 "$OUT/make.log"; die "make failed (build/compat/make.log)"; }
 fi
 BINS="build/tlsaudit build/tests/packet/test_packet build/tests/packet/test_core"
 for b in $BINS; do
-	[ -x "$b" ] || die "$b not built (run make)"
+	[ -x "$SRC/$b" ] || die "$SRC/$b not built (run make)"
 done
 mkdir -p "$OUT" "$CACHE"
 gcc -static -O2 -Wall -Wextra -Werror tests/compat/peer.c -o "$OUT/ta-compat-peer" ||
@@ -149,12 +167,15 @@ mknod -m 600 "$R/dev/console" c 5 1
 cp tests/compat/init.sh "$R/init"
 chmod 0755 "$R/init"
 cp tests/compat/guest.sh "$R/ta/tests/compat/"
-cp -r tests/fixtures/tls "$R/ta/tests/fixtures/"
-for b in $BINS; do cp "$b" "$R/ta/$b"; done
+cp -r "$SRC/tests/fixtures/tls" "$R/ta/tests/fixtures/"
+for b in $BINS; do cp "$SRC/$b" "$R/ta/$b"; done
 cp "$OUT/ta-compat-peer" "$R/ta/bin/"
 BPFTOOL=$(command -v bpftool || true)
 [ -n "$BPFTOOL" ] && cp "$BPFTOOL" "$R/usr/sbin/bpftool"
-for b in $BINS $BPFTOOL; do
+{
+	for b in $BINS; do echo "$SRC/$b"; done
+	[ -n "$BPFTOOL" ] && echo "$BPFTOOL"
+} | while read -r b; do
 	ldd "$b" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }'
 done | sort -u | while read -r lib; do
 	mkdir -p "$R$(dirname "$lib")"
