@@ -5,6 +5,7 @@
 #   make run        install deps, build, run the monitor on every interface that is up
 #   make test       install deps, build, run unit, packet and end-to-end tests
 #   make bench      what tlsaudit costs against baselines measured in the same run (tests/bench/)
+#   make compat     the programs on Debian 12's stock kernel (Linux 6.1), booted under qemu (tests/compat/)
 #   make deps       install the Debian packages the build and tests need
 #   make vmlinux    regenerate vmlinux/<arch>/vmlinux.h from the running kernel
 #   make format     apply .clang-format to the tree; make format-check says
@@ -65,7 +66,8 @@ SBINDIR   := $(PREFIX)/sbin
 MANDIR    := $(PREFIX)/share/man
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 
-.PHONY: all run test bench deps vmlinux clean install demo fuzz fuzz-smoke format format-check
+.PHONY: all run test bench compat deps vmlinux clean install demo fuzz fuzz-smoke format \
+	format-check
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -141,6 +143,10 @@ run: deps all
 
 test: deps all
 	@tests/run.sh
+
+# the oldest kernel we promise: run.sh fetches it and qemu, and builds nothing more
+compat: deps all
+	@TA_COMPAT_NO_BUILD=1 tests/compat/run.sh
 
 
 # the unit names the installed binary, wherever PREFIX put it
