@@ -85,6 +85,15 @@ static __always_inline void ta_env_stat(struct ta_env *env, __u32 idx)
 	ta_stat_inc(idx);
 }
 
+static __always_inline void ta_env_unstat(struct ta_env *env, __u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	(void)env;
+	if (v)
+		*v -= 1;
+}
+
 static __always_inline void ta_env_count(struct ta_env *env, __u32 verdict, __u32 bytes)
 {
 	struct ta_counter *c = bpf_map_lookup_elem(&verdict_counters, &verdict);

@@ -60,8 +60,10 @@ static __always_inline long ta_env_load(struct ta_env *env, __u32 off, void *to,
 static __always_inline __u64 ta_env_now(struct ta_env *env);
 /* the cookie of the local socket that sent the packet, or 0 */
 static __always_inline __u64 ta_env_cookie(struct ta_env *env, const int hook);
-/* counters: enum ta_stat += 1; packets and payload bytes by verdict */
+/* counters: enum ta_stat += 1 (ta_env_unstat: -= 1); packets and payload
+ * bytes by verdict */
 static __always_inline void ta_env_stat(struct ta_env *env, __u32 idx);
+static __always_inline void ta_env_unstat(struct ta_env *env, __u32 idx);
 static __always_inline void ta_env_count(struct ta_env *env, __u32 verdict, __u32 bytes);
 /* the flow's server is exempt from --enforce (--allow) */
 static __always_inline int ta_env_allowed(struct ta_env *env, const struct ta_flow_key *key);
@@ -263,8 +265,12 @@ static __always_inline void ta_delete(struct ta_env *env, const struct ta_flow_k
 	struct ta_flow_tomb tomb = { .isn = st->isn, .verdict = st->verdict };
 
 	ta_env_tomb_insert(env, key, &tomb);
-	if (!ta_env_flow_delete(env, key))
-		ta_env_stat(env, TA_STAT_FLOWS_DELETED);
+	/* counted before the entry goes, and taken back if it was not there: a
+	 * reader of the eviction count that misses the entry in the table must
+	 * already see it among the deleted, or it would count an eviction */
+	ta_env_stat(env, TA_STAT_FLOWS_DELETED);
+	if (ta_env_flow_delete(env, key))
+		ta_env_unstat(env, TA_STAT_FLOWS_DELETED);
 }
 
 /* A flow ends with an RST, or once both sides sent FIN: a server's FIN alone

@@ -314,6 +314,12 @@ static __always_inline void ta_env_stat(struct ta_env *env, __u32 idx)
 		env->hf->stats[idx]++;
 }
 
+static __always_inline void ta_env_unstat(struct ta_env *env, __u32 idx)
+{
+	if (idx < TA_STAT_MAX)
+		env->hf->stats[idx]--;
+}
+
 static __always_inline void ta_env_count(struct ta_env *env, __u32 verdict, __u32 bytes)
 {
 	if (verdict < TA_V_MAX) {
