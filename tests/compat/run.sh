@@ -17,7 +17,7 @@
 #   TA_COMPAT_TIMEOUT=600   seconds the guest may run before it is killed
 #   TA_COMPAT_NO_BUILD=1    use build/ as it is (no make)
 #   TA_COMPAT_PATCH=FILE    test this tree with FILE applied (patch -p1), in a
-#                    copy built under build/compat/src; e.g. the proposed fix:
+#                    copy built under build/compat/src, e.g.
 #                    TA_COMPAT_PATCH=fix.diff (a proposed change to bpf/ or include/)
 #   TA_COMPAT_CONSOLE=1     print the guest's kernel console when it ends
 #   TA_COMPAT_ACCEL=kvm|tcg  how qemu runs it (default: KVM, unless /dev/kvm
