@@ -9,12 +9,14 @@
 # CI=true a skip is a failure: privileged tests must really run there.
 #
 #   tests/run.sh            all layers
-#   TA_TESTS=unit tests/run.sh    one layer (style, unit, fuzz, packet, e2e), or a space list
+#   TA_TESTS=unit tests/run.sh    one layer (style, unit, fuzz, packet, compat, e2e), or a
+#                                 space list; compat boots Debian 12's 6.1 kernel under
+#                                 qemu and runs the packet, core and live checks there
 # The fuzz layer is a short libFuzzer smoke run (FUZZ_SECONDS, default 10 s
 # per harness) of the userspace parsers; `make fuzz` runs longer.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-layers=${TA_TESTS:-style unit fuzz packet e2e}
+layers=${TA_TESTS:-style unit fuzz packet compat e2e}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -38,6 +40,8 @@ for layer in $layers; do
 	unit)   for t in build/tests/unit/test_*; do [ -x "$t" ] && run_one unit "$t"; done ;;
 	fuzz)   run_one fuzz make -s --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" ;;
 	packet) for t in build/tests/packet/test_*; do [ -x "$t" ] && run_one packet "$t"; done ;;
+	compat) if [ "$(id -u)" -eq 0 ]; then run_one compat env TA_COMPAT_NO_BUILD=1 tests/compat/run.sh
+		else echo "SKIP: compat: needs root (qemu, the guest's BPF)" | tee -a "$log"; fi ;;
 	e2e)    for t in tests/e2e/test_*.sh; do [ -f "$t" ] && run_one e2e bash "$t"; done ;;
 	*)      echo "unknown test layer: $layer" >&2; exit 2 ;;
 	esac
