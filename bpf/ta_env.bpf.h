@@ -60,10 +60,24 @@ static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct t
 	return bpf_map_delete_elem(&flows, key);
 }
 
-static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key)
+static __always_inline struct ta_flow_state *ta_env_scratch(struct ta_env *env)
 {
+	__u32 zero = 0;
+
 	(void)env;
-	return bpf_map_lookup_elem(&tombs, key) != NULL;
+	return bpf_map_lookup_elem(&flow_scratch, &zero);
+}
+
+static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key,
+					      struct ta_flow_tomb *out)
+{
+	struct ta_flow_tomb *t = bpf_map_lookup_elem(&tombs, key);
+
+	(void)env;
+	if (!t)
+		return 0;
+	*out = *t;
+	return 1;
 }
 
 static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,

@@ -49,8 +49,13 @@ static __always_inline struct ta_flow_state *ta_env_flow_lookup(struct ta_env *e
 static __always_inline int ta_env_flow_insert(struct ta_env *env, const struct ta_flow_key *key,
 					      const struct ta_flow_state *st, int noexist);
 static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct ta_flow_key *key);
-/* flows that ended, remembered in a table of their own (an LRU) */
-static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key);
+/* room for a new flow's state, to fill and insert from (per CPU in the
+ * kernel: the stack is too small for two of them); NULL when there is none */
+static __always_inline struct ta_flow_state *ta_env_scratch(struct ta_env *env);
+/* flows that ended, remembered in a table of their own (an LRU): lookup
+ * (1 and *out filled when there), insert */
+static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key,
+					      struct ta_flow_tomb *out);
 static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,
 					       const struct ta_flow_tomb *tomb);
 /* len payload bytes from frame offset off; 0, or < 0 when out of reach */
@@ -154,6 +159,42 @@ static __always_inline int ta_should_block(struct ta_env *env, const struct ta_f
 	return !ta_env_allowed(env, key);
 }
 
+/* ---- TCP segments as the server's stack takes them ---- */
+
+/* The stream offset of a segment's first data byte. A SYN's data (TCP Fast
+ * Open) starts at ISN + 1, like the data that follows the handshake. */
+static __always_inline __u32 ta_stream_off(const struct ta_flow_state *st, const struct ta_pkt *pkt)
+{
+	return pkt->seq + !!(pkt->tcp_flags & TA_TCP_SYN) - (st->isn + 1);
+}
+
+/* Does the server's TCP take this client segment's bytes? Data rides on ACK
+ * segments, or on the SYN itself (TCP Fast Open); a stack drops the bytes
+ * of an RST, of a segment without ACK, and of a SYN with ACK from the client
+ * (RFC 793 3.9, RFC 5961 4.2). */
+static __always_inline int ta_client_data(const struct ta_pkt *pkt)
+{
+	__u8 fl = pkt->tcp_flags;
+
+	if (!pkt->payload_len || (fl & TA_TCP_RST))
+		return 0;
+	if (fl & TA_TCP_SYN)
+		return !(fl & TA_TCP_ACK);
+	return !!(fl & TA_TCP_ACK);
+}
+
+/* A client SYN that opens a connection: no ACK, and no FIN or RST with it. */
+static __always_inline int ta_client_syn(__u8 fl)
+{
+	return (fl & (TA_TCP_SYN | TA_TCP_ACK | TA_TCP_FIN | TA_TCP_RST)) == TA_TCP_SYN;
+}
+
+/* A SYN with FIN or RST: every TCP stack drops it, so it changes nothing. */
+static __always_inline int ta_bogus_syn(__u8 fl)
+{
+	return (fl & TA_TCP_SYN) && (fl & (TA_TCP_FIN | TA_TCP_RST));
+}
+
 /* Emit the one event of a flow. The caller has already won TA_F_REPORTED. */
 static __always_inline void ta_emit(struct ta_env *env, const struct ta_flow_key *key,
 				    struct ta_flow_state *st, __u8 verdict)
@@ -181,12 +222,17 @@ static __always_inline int ta_decide(struct ta_env *env, const struct ta_flow_ke
 	st->verdict = verdict;
 	if (__sync_fetch_and_or(&st->flags, TA_F_REPORTED) & TA_F_REPORTED)
 		return block ? TA_DROP : TA_PASS;
-	if (block) {
+	if (block)
 		ta_env_stat(env, TA_STAT_BLOCKED);
-		ta_env_stat(env, TA_STAT_BLOCKED_PKTS); /* the first payload, dropped here */
-	}
 	ta_emit(env, key, st, verdict);
 	return block ? TA_DROP : TA_PASS;
+}
+
+/* A client payload --enforce keeps from the server: counted. */
+static __always_inline int ta_drop(struct ta_env *env)
+{
+	ta_env_stat(env, TA_STAT_BLOCKED_PKTS);
+	return TA_DROP;
 }
 
 static __always_inline void ta_make_key(struct ta_flow_key *key, const struct ta_pkt *pkt, int c2s)
@@ -208,52 +254,88 @@ static __always_inline void ta_make_key(struct ta_flow_key *key, const struct ta
 	key->pad[1] = 0;
 }
 
+/* 1 when x, 0 or a power of two below 2^31, is not 0: without a compare, so
+ * the verifier walks one path, not two. */
+#define TA_NONZERO(x) ((((x) | (0u - (x))) >> 31) & 1)
+
+/* How many of the bytes are there from the first on: the mask's ones from bit
+ * 0. v below is a power of two; its log2, without a ctz (BPF has none). */
+static __always_inline __u32 ta_prefix_len(__u32 mask)
+{
+	__u32 v = (mask & ~(mask + 1)) + 1;
+
+	return TA_NONZERO(v & 0xaaaaaaaau) | TA_NONZERO(v & 0xccccccccu) << 1 |
+	       TA_NONZERO(v & 0xf0f0f0f0u) << 2 | TA_NONZERO(v & 0xff00ff00u) << 3 |
+	       TA_NONZERO(v & 0xffff0000u) << 4;
+}
+
 /*
- * Append the client bytes of this segment that extend the contiguous prefix
- * in st->peek. Returns 1 if the prefix grew.
+ * Keep the client bytes of this segment that fall in the stream's first
+ * TA_PEEK_LEN bytes, wherever the segment is: one past a hole is kept too
+ * (the server may have queued it, and will not need it again), and the first
+ * copy of a byte wins. st->peek_len is how many of them are contiguous from
+ * the start, st->peek_mask which are there. Returns 1 if the prefix grew.
  */
 static __always_inline int ta_collect(struct ta_env *env, struct ta_flow_state *st,
 				      const struct ta_pkt *pkt, const int hook)
 {
-	__u8 tmp[TA_PEEK_LEN] = {}, merged[TA_PEEK_LEN];
-	__u32 have = st->peek_len, rel, skip, n, i;
+	__u8 tmp[TA_PEEK_LEN] = {};
+	__u32 have = st->peek_len, rel = ta_stream_off(st, pkt), off = pkt->payload_off;
+	__u32 len = pkt->payload_len, mask = st->peek_mask, new_bits, n, i;
 
 	if (have >= TA_PEEK_LEN)
 		return 0;
-	rel = pkt->seq - (st->isn + 1); /* stream offset of this segment */
-	if (rel > have) {
-		/* a hole before this segment: wait for the retransmission */
-		if (!(__sync_fetch_and_or(&st->flags, TA_F_GAP) & TA_F_GAP))
-			ta_env_stat(env, TA_STAT_GAP);
+	if ((__s32)rel < 0) {
+		/* it starts before the stream: only its tail is stream bytes */
+		if (-rel >= len)
+			return 0;
+		off += -rel;
+		len -= -rel;
+		rel = 0;
+	}
+	/* a hole before it, for now */
+	if (rel > have && !(__sync_fetch_and_or(&st->flags, TA_F_GAP) & TA_F_GAP))
+		ta_env_stat(env, TA_STAT_GAP);
+	if (rel >= TA_PEEK_LEN) {
+		__sync_fetch_and_or(&st->flags, TA_F_BEYOND);
 		return 0;
 	}
-	skip = have - rel;
-	if (skip >= pkt->payload_len)
-		return 0; /* a retransmission of bytes we already hold */
-	n = pkt->payload_len - skip;
-	if (n > TA_PEEK_LEN - have)
-		n = TA_PEEK_LEN - have;
+	n = len < TA_PEEK_LEN - rel ? len : TA_PEEK_LEN - rel;
 	if (n < 1 || n > TA_PEEK_LEN)
 		return 0;
-	if (have == 0) {
+	if (!mask && !rel) {
 		/* the common case: the whole first segment, straight into the flow */
-		if (ta_env_load(env, pkt->payload_off + skip, st->peek,
-				ta_len_bound(n, TA_PEEK_LEN), hook))
+		if (ta_env_load(env, off, st->peek, ta_len_bound(n, TA_PEEK_LEN), hook))
 			return 0;
+		st->peek_mask = (1u << n) - 1;
 		st->peek_len = n;
 		return 1;
 	}
-	if (ta_env_load(env, pkt->payload_off + skip, tmp, ta_len_bound(n, TA_PEEK_LEN), hook))
+	if (ta_env_load(env, off, tmp, ta_len_bound(n, TA_PEEK_LEN), hook))
 		return 0;
-	/* merge on the stack so every index the verifier sees is constant-bounded */
-	__builtin_memcpy(merged, st->peek, TA_PEEK_LEN);
+	/* the bytes that are new: in this segment's range, not held yet */
+	rel &= TA_PEEK_LEN - 1;
+	new_bits = ((((1u << n) - 1) << rel) & 0xffffu) & ~mask;
+	/* merge byte by byte with masks, not branches: every index constant or
+	 * masked, one path for the verifier */
+#pragma GCC unroll 16
 	for (i = 0; i < TA_PEEK_LEN; i++) {
-		if (i >= have && i - have < n)
-			merged[i] = tmp[(i - have) & (TA_PEEK_LEN - 1)];
+		__u8 take = (__u8)(0u - ((new_bits >> i) & 1));
+
+		st->peek[i] ^= (st->peek[i] ^ tmp[(i - rel) & (TA_PEEK_LEN - 1)]) & take;
 	}
-	__builtin_memcpy(st->peek, merged, TA_PEEK_LEN);
-	st->peek_len = have + n;
-	return 1;
+	mask |= new_bits;
+	st->peek_mask = mask;
+	st->peek_len = ta_prefix_len(mask);
+	return st->peek_len > have;
+}
+
+/* Some client byte was seen that is not in the contiguous prefix: a hole
+ * that was never filled. */
+static __always_inline int ta_holed(const struct ta_flow_state *st)
+{
+	return st->peek_len < TA_PEEK_LEN &&
+	       ((st->peek_mask >> st->peek_len) || (st->flags & TA_F_BEYOND));
 }
 
 /* A flow entry goes when its flow ended; a tombstone remembers the flow, so
@@ -290,21 +372,34 @@ static __always_inline int ta_flow_ended(struct ta_flow_state *st, __u8 fl, int 
 	return !!(was & other);
 }
 
+/* A new flow's state, seen here first: in the scratch space, zeroed. */
+static __always_inline struct ta_flow_state *ta_fresh(struct ta_env *env, const int hook)
+{
+	struct ta_flow_state *fresh = ta_env_scratch(env);
+
+	if (!fresh)
+		return NULL;
+	__builtin_memset(fresh, 0, sizeof(*fresh));
+	fresh->first_ns = ta_env_now(env);
+	fresh->ifindex = ta_env_hook(env)->ifindex;
+	fresh->cookie = ta_env_cookie(env, hook);
+	fresh->cookie_role = fresh->cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
+	return fresh;
+}
+
 /* A client payload for a flow whose SYN we never saw: we cannot know its first
  * bytes, so say "midstream" once rather than guess from the middle. The
  * packet may end the flow too (data with FIN or RST). */
 static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow_key *key, __u8 fl,
 					const int hook)
 {
-	struct ta_flow_state fresh = {}, *st;
+	struct ta_flow_state *fresh = ta_fresh(env, hook), *st;
 	int act;
 
-	fresh.first_ns = ta_env_now(env);
-	fresh.ifindex = ta_env_hook(env)->ifindex;
-	fresh.verdict = TA_V_MIDSTREAM;
-	fresh.cookie = ta_env_cookie(env, hook);
-	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
-	if (ta_env_flow_insert(env, key, &fresh, 1)) {
+	if (!fresh)
+		return TA_PASS;
+	fresh->verdict = TA_V_MIDSTREAM;
+	if (ta_env_flow_insert(env, key, fresh, 1)) {
 		/* another CPU raced us in, or the table refused: look again */
 		if (!ta_env_flow_lookup(env, key))
 			ta_env_stat(env, TA_STAT_FLOW_INSERT_FAIL);
@@ -318,7 +413,7 @@ static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow
 	act = ta_decide(env, key, st, TA_V_MIDSTREAM);
 	if (!(st->flags & TA_F_BLOCKED) && ta_flow_ended(st, fl, 1))
 		ta_delete(env, key, st);
-	return act;
+	return act == TA_DROP ? ta_drop(env) : act;
 }
 
 /* ---- TLS handshake capture: the ClientHello and the server's first bytes ---- */
@@ -329,7 +424,7 @@ static __always_inline void ta_capture_start(struct ta_env *env, const struct ta
 					     struct ta_flow_state *st, const struct ta_pkt *pkt,
 					     const int hook)
 {
-	__u32 rec = ((__u32)st->peek[3] << 8) | st->peek[4], end = 5 + rec, hs;
+	__u32 rec = ((__u32)st->peek[3] << 8) | st->peek[4], end = 5 + rec, hs, n;
 
 	/* a ClientHello longer than its first record continues in more records
 	 * (RFC 8446 5.1): take everything up to the cap, until the server speaks */
@@ -342,14 +437,20 @@ static __always_inline void ta_capture_start(struct ta_env *env, const struct ta
 		end = TA_CAP_MAX;
 	st->cap_end = end;
 	__sync_fetch_and_or(&st->flags, TA_F_CAPTURING | TA_F_AWAIT_SERVER);
-	if (pkt->seq == st->isn + 1) {
-		/* the common case: this segment starts the stream, so the capture
-		 * copies it from its first byte, in one record */
+	if (ta_stream_off(st, pkt) == 0 && pkt->payload_len >= st->peek_len) {
+		/* the common case: this segment starts the stream and holds what
+		 * decided, so the capture copies it from its first byte, in one
+		 * record */
 		st->cap_next = 0;
 	} else {
-		/* the first bytes came in earlier segments: only peek[] has them */
-		st->cap_next = st->peek_len;
-		ta_env_chunk(env, key, TA_CHUNK_CLIENT, 0, end, 0, st->peek_len, 0, st->peek, hook);
+		/* the first bytes came in earlier segments: only peek[] has them,
+		 * and no more of them than the capture wants */
+		n = st->peek_len < end ? st->peek_len : end;
+		st->cap_next = n;
+		ta_env_chunk(env, key, TA_CHUNK_CLIENT, 0, end, 0, n,
+			     n >= end ? TA_CHUNK_F_LAST : 0, st->peek, hook);
+		if (n >= end)
+			__sync_fetch_and_and(&st->flags, ~TA_F_CAPTURING);
 	}
 	/* the server already half-closed: it will not answer */
 	if (st->flags & TA_F_SERVER_FIN) {
@@ -363,7 +464,7 @@ static __always_inline void ta_capture_client(struct ta_env *env, const struct t
 					      struct ta_flow_state *st, const struct ta_pkt *pkt,
 					      const int hook)
 {
-	__u32 rel = pkt->seq - (st->isn + 1), next = st->cap_next, end = st->cap_end;
+	__u32 rel = ta_stream_off(st, pkt), next = st->cap_next, end = st->cap_end;
 	__u32 skip, left, n, i;
 
 	if (next >= end)
@@ -419,13 +520,13 @@ static __always_inline void ta_tls_track(struct ta_env *env, const struct ta_flo
 {
 	__u32 fl = st->flags;
 
-	if (c2s && pkt->payload_len && (fl & TA_F_CAPTURING))
+	if (c2s && ta_client_data(pkt) && (fl & TA_F_CAPTURING))
 		ta_capture_client(env, key, st, pkt, hook);
 	else if (!c2s && pkt->payload_len && (fl & TA_F_AWAIT_SERVER))
 		ta_capture_server(env, key, st, pkt, hook);
+	/* reset, or the server closed, before it said anything: said once */
 	if (((pkt->tcp_flags & TA_TCP_RST) || (!c2s && (pkt->tcp_flags & TA_TCP_FIN))) &&
-	    (st->flags & TA_F_AWAIT_SERVER))
-		/* reset, or the server closed, before it said anything */
+	    (__sync_fetch_and_and(&st->flags, ~TA_F_AWAIT_SERVER) & TA_F_AWAIT_SERVER))
 		ta_env_chunk(env, key, TA_CHUNK_SERVER, 0, 0, 0, 0, 0, NULL, hook);
 }
 
@@ -439,13 +540,123 @@ static __always_inline int ta_blocked_pkt(struct ta_env *env, const struct ta_fl
 	return TA_DROP;
 }
 
+/* The same SYN again (a retransmission, or seen on a second interface). */
+static __always_inline int ta_same_syn(const struct ta_flow_state *st, const struct ta_pkt *pkt)
+{
+	return (st->flags & TA_F_SYN_SEEN) && st->isn == pkt->seq;
+}
+
+static __always_inline void ta_take_cookie(struct ta_env *env, struct ta_flow_state *st, int c2s,
+					   const int hook)
+{
+	if (!st->cookie && c2s && ta_env_hook(env)->is_egress) {
+		st->cookie = ta_env_cookie(env, hook);
+		st->cookie_role = st->cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
+	}
+}
+
+/* An undecided stream ended, or a new connection replaced it: judge what its
+ * client sent, and say so when a hole was never filled. The decision's
+ * action, or -1 when the client sent nothing at all. */
+static __always_inline int ta_judge_at_end(struct ta_env *env, const struct ta_flow_key *key,
+					   struct ta_flow_state *st)
+{
+	if (ta_holed(st))
+		__sync_fetch_and_or(&st->flags, TA_F_TRUNCATED);
+	if (st->peek_len)
+		return ta_decide(env, key, st, ta_classify(st->peek, st->peek_len, 1));
+	if (st->peek_mask || (st->flags & TA_F_BEYOND))
+		return ta_decide(env, key, st, TA_V_UNKNOWN);
+	return -1;
+}
+
+/* The packet of a flow not decided yet: its client bytes collected and
+ * judged; the stream's end; and, enforcing, the gate. */
+static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_key *key,
+				      struct ta_flow_state *st, const struct ta_pkt *pkt, int c2s,
+				      const int hook)
+{
+	__u8 fl = pkt->tcp_flags;
+	int verdict, act;
+
+	ta_env_count(env, TA_V_PENDING, pkt->payload_len);
+	ta_take_cookie(env, st, c2s, hook);
+	if (ta_bogus_syn(fl))
+		return TA_PASS;
+	if (c2s && ta_client_data(pkt) && ta_collect(env, st, pkt, hook)) {
+		verdict = ta_classify(st->peek, st->peek_len, 0);
+		if (verdict != TA_V_PENDING) {
+			act = ta_decide(env, key, st, verdict);
+			if (verdict == TA_V_TLS && (st->flags & TA_F_SYN_SEEN)) {
+				ta_capture_start(env, key, st, pkt, hook);
+				ta_capture_client(env, key, st, pkt, hook);
+			}
+			return act == TA_DROP ? ta_drop(env) : act;
+		}
+	}
+	if (!c2s && (fl & TA_TCP_FIN) && !(fl & TA_TCP_RST)) {
+		/* a server half-close: the client may still send its first bytes */
+		__sync_fetch_and_or(&st->flags, TA_F_SERVER_FIN);
+	} else if (fl & (TA_TCP_FIN | TA_TCP_RST)) {
+		if (ta_judge_at_end(env, key, st) < 0)
+			ta_env_stat(env, TA_STAT_FLOWS_NO_PAYLOAD);
+		/* a blocked flow stays known, so its retransmissions stay blocked;
+		 * enforcing, a flow closed before its first byte stays known too,
+		 * so bytes sent after the close are still judged as its first */
+		if (!(st->flags & TA_F_BLOCKED) &&
+		    !(ta_env_enforce(env) && !st->peek_mask && !(st->flags & TA_F_BEYOND)))
+			ta_delete(env, key, st);
+		/* only client bytes are kept from the server, never a close */
+		return c2s && pkt->payload_len && (st->flags & TA_F_BLOCKED) ? ta_drop(env)
+									     : TA_PASS;
+	}
+	/* Enforcing: undecided client bytes wait at the gate (not for an
+	 * allowed server). The client will retransmit them, with more, and the
+	 * verdict is taken then. */
+	if (ta_env_enforce(env) && c2s && pkt->payload_len && !ta_env_allowed(env, key))
+		return ta_drop(env);
+	return TA_PASS;
+}
+
+/* A client SYN opens a connection on the key: a pending flow it replaces is
+ * reported first, as it stands; the SYN's own data (TCP Fast Open) is the
+ * new flow's first bytes. */
+static __always_inline int ta_new_flow(struct ta_env *env, const struct ta_flow_key *key,
+				       struct ta_flow_state *st, const struct ta_pkt *pkt,
+				       const int hook)
+{
+	struct ta_flow_state *fresh;
+
+	if (st && st->verdict == TA_V_PENDING)
+		ta_judge_at_end(env, key, st);
+	fresh = ta_fresh(env, hook);
+	if (!fresh)
+		return TA_PASS;
+	fresh->isn = pkt->seq;
+	fresh->flags = TA_F_SYN_SEEN;
+	if (ta_env_flow_insert(env, key, fresh, 0)) {
+		ta_env_stat(env, TA_STAT_FLOW_INSERT_FAIL);
+		return TA_PASS;
+	}
+	ta_env_stat(env, TA_STAT_FLOWS_NEW);
+	if (!st) /* not a reused port's entry overwritten in place */
+		ta_env_stat(env, TA_STAT_FLOW_INSERTS);
+	if (!pkt->payload_len) {
+		ta_env_count(env, TA_V_PENDING, 0);
+		return TA_PASS;
+	}
+	st = ta_env_flow_lookup(env, key);
+	return st ? ta_pending(env, key, st, pkt, 1, hook) : TA_PASS;
+}
+
 static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *pkt, int c2s,
 				       const int hook)
 {
+	struct ta_flow_tomb tomb;
 	struct ta_flow_key key;
 	struct ta_flow_state *st;
 	__u8 fl = pkt->tcp_flags;
-	int verdict, act;
+	int act;
 
 	ta_make_key(&key, pkt, c2s);
 	st = ta_env_flow_lookup(env, &key);
@@ -456,113 +667,51 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		if (st->flags & (TA_F_CAPTURING | TA_F_AWAIT_SERVER))
 			ta_tls_track(env, &key, st, pkt, c2s, hook);
 		act = ta_blocked_pkt(env, st, pkt, c2s);
+		if (c2s && ta_client_syn(fl) && !ta_same_syn(st, pkt))
+			/* port reuse before we saw the old close */
+			return ta_new_flow(env, &key, st, pkt, hook);
 		/* a blocked flow stays known after FIN/RST: its retransmissions must
 		 * not pass as a flow we never saw; a new SYN resets it */
 		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s) && !(st->flags & TA_F_BLOCKED))
 			ta_delete(env, &key, st);
-		else if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK) && st->isn != pkt->seq)
-			goto new_flow; /* port reuse before we saw the old close */
 		return act;
 	}
 
-	if (c2s && (fl & TA_TCP_SYN) && !(fl & TA_TCP_ACK)) {
-		/* the same SYN seen again (retransmit, or a second interface) */
-		if (st && st->isn == pkt->seq) {
-			if (!st->cookie && ta_env_hook(env)->is_egress) {
-				st->cookie = ta_env_cookie(env, hook);
-				st->cookie_role = st->cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
-			}
+	if (c2s && ta_client_syn(fl)) {
+		if (st && ta_same_syn(st, pkt))
+			return ta_pending(env, &key, st, pkt, c2s, hook);
+		/* the SYN of a flow that ended, delayed: no new connection */
+		if (!st && ta_env_tomb_lookup(env, &key, &tomb) && tomb.isn == pkt->seq) {
+			ta_env_stat(env, TA_STAT_LATE_PKTS);
 			return TA_PASS;
 		}
-		goto new_flow;
+		return ta_new_flow(env, &key, st, pkt, hook);
 	}
 
 	if (!st) {
-		if (!c2s || !pkt->payload_len)
+		if (!c2s || !ta_client_data(pkt))
 			return TA_PASS;
 		/* a late packet of a flow that ended is not a new flow; enforcing,
-		 * it is judged all the same, since a close can be forged */
-		if (!ta_env_enforce(env) && ta_env_tomb_lookup(env, &key)) {
+		 * only when the ended flow's own verdict would pass it, since a
+		 * close can be forged */
+		if (ta_env_tomb_lookup(env, &key, &tomb) &&
+		    !ta_should_block(env, &key, tomb.verdict)) {
 			ta_env_stat(env, TA_STAT_LATE_PKTS);
 			return TA_PASS;
 		}
 		return ta_midstream(env, &key, fl, hook);
 	}
 
-	/* Undecided flow. */
-	ta_env_count(env, TA_V_PENDING, pkt->payload_len);
-	if (!st->cookie && c2s && ta_env_hook(env)->is_egress) {
-		st->cookie = ta_env_cookie(env, hook);
-		st->cookie_role = st->cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
-	}
-	if (c2s && pkt->payload_len && ta_collect(env, st, pkt, hook)) {
-		verdict = ta_classify(st->peek, st->peek_len, 0);
-		if (verdict == TA_V_PENDING)
-			goto undecided;
-		act = ta_decide(env, &key, st, verdict);
-		if (verdict == TA_V_TLS && (st->flags & TA_F_SYN_SEEN)) {
-			ta_capture_start(env, &key, st, pkt, hook);
-			ta_capture_client(env, &key, st, pkt, hook);
-		}
-		return act;
-	}
-undecided:
-	if (!c2s && (fl & TA_TCP_FIN) && !(fl & TA_TCP_RST)) {
-		/* a server half-close: the client may still send its first bytes */
-		__sync_fetch_and_or(&st->flags, TA_F_SERVER_FIN);
-	} else if (fl & (TA_TCP_FIN | TA_TCP_RST)) {
-		/* the stream ended undecided: say what the bytes we have are, and
-		 * that they were not all there if a hole was never filled */
-		act = TA_PASS;
-		if (st->flags & TA_F_GAP)
-			__sync_fetch_and_or(&st->flags, TA_F_TRUNCATED);
-		if (st->peek_len)
-			act = ta_decide(env, &key, st, ta_classify(st->peek, st->peek_len, 1));
-		else if (st->flags & TA_F_GAP)
-			act = ta_decide(env, &key, st, TA_V_UNKNOWN);
-		else
-			ta_env_stat(env, TA_STAT_FLOWS_NO_PAYLOAD);
-		/* enforcing, a flow closed before its first byte stays known, so
-		 * bytes sent after the close are still judged as its first */
-		if (act != TA_DROP && !(ta_env_enforce(env) && !st->peek_len))
-			ta_delete(env, &key, st);
-		return act;
-	}
-	/* Enforcing: undecided client bytes wait at the gate. The client will
-	 * retransmit them, with more, and the verdict is taken then. */
-	if (ta_env_enforce(env) && c2s && pkt->payload_len) {
-		ta_env_stat(env, TA_STAT_BLOCKED_PKTS);
-		return TA_DROP;
-	}
-	return TA_PASS;
-
-new_flow : {
-	struct ta_flow_state fresh = {};
-
-	fresh.first_ns = ta_env_now(env);
-	fresh.isn = pkt->seq;
-	fresh.ifindex = ta_env_hook(env)->ifindex;
-	fresh.flags = TA_F_SYN_SEEN;
-	fresh.cookie = ta_env_cookie(env, hook);
-	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
-	if (ta_env_flow_insert(env, &key, &fresh, 0)) {
-		ta_env_stat(env, TA_STAT_FLOW_INSERT_FAIL);
-	} else {
-		ta_env_stat(env, TA_STAT_FLOWS_NEW);
-		if (!st) /* not a reused port's entry overwritten in place */
-			ta_env_stat(env, TA_STAT_FLOW_INSERTS);
-	}
-	ta_env_count(env, TA_V_PENDING, 0);
-}
-	return TA_PASS;
+	return ta_pending(env, &key, st, pkt, c2s, hook);
 }
 
 /* UDP: the first client datagram decides the flow; there is no close. */
 static __always_inline int ta_flow_udp(struct ta_env *env, const struct ta_pkt *pkt, int c2s,
 				       const int hook)
 {
-	struct ta_flow_state fresh = {}, *st;
+	struct ta_flow_state *fresh, *st;
 	struct ta_flow_key key;
+	__u8 verdict;
 	__u32 n;
 
 	ta_make_key(&key, pkt, c2s);
@@ -576,15 +725,14 @@ static __always_inline int ta_flow_udp(struct ta_env *env, const struct ta_pkt *
 	n = pkt->payload_len < TA_PEEK_LEN ? pkt->payload_len : TA_PEEK_LEN;
 	if (n < 1 || n > TA_PEEK_LEN)
 		return TA_PASS;
-	if (ta_env_load(env, pkt->payload_off, fresh.peek, ta_len_bound(n, TA_PEEK_LEN), hook))
+	fresh = ta_fresh(env, hook);
+	if (!fresh)
 		return TA_PASS;
-	fresh.peek_len = n;
-	fresh.first_ns = ta_env_now(env);
-	fresh.ifindex = ta_env_hook(env)->ifindex;
-	fresh.cookie = ta_env_cookie(env, hook);
-	fresh.cookie_role = fresh.cookie ? TA_ROLE_CLIENT : TA_ROLE_NONE;
-	fresh.verdict = ta_classify_udp(fresh.peek, n);
-	if (ta_env_flow_insert(env, &key, &fresh, 1)) {
+	if (ta_env_load(env, pkt->payload_off, fresh->peek, ta_len_bound(n, TA_PEEK_LEN), hook))
+		return TA_PASS;
+	fresh->peek_len = n;
+	fresh->verdict = verdict = ta_classify_udp(fresh->peek, n);
+	if (ta_env_flow_insert(env, &key, fresh, 1)) {
 		if (!ta_env_flow_lookup(env, &key))
 			ta_env_stat(env, TA_STAT_FLOW_INSERT_FAIL);
 		return TA_PASS;
@@ -593,8 +741,8 @@ static __always_inline int ta_flow_udp(struct ta_env *env, const struct ta_pkt *
 	st = ta_env_flow_lookup(env, &key);
 	if (!st)
 		return TA_PASS;
-	ta_env_count(env, fresh.verdict, pkt->payload_len);
-	return ta_decide(env, &key, st, fresh.verdict);
+	ta_env_count(env, verdict, pkt->payload_len);
+	return ta_decide(env, &key, st, verdict) == TA_DROP ? ta_drop(env) : TA_PASS;
 }
 
 /* Which way a packet goes, from the watched port: towards it, the packet is

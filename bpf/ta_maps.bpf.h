@@ -74,6 +74,14 @@ struct {
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
 
+/* Per-CPU room for a new flow's state before it is inserted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ta_flow_state);
+} flow_scratch SEC(".maps");
+
 /* Per-CPU scratch for handshake chunks, so that each record reserves only the
  * bytes it carries (bpf_ringbuf_output) instead of a fixed TA_CHUNK_MAX. */
 struct {

@@ -165,6 +165,7 @@ struct ta_flow_key {
 #define TA_F_CLIENT_FIN (1u << 11)  /* the client sent FIN */
 #define TA_F_SERVER_FIN (1u << 12)  /* the server sent FIN: a half-close, not the end */
 #define TA_F_CAPTURED (1u << 13)    /* read from a capture file: no socket, no process */
+#define TA_F_BEYOND (1u << 14)	    /* a client segment began past the first TA_PEEK_LEN bytes */
 
 /* A flow that ended (map "tombs", an LRU): its late packets are known. */
 struct ta_flow_tomb {
@@ -190,9 +191,10 @@ struct ta_flow_state {
 	__u8 cookie_role; /* enum ta_role of the socket behind cookie */
 	__u8 peek_len;	  /* bytes collected in peek[] */
 	__u8 pad;
-	__u16 cap_next; /* TLS capture: next client stream offset to copy */
-	__u16 cap_end;	/* TLS capture: stream offset where the capture stops */
-	__u32 pad2;
+	__u16 cap_next;	 /* TLS capture: next client stream offset to copy */
+	__u16 cap_end;	 /* TLS capture: stream offset where the capture stops */
+	__u16 peek_mask; /* which of peek[] are there (bytes past a hole too) */
+	__u16 pad2;
 	__u8 peek[TA_PEEK_LEN];
 };
 

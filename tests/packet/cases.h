@@ -102,18 +102,19 @@ static const struct pc_case pc_cases[] = {
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), STAT2(BLOCKED_PKTS, 0, 3)),
 	},
 	{
-		.name = "out-of-order: later segment waits for the hole",
+		/* a segment past a hole is kept: the server queues it and will not
+		 * send it again, so when the hole is filled the bytes are all
+		 * there; enforcing, it was held at the gate and comes again */
+		.name = "out-of-order: a later segment is kept until the hole is filled",
 		.flow = { { .isn = 300 } },
-		.steps =
-			STEPS(OPEN(0), SEND(CLI, ACK | PSH, AT(5), HELLO_PART(5, 100), DROP_ENF),
-			      NO_EVENTS, FLOW(0, VERDICT(TA_V_PENDING), PEEK(0), HAS(TA_F_GAP)),
-			      STAT(GAP, 1), SEND(CLI, ACK | PSH, AT(0), HELLO_PART(0, 5), DROP_ENF),
-			      NO_EVENTS, /* 5 bytes: still a bare header */
-			      FLOW(0, VERDICT(TA_V_PENDING), PEEK(5)),
-			      SEND(CLI, ACK | PSH, AT(5), HELLO_PART(5, 100)),
-			      /* the hole was filled: a gap once, not truncated */
-			      EVENTS(EV_F(0, TA_V_TLS, TA_F_SYN_SEEN | TA_F_GAP, 0)), STAT(GAP, 1),
-			      STAT2(BLOCKED_PKTS, 0, 2)),
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, AT(5), HELLO_PART(5, 100), DROP_ENF),
+			       NO_EVENTS, FLOW(0, VERDICT(TA_V_PENDING), PEEK(0), HAS(TA_F_GAP)),
+			       STAT(GAP, 1), SEND(CLI, ACK | PSH, AT(0), HELLO_PART(0, 5)),
+			       /* the hole was filled: a gap once, not truncated */
+			       EVENTS(EV_F(0, TA_V_TLS, TA_F_SYN_SEEN | TA_F_GAP, 0)),
+			       FLOW(0, VERDICT(TA_V_TLS), PEEK(16)),
+			       SEND(CLI, ACK | PSH, AT(5), HELLO_PART(5, 100)), NO_EVENTS,
+			       STAT(GAP, 1), STAT2(BLOCKED_PKTS, 0, 1)),
 	},
 	{
 		.name = "FIN both ways deletes the flow; the same 4-tuple starts a new one",
@@ -166,13 +167,15 @@ static const struct pc_case pc_cases[] = {
 	{
 		/* enforcing, "ab" is held, and the RST that decides the flow is
 		 * dropped with it; the blocked flow stays known */
+		/* enforcing, only client bytes are kept from the server: the RST
+		 * that ends the flow goes through, and the blocked flow stays */
 		.name = "RST with a few text bytes: decided as final",
 		.flow = { { .isn = 600 } },
 		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, TXT("ab"), DROP_ENF), NO_EVENTS,
-			       SEND(CLI, RST, DROP_ENF), EVENTS(EV_B(0, TA_V_PLAINTEXT)),
+			       SEND(CLI, RST), EVENTS(EV_B(0, TA_V_PLAINTEXT)),
 			       NO_FLOW_IN(M_AUDIT, 0),
 			       FLOW_IN(M_ENF, 0, VERDICT(TA_V_PLAINTEXT), HAS(TA_F_BLOCKED)),
-			       STAT2(FLOWS_DELETED, 1, 0), STAT2(BLOCKED_PKTS, 0, 2)),
+			       STAT2(FLOWS_DELETED, 1, 0), STAT2(BLOCKED_PKTS, 0, 1)),
 	},
 	{
 		/* enforcing, a flow closed before its first byte stays known */
@@ -215,6 +218,99 @@ static const struct pc_case pc_cases[] = {
 			       SEND(CLI, ACK | PSH, TXT("\x02\x03\x04"), DROP_ENF),
 			       SEND(CLI, ACK, AT(0), TXT("\x00\x01"), DROP_ENF), NO_EVENTS,
 			       NO_FLOW_IN(M_AUDIT, 0), STAT2(LATE_PKTS, 2, 0), STAT(MIDSTREAM, 0)),
+	},
+	/* found by the flow-machine fuzzer (tests/fuzz/fuzz_flow.c) */
+	{
+		/* TCP Fast Open: a SYN's data starts the stream at ISN + 1 */
+		.name = "fuzz: data in the SYN is judged like any first payload",
+		.flow = { { .isn = 6000 }, { .isn = 6010, .spec.v6 = 1 } },
+		.steps = STEPS(SEND(CLI, SYN, GET, DROP_ENF), EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP), ISN, HAS(TA_F_SYN_SEEN)),
+			       SEND(CLI, SYN, .flow = 1, HELLO), EVENTS(EV(1, TA_V_TLS)),
+			       RECORDS(REC_HELLO(1)), STAT2(BLOCKED_PKTS, 0, 1)),
+	},
+	{
+		/* a stack drops a SYN with FIN: it starts no connection */
+		.name = "fuzz: a SYN with FIN and a new ISN does not start a flow over",
+		.flow = { { .isn = 6100 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
+			       RECORDS(REC_HELLO(0)), SEND(CLI, SYN | FIN, .isn = 777777),
+			       NO_EVENTS, FLOW(0, VERDICT(TA_V_TLS), ISN), STAT(FLOWS_NEW, 1)),
+	},
+	{
+		/* audit: the reset flow's tombstone knows its SYN and its bytes */
+		.name = "fuzz: the SYN of a reset flow, delayed, starts no second flow",
+		.flow = { { .isn = 6200 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, TXT("SSH-2.0-x\r\n"), DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_SSH)), SEND(SRV, RST | ACK), SEND(CLI, SYN),
+			       SEND(CLI, ACK | PSH, AT(0), TXT("SSH-2.0-x\r\n"), DROP_ENF),
+			       NO_EVENTS, STAT2(LATE_PKTS, 2, 0), STAT(FLOWS_NEW, 1)),
+	},
+	{
+		/* a midstream entry has no ISN: a SYN with ISN 0 is a new flow */
+		.name = "fuzz: a new connection's SYN with ISN 0 replaces a midstream entry",
+		.flow = { { .isn = 0 } },
+		.steps = STEPS(SEND(CLI, ACK | PSH, AT(5000), GET, DROP_ENF),
+			       EVENTS(EV_F(0, TA_V_MIDSTREAM, 0, TA_F_BLOCKED)), SEND(CLI, SYN),
+			       FLOW(0, VERDICT(TA_V_PENDING), ISN, HAS(TA_F_SYN_SEEN)),
+			       SEND(CLI, ACK | PSH, AT(0), HELLO), EVENTS(EV(0, TA_V_TLS)),
+			       RECORDS(REC_HELLO(0))),
+	},
+	{
+		/* the 4-tuple reused before its close was seen */
+		.name = "fuzz: a new SYN reports the undecided flow it replaces",
+		.flow = { { .isn = 6300 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO_PART(0, 3), DROP_ENF), NO_EVENTS,
+			       REOPEN(0, 99999),
+			       EVENTS(EV_F(0, TA_V_UNKNOWN, TA_F_SYN_SEEN, TA_F_BLOCKED)),
+			       FLOW(0, VERDICT(TA_V_PENDING), ISN, PEEK(0)),
+			       SEND(CLI, ACK | PSH, GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP))),
+	},
+	{
+		.name = "fuzz: a TLS flow's close record is sent once, however many FINs",
+		.flow = { { .isn = 6400 } },
+		.steps =
+			STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
+			      RECORDS(REC_HELLO(0)), SEND(SRV, FIN | ACK), RECORDS(REC_CLOSE(0)),
+			      SEND(SRV, FIN | ACK, AT(0)), SEND(SRV, FIN | ACK, AT(0)), NO_RECORDS),
+	},
+	{
+		.name = "fuzz: an allowed server's first bytes do not wait at the gate",
+		.flow = { { .isn = 6600, .spec.srv = "10.203.9.79", .allowed = 1 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO_PART(0, 5)), NO_EVENTS,
+			       SEND(CLI, ACK | PSH, HELLO_FROM(5)), EVENTS(EV(0, TA_V_TLS)),
+			       STAT(BLOCKED_PKTS, 0)),
+	},
+	{
+		/* enforcing, only client bytes are kept from the server */
+		.name = "fuzz: the server's RST of an undecided flow passes",
+		.flow = { { .isn = 6700 } },
+		.steps = STEPS(
+			OPEN(0), SEND(CLI, ACK | PSH, AT(3), HELLO_FROM(3), DROP_ENF),
+			SEND(SRV, RST | ACK),
+			EVENTS(EV_F(0, TA_V_UNKNOWN, TA_F_SYN_SEEN | TA_F_GAP | TA_F_TRUNCATED,
+				    TA_F_BLOCKED))),
+	},
+	{
+		/* a stack drops the bytes of a segment without ACK, or of a SYN
+		 * with ACK from the client (RFC 793, RFC 5961) */
+		.name = "fuzz: bytes the server's TCP drops are not the flow's first",
+		.flow = { { .isn = 6800 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, PSH, HELLO, DROP_ENF),
+			       SEND(CLI, SYN | ACK, AT(0), HELLO, DROP_ENF), NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PENDING), PEEK(0)),
+			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP))),
+	},
+	{
+		/* enforcing: the ended flow's verdict lets its late bytes by */
+		.name = "fuzz: a TLS flow's segment behind its RST is late, not a new flow",
+		.flow = { { .isn = 6900 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
+			       RECORDS(REC_HELLO(0)), SEND(CLI, RST | ACK),
+			       SEND(CLI, ACK | PSH, AT(0), HELLO), NO_EVENTS, NO_FLOW(0),
+			       STAT(LATE_PKTS, 1), STAT(MIDSTREAM, 0)),
 	},
 	{
 		.name = "server payload before any client byte: still pending",

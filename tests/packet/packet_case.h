@@ -107,7 +107,7 @@ struct pc_step {
 	int either;    /* passed or dropped, both acceptable */
 	unsigned cut;  /* the frame cut to this many bytes */
 	int unparsed;  /* not judged at all (backends that can tell check it) */
-	/* PC_OPEN */
+	/* PC_OPEN: the new ISN; PC_SEND of a SYN: its sequence number */
 	unsigned isn;
 	/* PC_EVENTS, PC_RECORDS */
 	struct pc_ev ev[PC_MAX_EV];

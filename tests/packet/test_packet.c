@@ -64,7 +64,11 @@ struct run {
 	unsigned isn[PC_MAX_FLOWS];
 	unsigned next[PC_MAX_FLOWS][2];	       /* stream offset after what each side sent */
 	__u8 first[PC_MAX_FLOWS][TA_PEEK_LEN]; /* the client's first bytes, as sent */
-	__u32 first_known[PC_MAX_FLOWS];       /* which of them were sent */
+	/* the same, of the connection a REOPEN replaced: its event may come at the
+	 * replacing SYN */
+	__u8 prev_first[PC_MAX_FLOWS][TA_PEEK_LEN];
+	__u32 prev_known[PC_MAX_FLOWS];
+	__u32 first_known[PC_MAX_FLOWS]; /* which of them were sent */
 	__u64 stats0[TA_STAT_MAX];
 	struct ta_counter vc0[TA_V_MAX];
 };
@@ -161,7 +165,8 @@ static void send_one(struct run *r, const struct pc_step *s)
 		return;
 	}
 	off = s->at ? s->at - 1 : r->next[f][c2s];
-	seq = (s->tcp & SYN) ? base : base + 1 + off;
+	/* a SYN carries its ISN: the flow's, or the step's own (.isn) */
+	seq = (s->tcp & SYN) ? (s->isn ? s->isn : base) : base + 1 + off;
 	build(&fr, &r->spec[f], c2s, seq, s->tcp, p, n);
 	if (s->cut && s->cut < fr.len)
 		fr.len = s->cut;
@@ -194,6 +199,8 @@ static void open_flow(struct run *r, const struct pc_step *s)
 	if (s->isn)
 		r->isn[s->flow] = s->isn;
 	memset(r->next[s->flow], 0, sizeof(r->next[s->flow]));
+	memcpy(r->prev_first[s->flow], r->first[s->flow], TA_PEEK_LEN);
+	r->prev_known[s->flow] = r->first_known[s->flow];
 	r->first_known[s->flow] = 0;
 	send_one(r, &syn);
 	send_one(r, &synack);
@@ -202,19 +209,24 @@ static void open_flow(struct run *r, const struct pc_step *s)
 
 /* ---- what every event and flow entry says about its backend ---- */
 
-/* peek[] holds the client's first bytes exactly as they were sent */
-static void check_peek(struct run *r, int f, const __u8 *peek, unsigned len, const char *what)
+/* peek[] holds the client's first bytes exactly as they were sent, by this
+ * connection or by the one a REOPEN replaced */
+static int peek_is(const __u8 *first, __u32 known, const __u8 *peek, unsigned len)
 {
 	unsigned i;
 
+	for (i = 0; i < len && i < TA_PEEK_LEN; i++)
+		if (!(known & (1u << i)) || peek[i] != first[i])
+			return 0;
+	return 1;
+}
+
+static void check_peek(struct run *r, int f, const __u8 *peek, unsigned len, const char *what)
+{
 	CHECKF(len <= TA_PEEK_LEN, "%s peek_len %u", what, len);
-	for (i = 0; i < len && i < TA_PEEK_LEN; i++) {
-		if (!(r->first_known[f] & (1u << i)) || peek[i] != r->first[f][i]) {
-			CHECKF(0, "%s peek[%u] = 0x%02x is not the client's byte %u", what, i,
-			       peek[i], i);
-			return;
-		}
-	}
+	CHECKF(peek_is(r->first[f], r->first_known[f], peek, len) ||
+		       peek_is(r->prev_first[f], r->prev_known[f], peek, len),
+	       "%s peek[0..%u) is not the client's first bytes", what, len);
 }
 
 /* Every flow in the cases is created by a client packet, so where those
@@ -446,6 +458,7 @@ static void run_case(struct run *r, const struct pc_case *c)
 	r->ev_next = r->rec_next = 0;
 	r->step = 0;
 	memset(r->first_known, 0, sizeof(r->first_known));
+	memset(r->prev_known, 0, sizeof(r->prev_known));
 	memset(r->next, 0, sizeof(r->next));
 	for (f = 0; f < PC_MAX_FLOWS; f++) {
 		struct flow_spec *sp = &r->spec[f];

@@ -4,6 +4,7 @@
  * link types, the LRU table's exact eviction count, and the regressions of
  * defects found by running public captures through the machine.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "ta_test.h"
@@ -247,6 +248,49 @@ static void late_after_reset(void)
 	ta_case_end();
 }
 
+/* Found by the flow fuzzer: a first record announced as 1 byte, decided on 7
+ * bytes that came in two segments, was captured as [0, 7) past its cap_end
+ * of 6, which userspace drops: the capture came out empty. */
+static struct ta_chunk_event chunk;
+static int n_chunks;
+
+static void on_chunk(void *ctx, const void *rec, size_t len)
+{
+	const struct ta_chunk_event *c = rec;
+
+	on_record(ctx, rec, len);
+	if (c->type == TA_EV_CHUNK && len >= offsetof(struct ta_chunk_event, data)) {
+		memcpy(&chunk, rec, len < sizeof(chunk) ? len : sizeof(chunk));
+		n_chunks++;
+	}
+}
+
+static void capture_within_cap_end(void)
+{
+	static __u8 ports[TA_PORT_BITMAP_LEN];
+	struct ta_hostflow_config cfg = { .ports = ports, .max_flows = 64 };
+	struct ta_hostflow *hf;
+	struct flow_spec s = spec(4200);
+
+	ta_case_begin("hostflow: regression: a capture never goes past its first record's end");
+	ports[443 >> 3] |= 1u << (443 & 7);
+	n_events = n_records = n_chunks = 0;
+	hf = ta_hostflow_new(&cfg, on_chunk, NULL);
+	feed(hf, &s, 1, 100, SYN, NULL, 0);
+	feed(hf, &s, 1, 101, ACK | PSH, "\x16\x03\x01", 3);
+	feed(hf, &s, 1, 104, ACK | PSH, "\x00\x01\x01\x41", 4);
+	TA_CHECK_EQ(n_events, 1);
+	TA_CHECK_EQ(n_chunks, 1);
+	if (n_chunks == 1) {
+		TA_CHECK_EQ(chunk.offset, 0);
+		TA_CHECK_EQ(chunk.len, 6);
+		TA_CHECK_EQ(chunk.cap_end, 6);
+		TA_CHECK(chunk.flags & TA_CHUNK_F_LAST, "flags 0x%x lack LAST", chunk.flags);
+	}
+	ta_hostflow_free(hf);
+	ta_case_end();
+}
+
 int main(void)
 {
 	link_types();
@@ -254,5 +298,6 @@ int main(void)
 	evictions();
 	midstream_fin();
 	late_after_reset();
+	capture_within_cap_end();
 	TA_TEST_EXIT();
 }

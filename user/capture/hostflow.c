@@ -49,6 +49,7 @@ struct ta_hostflow {
 	ta_record_fn out;
 	void *out_ctx;
 	struct ta_chunk_event chunk; /* scratch for capture records */
+	struct ta_flow_state fresh;  /* scratch for a new flow's state */
 };
 
 static inline struct node *node_at(const struct table *t, __u32 ref)
@@ -273,9 +274,21 @@ static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct t
 	return table_delete(&env->hf->flows, key);
 }
 
-static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key)
+static __always_inline struct ta_flow_state *ta_env_scratch(struct ta_env *env)
 {
-	return find(&env->hf->tombs, key, NULL) != NIL;
+	return &env->hf->fresh;
+}
+
+static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key,
+					      struct ta_flow_tomb *out)
+{
+	__u32 ref = find(&env->hf->tombs, key, NULL);
+
+	if (!ref)
+		return 0;
+	out->isn = node_at(&env->hf->tombs, ref)->st.isn;
+	out->verdict = node_at(&env->hf->tombs, ref)->st.verdict;
+	return 1;
 }
 
 static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,
