@@ -5,6 +5,7 @@
  * length, and records handed to a function instead of a ring buffer.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "capture/hostflow.h"
@@ -50,6 +51,8 @@ struct ta_hostflow {
 	void *out_ctx;
 	struct ta_chunk_event chunk; /* scratch for capture records */
 	struct ta_flow_state fresh;  /* scratch for a new flow's state */
+	__u8 *realigned;	     /* a frame copied so its IP header is aligned */
+	__u32 realigned_cap;
 };
 
 static inline struct node *node_at(const struct table *t, __u32 ref)
@@ -420,6 +423,7 @@ void ta_hostflow_free(struct ta_hostflow *hf)
 	table_free(&hf->flows);
 	table_free(&hf->tombs);
 	free(hf->allow);
+	free(hf->realigned);
 	free(hf);
 }
 
@@ -471,6 +475,25 @@ static int link_l3(enum ta_link link, const __u8 *f, __u32 caplen, __u32 *off, _
 	}
 }
 
+/* The frame copied into hf's own buffer at a place where its byte l3_off is
+ * 8-byte aligned; NULL when memory runs out. */
+static const void *realign(struct ta_hostflow *hf, const void *frame, __u32 caplen, __u32 l3_off)
+{
+	__u32 pad = (8 - (l3_off & 7)) & 7;
+
+	if (caplen + pad > hf->realigned_cap) {
+		__u32 cap = caplen + 8 > 2048 ? caplen + 8 : 2048;
+		__u8 *buf = realloc(hf->realigned, cap);
+
+		if (!buf)
+			return NULL;
+		hf->realigned = buf;
+		hf->realigned_cap = cap;
+	}
+	memcpy(hf->realigned + pad, frame, caplen);
+	return hf->realigned + pad;
+}
+
 int ta_hostflow_frame(struct ta_hostflow *hf, enum ta_link link, const void *frame, __u32 caplen,
 		      __u32 wirelen, __u64 ts_ns, const struct ta_frame_origin *where)
 {
@@ -479,9 +502,26 @@ int ta_hostflow_frame(struct ta_hostflow *hf, enum ta_link link, const void *fra
 	struct ta_pkt pkt;
 	struct ta_cursor c;
 	__u32 off;
-	__u16 proto;
+	__u16 proto = 0;
 	int rc, c2s;
 
+	/* ta_parse.h reads header fields through struct pointers, as the kernel
+	 * does; the host's C needs them aligned. A capture reader's buffer puts
+	 * frames anywhere, so a frame whose IP header is off 4-byte alignment is
+	 * copied first (VLAN tags, IPv4 options and IPv6 extension headers all
+	 * keep the 4-byte phase). */
+	if (link == TA_LINK_ETHERNET)
+		off = sizeof(struct ta_eth_hdr);
+	else if (link_l3(link, frame, caplen, &off, &proto))
+		return TA_FRAME_UNPARSED;
+	if (((uintptr_t)frame + off) & 3) {
+		frame = realign(hf, frame, caplen, off);
+		if (!frame)
+			return TA_FRAME_UNPARSED;
+		env.frame = frame;
+		data = (void *)frame;
+		end = (__u8 *)data + caplen;
+	}
 	env.hook.ifindex = where->ifindex;
 	env.hook.is_egress = where->is_egress;
 	env.hook.gateway = where->gateway;
@@ -491,8 +531,6 @@ int ta_hostflow_frame(struct ta_hostflow *hf, enum ta_link link, const void *fra
 	if (link == TA_LINK_ETHERNET) {
 		rc = ta_parse(data, end, wirelen, &pkt);
 	} else {
-		if (link_l3(link, frame, caplen, &off, &proto))
-			return TA_FRAME_UNPARSED;
 		c.pos = (__u8 *)data + off;
 		c.end = end;
 		rc = ta_parse_l3(&c, proto, data, wirelen, &pkt);
