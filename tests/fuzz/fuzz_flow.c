@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "capture/hostflow.h"
+#include "ta_classify.h"
 #include "ta_frames.h"
 
 /* enum ta_action of bpf/ta_flow.h, which cannot be included without its
@@ -164,6 +165,10 @@ struct slot {
 	int payload_pkt;     /* first client payload (not on a SYN) while the entry was there */
 	int upayload_pkt;    /* first client payload (not on a SYN) while it was not */
 	int syn_payload_pkt; /* first client payload on a SYN, or -1 */
+	/* the client's first bytes as sent (first copy wins), for invariant 6 */
+	__u8 sb[TA_PEEK_LEN];
+	__u16 sb_mask;
+	int sb_conflict;
 	/* capture records of the epoch */
 	__u32 cap_next, cap_bytes, cap_end;
 	int cap_recs, cap_done, srv_data, srv_close;
@@ -186,14 +191,14 @@ struct pkt {
 
 enum inv {
 	INV_1, INV_1D, INV_1S, INV_2, INV_2D, INV_3, INV_3A, INV_3B, INV_3C, INV_3S, INV_4, INV_4S, INV_5, INV_5U,
-	INV_5R, INV_5S, INV_C, INV_R, INV_MAX
+	INV_5R, INV_5S, INV_6, INV_C, INV_R, INV_MAX
 };
 
 static const char *const inv_names[INV_MAX] = {
 	[INV_1] = "1", [INV_1D] = "1d", [INV_1S] = "1s", [INV_2] = "2", [INV_2D] = "2d", [INV_3] = "3", [INV_3A] = "3a",
 	[INV_3B] = "3b", [INV_3C] = "3c", [INV_3S] = "3s", [INV_4] = "4", [INV_4S] = "4s", [INV_5] = "5",
 	[INV_5U] = "5u",
-	[INV_5R] = "5r", [INV_5S] = "5s", [INV_C] = "C", [INV_R] = "R",
+	[INV_5R] = "5r", [INV_5S] = "5s", [INV_6] = "6", [INV_C] = "C", [INV_R] = "R",
 };
 
 static const char *const inv_text[INV_MAX] = {
@@ -213,6 +218,7 @@ static const char *const inv_text[INV_MAX] = {
 	[INV_5U] = "a flow with client payload gets its event, also if the machine held no entry",
 	[INV_5R] = "a flow with client payload gets its event before a new SYN replaces it",
 	[INV_5S] = "a flow whose client payload came on a SYN gets its event",
+	[INV_6] = "the bytes classified are the client's first bytes, all of those seen at a close",
 	[INV_C] = "capture records are contiguous and agree with the classified bytes",
 	[INV_R] = "records are well formed and carry the packet's flow key",
 };
@@ -304,8 +310,10 @@ static void print_pkt(FILE *o, const struct pkt *p, int i)
 	fprintf(o, "\n\t# #%d %s:%u > %s:%u %s", i, p->dir ? e->srv : e->cli,
 		p->dir ? e->sport : e->cport, p->dir ? e->cli : e->srv, p->dir ? e->cport : e->sport,
 		e->udp ? "udp" : "tcp");
-	if (!e->udp)
-		fprintf(o, " seq=%08x (isn%u%+d)", p->seq, p->gen, p->rel + 1);
+	if (!e->udp && p->rel == -1)
+		fprintf(o, " seq=%08x (isn of gen %u)", p->seq, p->gen);
+	else if (!e->udp)
+		fprintf(o, " seq=%08x (gen %u, offset %d)", p->seq, p->gen, p->rel);
 	fprintf(o, " len=%u", p->len);
 	if (p->kind == 1 || p->kind == 2)
 		fprintf(o, " (%s[%u..%u])", dict[p->sel % n_dict].name, p->src_off,
@@ -374,6 +382,8 @@ static void epoch_reset(struct slot *s)
 	s->upayload_pkt = -1;
 	s->closed_pkt = -1;
 	s->stale = 0;
+	s->sb_mask = 0;
+	s->sb_conflict = 0;
 	s->cap_next = s->cap_bytes = s->cap_end = 0;
 	s->cap_recs = s->cap_done = s->srv_data = s->srv_close = 0;
 }
@@ -429,6 +439,42 @@ static int prefix_match(const __u8 *a, const __u8 *p, __u32 bits)
 
 /* ---- records ---- */
 
+/* Invariant 6, on a TCP flow whose ISN is known and whose client never sent
+ * two different bytes for one offset: the bytes classified are the stream's
+ * first bytes, and a flow judged at its close (on too few bytes to decide
+ * before) is judged on every contiguous first byte it was shown. */
+static void check_first_bytes(const struct slot *s, const struct ta_flow_event *ev)
+{
+	__u32 have, i, n = ev->peek_len;
+	int v;
+
+	if (s->udp || !s->has_isn || s->sb_conflict || ev->verdict == TA_V_MIDSTREAM ||
+	    n > TA_PEEK_LEN)
+		return;
+	for (have = 0; have < TA_PEEK_LEN && (s->sb_mask & (1u << have)); have++)
+		;
+	for (i = 0; i < n; i++)
+		if (!(s->sb_mask & (1u << i))) {
+			violation(INV_6, "key %d: classified byte %u (%02x) is no byte of the "
+				  "stream: only segments the server drops carried it", R.cur_slot, i,
+				  ev->peek[i]);
+			return;
+		} else if (ev->peek[i] != s->sb[i]) {
+			violation(INV_6, "key %d: classified byte %u is %02x, the stream's is %02x",
+				  R.cur_slot, i, ev->peek[i], s->sb[i]);
+			return;
+		}
+	/* decided at the close: the first bytes alone would have waited (when
+	 * enforcing, bytes past a hole were dropped, not let by) */
+	if (!R.enforce && n < have && ta_classify(ev->peek, n, 0) == TA_V_PENDING) {
+		v = ta_classify(s->sb, have, 1);
+		if (v != ev->verdict)
+			violation(INV_6, "key %d: %s from %u first bytes at the close, but %u were "
+				  "seen, which say %s", R.cur_slot, vname(ev->verdict), n, have,
+				  vname(v));
+	}
+}
+
 static void check_flow_event(struct slot *s, const void *rec, size_t len)
 {
 	struct ta_flow_event ev;
@@ -458,6 +504,8 @@ static void check_flow_event(struct slot *s, const void *rec, size_t len)
 	if (s->verdict && ev.verdict != s->verdict)
 		violation(s->closed_pkt >= 0 ? INV_2D : INV_2, "key %d: an event says %s, the flow "
 			  "was %s", R.cur_slot, vname(ev.verdict), vname(s->verdict));
+	if (!s->verdict && s->events == 1)
+		check_first_bytes(s, &ev);
 	if (!s->verdict) {
 		s->verdict = ev.verdict;
 		s->event_pkt = R.cur;
@@ -798,6 +846,35 @@ static __u32 build_frame(const struct tmpl *t, const struct pkt *p, const __u8 *
 
 /* ---- one packet through the machine, and the invariants around it ---- */
 
+/* Does the server's TCP take this client segment's data? Not without ACK,
+ * not with SYN (RFC 5961 4.2: a challenge ACK, and the segment dropped), not
+ * with RST (its data is no stream). */
+static int takes_data(__u8 flags)
+{
+	return (flags & ACK) && !(flags & (SYN | RST));
+}
+
+/* Keep the first copy of each of the stream's first TA_PEEK_LEN bytes, as
+ * the server's TCP would take them. */
+static void note_first_bytes(struct slot *s, const struct pkt *p, const __u8 *pay)
+{
+	__u32 i, o;
+	__u8 c;
+
+	for (i = 0; i < p->len; i++) {
+		o = p->seq - (s->isn + 1) + i;
+		if (o >= TA_PEEK_LEN)
+			continue;
+		c = pay ? pay[i] : fill_bytes[p->sel & 3];
+		if (!(s->sb_mask & (1u << o))) {
+			s->sb[o] = c;
+			s->sb_mask |= 1u << o;
+		} else if (s->sb[o] != c) {
+			s->sb_conflict = 1;
+		}
+	}
+}
+
 static void judge(struct pkt *p, const __u8 *pay)
 {
 	const struct tmpl *t = &tmpls[p->ep][p->dir];
@@ -825,6 +902,8 @@ static void judge(struct pkt *p, const __u8 *pay)
 			s->has_isn = 1;
 			s->isn = p->seq;
 		}
+		if (c2s && p->len && !udp && s->has_isn && takes_data(p->flags))
+			note_first_bytes(s, p, pay);
 		if (c2s && p->len) {
 			if (!udp && (p->flags & SYN) && !(p->flags & ACK)) {
 				if (s->syn_payload_pkt < 0)
@@ -906,9 +985,10 @@ static void judge(struct pkt *p, const __u8 *pay)
 		else if (v != want)
 			violation(INV_3, "key %d: %u client bytes passed, flow %s", sn, p->len,
 				  vname(v));
-		else if (!udp && s->has_isn && s->peek_len && s->events == 1)
+		else if (!udp && s->has_isn && s->peek_len && s->events == 1 &&
+			 takes_data(p->flags))
 			for (i = 0; i < p->len; i++) {
-				ob = (__u32)p->rel + i;
+				ob = p->seq - (s->isn + 1) + i;
 				__u8 c = pay ? pay[i] : fill_bytes[p->sel & 3];
 
 				if (ob < s->peek_len && c != s->peek[ob]) {
