@@ -162,6 +162,7 @@ struct slot {
 	__u8 verdict, peek_len, peek[TA_PEEK_LEN];
 	int closed_pkt;      /* the machine deleted the entry at this packet, or -1 */
 	int stale;           /* the machine kept the old flow when this one started */
+	int synfin;          /* the machine started over on a SYN with FIN or RST */
 	int payload_pkt;     /* first client payload (not on a SYN) while the entry was there */
 	int upayload_pkt;    /* first client payload (not on a SYN) while it was not */
 	int syn_payload_pkt; /* first client payload on a SYN, or -1 */
@@ -190,12 +191,12 @@ struct pkt {
 };
 
 enum inv {
-	INV_1, INV_1D, INV_1S, INV_2, INV_2D, INV_3, INV_3A, INV_3B, INV_3C, INV_3S, INV_4, INV_4S, INV_5, INV_5U,
+	INV_1, INV_1D, INV_1F, INV_1S, INV_2, INV_2D, INV_3, INV_3A, INV_3B, INV_3C, INV_3S, INV_4, INV_4S, INV_5, INV_5U,
 	INV_5R, INV_5S, INV_6, INV_C, INV_R, INV_MAX
 };
 
 static const char *const inv_names[INV_MAX] = {
-	[INV_1] = "1", [INV_1D] = "1d", [INV_1S] = "1s", [INV_2] = "2", [INV_2D] = "2d", [INV_3] = "3", [INV_3A] = "3a",
+	[INV_1] = "1", [INV_1D] = "1d", [INV_1F] = "1f", [INV_1S] = "1s", [INV_2] = "2", [INV_2D] = "2d", [INV_3] = "3", [INV_3A] = "3a",
 	[INV_3B] = "3b", [INV_3C] = "3c", [INV_3S] = "3s", [INV_4] = "4", [INV_4S] = "4s", [INV_5] = "5",
 	[INV_5U] = "5u",
 	[INV_5R] = "5r", [INV_5S] = "5s", [INV_6] = "6", [INV_C] = "C", [INV_R] = "R",
@@ -204,6 +205,7 @@ static const char *const inv_names[INV_MAX] = {
 static const char *const inv_text[INV_MAX] = {
 	[INV_1] = "at most one flow event per flow",
 	[INV_1D] = "at most one flow event per flow, also after the machine closed it",
+	[INV_1F] = "a client SYN that also carries FIN or RST starts no new flow",
 	[INV_1S] = "a client SYN with a new ISN starts a new flow",
 	[INV_2] = "a verdict never changes within a flow",
 	[INV_2D] = "a verdict never changes within a flow, also after the machine closed it",
@@ -239,6 +241,7 @@ static struct run {
 	int enforce, allow, egress;
 	__u32 max_flows;
 	__u8 isn_seed;
+	__u32 align;    /* the frame starts this many bytes past an aligned address */
 	struct slot s[N_SLOTS];
 	unsigned gen[N_EP][2];
 	__u32 next[N_EP][2];
@@ -257,7 +260,8 @@ static struct run {
 static struct pkt pkts[MAX_PKTS];
 static int off[INV_MAX], lax_syn, verbose, tool;
 static __u8 ports[TA_PORT_BITMAP_LEN];
-static __u8 frame[2048];
+static __u8 frame_buf[2048 + 8] __attribute__((aligned(8)));
+static __u8 *frame = frame_buf;
 
 /* ---- printing ---- */
 
@@ -332,7 +336,10 @@ static void print_cfg(FILE *o)
 	fprintf(o, "cfg flows=%u%s", R.max_flows, R.enforce ? " enforce" : "");
 	if (R.allow >= 0)
 		fprintf(o, " allow=%d", R.allow);
-	fprintf(o, "%s isn=%u\n", R.egress ? " egress" : "", R.isn_seed);
+	fprintf(o, "%s isn=%u", R.egress ? " egress" : "", R.isn_seed);
+	if (R.align)
+		fprintf(o, " align=%u", R.align);
+	fprintf(o, "\n");
 	if (R.allow >= 0)
 		fprintf(o, "\t# --allow %s\n", allows[R.allow].cidr);
 }
@@ -382,6 +389,7 @@ static void epoch_reset(struct slot *s)
 	s->upayload_pkt = -1;
 	s->closed_pkt = -1;
 	s->stale = 0;
+	s->synfin = 0;
 	s->sb_mask = 0;
 	s->sb_conflict = 0;
 	s->cap_next = s->cap_bytes = s->cap_end = 0;
@@ -398,7 +406,7 @@ static void check_reported(const struct slot *s, int sn, enum end_why why)
 	const char *what = why == END_RESTART ? "a new SYN replaces the flow" : "the input ends";
 
 	/* (a flow the machine never started is invariant 1s's) */
-	if (s->events || why == END_EVICTED || s->stale)
+	if (s->events || why == END_EVICTED || s->stale || s->synfin)
 		return;
 	if (s->payload_pkt < 0 && s->upayload_pkt >= 0)
 		violation(INV_5U, "key %d: client payload at packet #%d on no entry, no event, "
@@ -494,7 +502,10 @@ static void check_flow_event(struct slot *s, const void *rec, size_t len)
 	if (ev.peek_len > TA_PEEK_LEN)
 		violation(INV_R, "a flow event with peek_len %u", ev.peek_len);
 	s->events++;
-	if (s->events > 1 && s->closed_pkt >= 0)
+	if (s->events > 1 && s->synfin)
+		violation(INV_1F, "key %d: a second event, %s, after the machine started over on a "
+			  "SYN with FIN or RST", R.cur_slot, vname(ev.verdict));
+	else if (s->events > 1 && s->closed_pkt >= 0)
 		violation(INV_1D, "key %d: a second event, %s; the first was %s at packet #%d, "
 			  "and the entry was deleted at packet #%d", R.cur_slot, vname(ev.verdict),
 			  vname(s->verdict), s->event_pkt, s->closed_pkt);
@@ -502,8 +513,8 @@ static void check_flow_event(struct slot *s, const void *rec, size_t len)
 		violation(INV_1, "key %d: a second event, %s; the first was %s at packet #%d",
 			  R.cur_slot, vname(ev.verdict), vname(s->verdict), s->event_pkt);
 	if (s->verdict && ev.verdict != s->verdict)
-		violation(s->closed_pkt >= 0 ? INV_2D : INV_2, "key %d: an event says %s, the flow "
-			  "was %s", R.cur_slot, vname(ev.verdict), vname(s->verdict));
+		violation(s->synfin ? INV_1F : s->closed_pkt >= 0 ? INV_2D : INV_2, "key %d: an event "
+			  "says %s, the flow was %s", R.cur_slot, vname(ev.verdict), vname(s->verdict));
 	if (!s->verdict && s->events == 1)
 		check_first_bytes(s, &ev);
 	if (!s->verdict) {
@@ -548,7 +559,7 @@ static void check_chunk(struct slot *s, const void *rec, size_t len, __u32 type)
 			  ev.cap_end, TA_CAP_MAX);
 	/* after a second event (invariant 1) the machine captures a flow it started
 	 * over, which the model does not follow */
-	if (s->events > 1)
+	if (s->events > 1 || s->synfin)
 		return;
 	if (s->verdict != TA_V_TLS)
 		violation(s->closed_pkt >= 0 ? INV_2D : INV_R, "key %d: a capture record for a %s "
@@ -883,8 +894,10 @@ static void judge(struct pkt *p, const __u8 *pay)
 	struct slot *s = NULL;
 	__u64 ev0, ev1;
 	__u32 flen, live, touched, i, want, v, ob;
-	int syn_start = 0, c2s = t->c2s, sn = t->slot, k, n_ev, udp = t->udp;
+	int syn_start = 0, synfin_new = 0, ev_before = 0, c2s = t->c2s, sn = t->slot, k, n_ev;
+	int udp = t->udp;
 
+	frame = frame_buf + R.align;
 	flen = build_frame(t, p, pay);
 	R.cur_slot = sn;
 	R.records = 0;
@@ -893,8 +906,10 @@ static void judge(struct pkt *p, const __u8 *pay)
 	if (sn >= 0) {
 		s = &R.s[sn];
 		s->touched = 1;
-		if (!udp && c2s && (p->flags & SYN) && !(p->flags & ACK) &&
-		    (lax_syn || !(p->flags & (FIN | RST))) && (!s->has_isn || s->isn != p->seq)) {
+		synfin_new = !udp && c2s && !lax_syn && (p->flags & SYN) && !(p->flags & ACK) &&
+			     (p->flags & (FIN | RST));
+		if (!udp && c2s && (p->flags & SYN) && !(p->flags & ACK) && !synfin_new &&
+		    (!s->has_isn || s->isn != p->seq)) {
 			syn_start = 1;
 			R.old = *s;
 			R.use_old = 1;
@@ -916,6 +931,8 @@ static void judge(struct pkt *p, const __u8 *pay)
 		}
 	}
 	ev0 = ta_hostflow_evictions(R.hf);
+	if (s)
+		ev_before = s->events;
 	p->rc = ta_hostflow_frame(R.hf, TA_LINK_ETHERNET, frame, flen, flen, 1000000ull * (R.cur + 1),
 				  &where);
 	R.use_old = 0;
@@ -946,8 +963,15 @@ static void judge(struct pkt *p, const __u8 *pay)
 	}
 
 	st = ta_hostflow_lookup(R.hf, &s->key);
-	if (s->present && !st)
-		s->closed_pkt = R.cur;
+	if (!st && (s->present || ev_before != s->events))
+		s->closed_pkt = R.cur; /* deleted, or made and deleted by this packet */
+	if (synfin_new && st && st->verdict == TA_V_PENDING && st->isn == p->seq &&
+	    (st->flags & TA_F_SYN_SEEN) && !(s->has_isn && s->isn == p->seq)) {
+		s->synfin = 1;
+		violation(INV_1F, "key %d: the machine started a flow (isn %08x) on a SYN with "
+			  "%s%s", sn, p->seq, p->flags & FIN ? "FIN" : "",
+			  (p->flags & (FIN | RST)) == (FIN | RST) ? " and RST" : p->flags & RST ? "RST" : "");
+	}
 	s->present = st != NULL;
 	if (syn_start &&
 	    (!st || st->verdict != TA_V_PENDING || st->isn != p->seq || !(st->flags & TA_F_SYN_SEEN))) {
@@ -957,7 +981,7 @@ static void judge(struct pkt *p, const __u8 *pay)
 			  st ? st->isn : 0);
 	}
 	/* a verdict, once taken, stays: on the entry as in the events */
-	k = s->stale ? INV_1S : s->closed_pkt >= 0 ? INV_2D : INV_2;
+	k = s->stale ? INV_1S : s->synfin ? INV_1F : s->closed_pkt >= 0 ? INV_2D : INV_2;
 	if (st && st->verdict != TA_V_PENDING && !s->verdict)
 		violation(k, "key %d: the entry says %s, but this flow had no event", sn,
 			  vname(st->verdict));
@@ -1032,7 +1056,8 @@ static void run_input(const __u8 *data, size_t size)
 		R.allow = (h[0] >> 2) & 3;
 	R.max_flows = table_sizes[(h[0] >> 4) & 7];
 	R.egress = h[0] >> 7;
-	R.isn_seed = h[1];
+	R.isn_seed = h[1] & 63;
+	R.align = h[1] >> 6;
 	for (k = 0; k < n_slots; k++) {
 		R.s[k] = slot0[k];
 		epoch_reset(&R.s[k]);
@@ -1147,7 +1172,9 @@ static int encode(FILE *in, FILE *out)
 						;
 					h0 |= i << 4;
 				} else if (!strncmp(tok, "isn=", 4)) {
-					h1 = strtoul(tok + 4, NULL, 0);
+					h1 = (h1 & 0xc0) | (strtoul(tok + 4, NULL, 0) & 63);
+				} else if (!strncmp(tok, "align=", 6)) {
+					h1 = (h1 & 63) | (strtoul(tok + 6, NULL, 0) & 3) << 6;
 				} else {
 					return enc_fail(ln, "unknown cfg word", tok);
 				}
