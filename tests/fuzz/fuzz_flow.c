@@ -456,8 +456,8 @@ static void check_first_bytes(const struct slot *s, const struct ta_flow_event *
 	__u32 have, i, n = ev->peek_len;
 	int v;
 
-	if (s->udp || !s->has_isn || s->sb_conflict || ev->verdict == TA_V_MIDSTREAM ||
-	    n > TA_PEEK_LEN)
+	if (s->udp || !s->has_isn || s->sb_conflict || s->stale || s->synfin ||
+	    ev->verdict == TA_V_MIDSTREAM || n > TA_PEEK_LEN)
 		return;
 	for (have = 0; have < TA_PEEK_LEN && (s->sb_mask & (1u << have)); have++)
 		;
@@ -559,7 +559,7 @@ static void check_chunk(struct slot *s, const void *rec, size_t len, __u32 type)
 			  ev.cap_end, TA_CAP_MAX);
 	/* after a second event (invariant 1) the machine captures a flow it started
 	 * over, which the model does not follow */
-	if (s->events > 1 || s->synfin)
+	if (s->events > 1 || s->synfin || s->stale)
 		return;
 	if (s->verdict != TA_V_TLS)
 		violation(s->closed_pkt >= 0 ? INV_2D : INV_R, "key %d: a capture record for a %s "
@@ -1007,9 +1007,9 @@ static void judge(struct pkt *p, const __u8 *pay)
 			violation(INV_3S, "key %d: %u bytes on a SYN passed, flow %s", sn, p->len,
 				  vname(v));
 		else if (v != want)
-			violation(INV_3, "key %d: %u client bytes passed, flow %s", sn, p->len,
-				  vname(v));
-		else if (!udp && s->has_isn && s->peek_len && s->events == 1 &&
+			violation(s->stale ? INV_1S : s->synfin ? INV_1F : INV_3,
+				  "key %d: %u client bytes passed, flow %s", sn, p->len, vname(v));
+		else if (!udp && s->has_isn && s->peek_len && s->events == 1 && !s->synfin &&
 			 takes_data(p->flags))
 			for (i = 0; i < p->len; i++) {
 				ob = p->seq - (s->isn + 1) + i;
