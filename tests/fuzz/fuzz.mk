@@ -134,7 +134,7 @@ fuzz-flow-run: fuzz-flow-seeds
 			cp $$s $$corpus/seed-$$n; \
 			case $$n in defect-*) echo "PASS: fuzz flow seed $$n";; esac; \
 		else \
-			echo "FAIL: fuzz flow seed $$n: $$(grep -m1 '^fuzz_flow: invariant' $(FUZZ_DIR)/seed-$$n.log)"; \
+			echo "FAIL: fuzz flow seed $$n: $$(grep -m1 -E '^fuzz_flow: invariant|^SUMMARY: ' $(FUZZ_DIR)/seed-$$n.log)"; \
 			echo "      packets: $(FUZZ_DIR)/flow_decode $$s"; \
 			rm -f $$corpus/seed-$$n; fail=1; \
 		fi; \
@@ -147,7 +147,7 @@ fuzz-flow-run: fuzz-flow-seeds
 		echo "PASS: fuzz flow: $${execs:-?} execs clean ($${rate:-?}/s)"; \
 	else \
 		echo "FAIL: fuzz flow: see $$log"; \
-		grep -m1 '^fuzz_flow: invariant' $$log | sed 's/^/      /'; \
+		grep -m1 -E '^fuzz_flow: invariant|^SUMMARY: ' $$log | sed 's/^/      /'; \
 		grep -m1 'Test unit written' $$log | sed 's/^/      /'; \
 		echo "      minimise and print: make fuzz-flow-min CRASH=<that file>"; \
 		fail=1; \
@@ -171,5 +171,6 @@ fuzz-flow-findings: $(FLOW_BINS)
 		n=$$(basename $$s .flow); b=$(FUZZ_DIR)/$$n; \
 		$(FUZZ_DIR)/flow_decode -e < $$s > $$b || exit 1; \
 		if $(FUZZ_DIR)/flow_decode $$b > $$b.txt 2>&1; then echo "PASS: fuzz flow finding $$n"; \
-		else echo "FAIL: fuzz flow finding $$n: $$(grep -m1 '^fuzz_flow: invariant' $$b.txt | cut -c12-)"; fi; \
+		else echo "FAIL: fuzz flow finding $$n: $$(grep -m1 -E '^fuzz_flow: invariant|^SUMMARY: ' $$b.txt \
+			| sed 's/^fuzz_flow: //')"; fi; \
 	done
