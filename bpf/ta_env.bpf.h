@@ -87,6 +87,12 @@ static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct 
 	bpf_map_update_elem(&tombs, key, tomb, BPF_ANY);
 }
 
+static __always_inline void ta_env_tomb_delete(struct ta_env *env, const struct ta_flow_key *key)
+{
+	(void)env;
+	bpf_map_delete_elem(&tombs, key);
+}
+
 static __always_inline __u64 ta_env_now(struct ta_env *env)
 {
 	(void)env;

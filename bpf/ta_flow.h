@@ -53,11 +53,12 @@ static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct t
  * kernel: the stack is too small for two of them); NULL when there is none */
 static __always_inline struct ta_flow_state *ta_env_scratch(struct ta_env *env);
 /* flows that ended, remembered in a table of their own (an LRU): lookup
- * (1 and *out filled when there), insert */
+ * (1 and *out filled when there), insert, delete */
 static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key,
 					      struct ta_flow_tomb *out);
 static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,
 					       const struct ta_flow_tomb *tomb);
+static __always_inline void ta_env_tomb_delete(struct ta_env *env, const struct ta_flow_key *key);
 /* len payload bytes from frame offset off; 0, or < 0 when out of reach */
 static __always_inline long ta_env_load(struct ta_env *env, __u32 off, void *to, __u32 len,
 					const int hook);
@@ -163,9 +164,14 @@ static __always_inline int ta_should_block(struct ta_env *env, const struct ta_f
 
 /* The stream offset of a segment's first data byte. A SYN's data (TCP Fast
  * Open) starts at ISN + 1, like the data that follows the handshake. */
+static __always_inline __u32 ta_seq_off(__u32 isn, const struct ta_pkt *pkt)
+{
+	return pkt->seq + !!(pkt->tcp_flags & TA_TCP_SYN) - (isn + 1);
+}
+
 static __always_inline __u32 ta_stream_off(const struct ta_flow_state *st, const struct ta_pkt *pkt)
 {
-	return pkt->seq + !!(pkt->tcp_flags & TA_TCP_SYN) - (st->isn + 1);
+	return ta_seq_off(st->isn, pkt);
 }
 
 /* Does the server's TCP take this client segment's bytes? Data rides on ACK
@@ -187,6 +193,13 @@ static __always_inline int ta_client_data(const struct ta_pkt *pkt)
 static __always_inline int ta_client_syn(__u8 fl)
 {
 	return (fl & (TA_TCP_SYN | TA_TCP_ACK | TA_TCP_FIN | TA_TCP_RST)) == TA_TCP_SYN;
+}
+
+/* A FIN that a stack takes: it rides on an ACK (RFC 793 3.9 drops a segment
+ * without ACK before it looks at FIN). */
+static __always_inline int ta_fin(__u8 fl)
+{
+	return (fl & (TA_TCP_FIN | TA_TCP_ACK)) == (TA_TCP_FIN | TA_TCP_ACK);
 }
 
 /* A SYN with FIN or RST: every TCP stack drops it, so it changes nothing. */
@@ -269,65 +282,149 @@ static __always_inline __u32 ta_prefix_len(__u32 mask)
 	       TA_NONZERO(v & 0xffff0000u) << 4;
 }
 
+/* Where a client segment falls in the stream's first TA_PEEK_LEN bytes: its
+ * payload from *off, *n bytes of it, at stream offset *rel. 0 when it holds
+ * none of them; then *rel says whether it starts past them. */
+static __always_inline int ta_first_window(__u32 isn, const struct ta_pkt *pkt, __u32 *off,
+					   __u32 *rel, __u32 *n)
+{
+	__u32 r = ta_seq_off(isn, pkt), o = pkt->payload_off, len = pkt->payload_len;
+
+	*rel = 0;
+	if ((__s32)r < 0) {
+		/* it starts before the stream: only its tail is stream bytes */
+		if (-r >= len)
+			return 0;
+		o += -r;
+		len -= -r;
+		r = 0;
+	}
+	*rel = r;
+	if (r >= TA_PEEK_LEN)
+		return 0;
+	*n = len < TA_PEEK_LEN - r ? len : TA_PEEK_LEN - r;
+	*off = o;
+	return *n >= 1 && *n <= TA_PEEK_LEN;
+}
+
+/* Bits of the first-bytes mask that a window covers. */
+static __always_inline __u32 ta_window_bits(__u32 rel, __u32 n)
+{
+	return (((1u << n) - 1) << (rel & (TA_PEEK_LEN - 1))) & 0xffffu;
+}
+
+/* A real TCP resends the same bytes. A segment that brings other bytes for
+ * first bytes already held is a client or a network that lies: which copy the
+ * server keeps depends on which one reached it. Said once per flow. */
+static __always_inline void ta_mark_conflict(struct ta_env *env, struct ta_flow_state *st)
+{
+	if (!(__sync_fetch_and_or(&st->flags, TA_F_CONFLICT) & TA_F_CONFLICT))
+		ta_env_stat(env, TA_STAT_CONFLICTS);
+}
+
+/* Does this client segment carry bytes of the stream's start again? */
+static __always_inline int ta_resends_start(const struct ta_flow_state *st,
+					    const struct ta_pkt *pkt)
+{
+	return (st->flags & TA_F_SYN_SEEN) && ta_client_data(pkt) &&
+	       (__s32)ta_stream_off(st, pkt) < (__s32)st->peek_len;
+}
+
+/* Does a client segment bring other bytes than the first bytes held (those
+ * of mask in peek, for a stream that starts after isn)? */
+static __always_inline int ta_differs(struct ta_env *env, __u32 isn, __u32 mask, const __u8 *peek,
+				      const struct ta_pkt *pkt, const int hook)
+{
+	__u8 tmp[TA_PEEK_LEN] = {}, diff = 0;
+	__u32 off, rel, n, bits, i;
+
+	if (!ta_first_window(isn, pkt, &off, &rel, &n))
+		return 0;
+	bits = ta_window_bits(rel, n) & mask;
+	if (!bits || ta_env_load(env, off, tmp, ta_len_bound(n, TA_PEEK_LEN), hook))
+		return 0;
+	rel &= TA_PEEK_LEN - 1;
+#pragma GCC unroll 16
+	for (i = 0; i < TA_PEEK_LEN; i++)
+		diff |= (peek[i] ^ tmp[(i - rel) & (TA_PEEK_LEN - 1)]) &
+			(__u8)(0u - ((bits >> i) & 1));
+	return diff != 0;
+}
+
+/* Does a segment of a decided flow bring other bytes than the first bytes it
+ * was judged on? Only a retransmission of the stream's start can. */
+static __always_inline int ta_conflicts(struct ta_env *env, struct ta_flow_state *st,
+					const struct ta_pkt *pkt, const int hook)
+{
+	if (!ta_differs(env, st->isn, st->peek_mask, st->peek, pkt, hook))
+		return 0;
+	ta_mark_conflict(env, st);
+	return 1;
+}
+
 /*
  * Keep the client bytes of this segment that fall in the stream's first
  * TA_PEEK_LEN bytes, wherever the segment is: one past a hole is kept too
  * (the server may have queued it, and will not need it again), and the first
  * copy of a byte wins. st->peek_len is how many of them are contiguous from
- * the start, st->peek_mask which are there. Returns 1 if the prefix grew.
+ * the start, st->peek_mask which are there. Returns TA_COLLECT_* bits.
  */
+#define TA_COLLECT_GREW 1     /* the contiguous first bytes grew */
+#define TA_COLLECT_CONFLICT 2 /* the segment contradicts first bytes held */
+
 static __always_inline int ta_collect(struct ta_env *env, struct ta_flow_state *st,
 				      const struct ta_pkt *pkt, const int hook)
 {
-	__u8 tmp[TA_PEEK_LEN] = {};
-	__u32 have = st->peek_len, rel = ta_stream_off(st, pkt), off = pkt->payload_off;
-	__u32 len = pkt->payload_len, mask = st->peek_mask, new_bits, n, i;
+	__u8 tmp[TA_PEEK_LEN] = {}, diff = 0;
+	__u32 have = st->peek_len, mask = st->peek_mask, off, rel, n, new_bits, old_bits, i;
+	int in;
 
 	if (have >= TA_PEEK_LEN)
 		return 0;
-	if ((__s32)rel < 0) {
-		/* it starts before the stream: only its tail is stream bytes */
-		if (-rel >= len)
-			return 0;
-		off += -rel;
-		len -= -rel;
-		rel = 0;
-	}
+	in = ta_first_window(st->isn, pkt, &off, &rel, &n);
 	/* a hole before it, for now */
 	if (rel > have && !(__sync_fetch_and_or(&st->flags, TA_F_GAP) & TA_F_GAP))
 		ta_env_stat(env, TA_STAT_GAP);
-	if (rel >= TA_PEEK_LEN) {
-		__sync_fetch_and_or(&st->flags, TA_F_BEYOND);
+	if (!in) {
+		if (rel >= TA_PEEK_LEN)
+			__sync_fetch_and_or(&st->flags, TA_F_BEYOND);
 		return 0;
 	}
-	n = len < TA_PEEK_LEN - rel ? len : TA_PEEK_LEN - rel;
-	if (n < 1 || n > TA_PEEK_LEN)
-		return 0;
 	if (!mask && !rel) {
 		/* the common case: the whole first segment, straight into the flow */
 		if (ta_env_load(env, off, st->peek, ta_len_bound(n, TA_PEEK_LEN), hook))
 			return 0;
 		st->peek_mask = (1u << n) - 1;
 		st->peek_len = n;
-		return 1;
+		return TA_COLLECT_GREW;
 	}
 	if (ta_env_load(env, off, tmp, ta_len_bound(n, TA_PEEK_LEN), hook))
 		return 0;
-	/* the bytes that are new: in this segment's range, not held yet */
+	/* the bytes that are new: in this segment's range, not held yet; those
+	 * held already must be the same */
+	old_bits = ta_window_bits(rel, n) & mask;
+	new_bits = ta_window_bits(rel, n) & ~mask;
 	rel &= TA_PEEK_LEN - 1;
-	new_bits = ((((1u << n) - 1) << rel) & 0xffffu) & ~mask;
-	/* merge byte by byte with masks, not branches: every index constant or
-	 * masked, one path for the verifier */
+	/* compare and merge byte by byte with masks, not branches: every index
+	 * constant or masked, one path for the verifier */
 #pragma GCC unroll 16
-	for (i = 0; i < TA_PEEK_LEN; i++) {
-		__u8 take = (__u8)(0u - ((new_bits >> i) & 1));
-
-		st->peek[i] ^= (st->peek[i] ^ tmp[(i - rel) & (TA_PEEK_LEN - 1)]) & take;
+	for (i = 0; i < TA_PEEK_LEN; i++)
+		diff |= (st->peek[i] ^ tmp[(i - rel) & (TA_PEEK_LEN - 1)]) &
+			(__u8)(0u - ((old_bits >> i) & 1));
+	if (diff) {
+		ta_mark_conflict(env, st);
+		/* enforcing, the segment is dropped: none of its bytes count */
+		if (ta_env_enforce(env))
+			return TA_COLLECT_CONFLICT;
 	}
+#pragma GCC unroll 16
+	for (i = 0; i < TA_PEEK_LEN; i++)
+		st->peek[i] ^= (st->peek[i] ^ tmp[(i - rel) & (TA_PEEK_LEN - 1)]) &
+			       (__u8)(0u - ((new_bits >> i) & 1));
 	mask |= new_bits;
 	st->peek_mask = mask;
 	st->peek_len = ta_prefix_len(mask);
-	return st->peek_len > have;
+	return (st->peek_len > have ? TA_COLLECT_GREW : 0) | (diff ? TA_COLLECT_CONFLICT : 0);
 }
 
 /* Some client byte was seen that is not in the contiguous prefix: a hole
@@ -346,6 +443,11 @@ static __always_inline void ta_delete(struct ta_env *env, const struct ta_flow_k
 {
 	struct ta_flow_tomb tomb = { .isn = st->isn, .verdict = st->verdict };
 
+	if (st->flags & TA_F_SYN_SEEN) {
+		tomb.syn_seen = 1;
+		tomb.peek_mask = st->peek_mask;
+		__builtin_memcpy(tomb.peek, st->peek, TA_PEEK_LEN);
+	}
 	ta_env_tomb_insert(env, key, &tomb);
 	/* counted before the entry goes, and taken back if it was not there: a
 	 * reader of the eviction count that misses the entry in the table must
@@ -364,7 +466,7 @@ static __always_inline int ta_flow_ended(struct ta_flow_state *st, __u8 fl, int 
 
 	if (fl & TA_TCP_RST)
 		return 1;
-	if (!(fl & TA_TCP_FIN))
+	if (!ta_fin(fl))
 		return 0;
 	mine = c2s ? TA_F_CLIENT_FIN : TA_F_SERVER_FIN;
 	other = c2s ? TA_F_SERVER_FIN : TA_F_CLIENT_FIN;
@@ -437,10 +539,11 @@ static __always_inline void ta_capture_start(struct ta_env *env, const struct ta
 		end = TA_CAP_MAX;
 	st->cap_end = end;
 	__sync_fetch_and_or(&st->flags, TA_F_CAPTURING | TA_F_AWAIT_SERVER);
-	if (ta_stream_off(st, pkt) == 0 && pkt->payload_len >= st->peek_len) {
+	if (ta_stream_off(st, pkt) == 0 && pkt->payload_len >= st->peek_len &&
+	    !(st->flags & TA_F_CONFLICT)) {
 		/* the common case: this segment starts the stream and holds what
-		 * decided, so the capture copies it from its first byte, in one
-		 * record */
+		 * decided (no segment contradicted it), so the capture copies it
+		 * from its first byte, in one record */
 		st->cap_next = 0;
 	} else {
 		/* the first bytes came in earlier segments: only peek[] has them,
@@ -525,9 +628,18 @@ static __always_inline void ta_tls_track(struct ta_env *env, const struct ta_flo
 	else if (!c2s && pkt->payload_len && (fl & TA_F_AWAIT_SERVER))
 		ta_capture_server(env, key, st, pkt, hook);
 	/* reset, or the server closed, before it said anything: said once */
-	if (((pkt->tcp_flags & TA_TCP_RST) || (!c2s && (pkt->tcp_flags & TA_TCP_FIN))) &&
+	if (((pkt->tcp_flags & TA_TCP_RST) || (!c2s && ta_fin(pkt->tcp_flags))) &&
 	    (__sync_fetch_and_and(&st->flags, ~TA_F_AWAIT_SERVER) & TA_F_AWAIT_SERVER))
 		ta_env_chunk(env, key, TA_CHUNK_SERVER, 0, 0, 0, 0, 0, NULL, hook);
+}
+
+/* A client's close a stack would take: not one from before the stream began
+ * (a sequence number that precedes ISN + 1 is out of any window), or a forged
+ * FIN could end a flow before its first bytes were judged. */
+static __always_inline int ta_closes_stream(const struct ta_flow_state *st,
+					    const struct ta_pkt *pkt)
+{
+	return !(st->flags & TA_F_SYN_SEEN) || (__s32)ta_stream_off(st, pkt) >= 0;
 }
 
 /* A client packet with payload of a flow --enforce blocked: never let it by. */
@@ -538,6 +650,17 @@ static __always_inline int ta_blocked_pkt(struct ta_env *env, const struct ta_fl
 		return TA_PASS;
 	ta_env_stat(env, TA_STAT_BLOCKED_PKTS);
 	return TA_DROP;
+}
+
+/* Enforcing, client bytes the machine does not judge (on a segment without
+ * ACK, an RST, a SYN with FIN) pass only to an allowed server: a conformant
+ * stack drops them, but the gate does not count on every stack behind it. */
+static __always_inline int ta_unjudged_gate(struct ta_env *env, const struct ta_flow_key *key,
+					    const struct ta_pkt *pkt, int c2s)
+{
+	if (c2s && pkt->payload_len && ta_env_enforce(env) && !ta_env_allowed(env, key))
+		return ta_drop(env);
+	return TA_PASS;
 }
 
 /* The same SYN again (a retransmission, or seen on a second interface). */
@@ -577,13 +700,17 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 				      const int hook)
 {
 	__u8 fl = pkt->tcp_flags;
-	int verdict, act;
+	int verdict, act, got;
 
 	ta_env_count(env, TA_V_PENDING, pkt->payload_len);
 	ta_take_cookie(env, st, c2s, hook);
 	if (ta_bogus_syn(fl))
-		return TA_PASS;
-	if (c2s && ta_client_data(pkt) && ta_collect(env, st, pkt, hook)) {
+		return ta_unjudged_gate(env, key, pkt, c2s);
+	got = c2s && ta_client_data(pkt) ? ta_collect(env, st, pkt, hook) : 0;
+	/* a segment that contradicts the first bytes never passes the gate */
+	if ((got & TA_COLLECT_CONFLICT) && ta_env_enforce(env) && !ta_env_allowed(env, key))
+		return ta_drop(env);
+	if (got & TA_COLLECT_GREW) {
 		verdict = ta_classify(st->peek, st->peek_len, 0);
 		if (verdict != TA_V_PENDING) {
 			act = ta_decide(env, key, st, verdict);
@@ -594,10 +721,10 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 			return act == TA_DROP ? ta_drop(env) : act;
 		}
 	}
-	if (!c2s && (fl & TA_TCP_FIN) && !(fl & TA_TCP_RST)) {
+	if (!c2s && ta_fin(fl) && !(fl & TA_TCP_RST)) {
 		/* a server half-close: the client may still send its first bytes */
 		__sync_fetch_and_or(&st->flags, TA_F_SERVER_FIN);
-	} else if (fl & (TA_TCP_FIN | TA_TCP_RST)) {
+	} else if (((fl & TA_TCP_RST) || ta_fin(fl)) && (!c2s || ta_closes_stream(st, pkt))) {
 		if (ta_judge_at_end(env, key, st) < 0)
 			ta_env_stat(env, TA_STAT_FLOWS_NO_PAYLOAD);
 		/* a blocked flow stays known, so its retransmissions stay blocked;
@@ -606,9 +733,11 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 		if (!(st->flags & TA_F_BLOCKED) &&
 		    !(ta_env_enforce(env) && !st->peek_mask && !(st->flags & TA_F_BEYOND)))
 			ta_delete(env, key, st);
-		/* only client bytes are kept from the server, never a close */
-		return c2s && pkt->payload_len && (st->flags & TA_F_BLOCKED) ? ta_drop(env)
-									     : TA_PASS;
+		/* only client bytes are kept from the server, never a close; an
+		 * RST's bytes are never judged */
+		if (c2s && pkt->payload_len && (st->flags & TA_F_BLOCKED))
+			return ta_drop(env);
+		return ta_client_data(pkt) ? TA_PASS : ta_unjudged_gate(env, key, pkt, c2s);
 	}
 	/* Enforcing: undecided client bytes wait at the gate (not for an
 	 * allowed server). The client will retransmit them, with more, and the
@@ -649,6 +778,28 @@ static __always_inline int ta_new_flow(struct ta_env *env, const struct ta_flow_
 	return st ? ta_pending(env, key, st, pkt, 1, hook) : TA_PASS;
 }
 
+/* A client packet of a flow that ended (its tombstone): late, counted, and
+ * passed. A close can be forged, though: enforcing, late bytes pass only if
+ * the ended flow's verdict would pass them (a delayed SYN's data; the caller
+ * checked the others) and they repeat the first bytes it was judged on. */
+static __always_inline int ta_late(struct ta_env *env, const struct ta_flow_key *key,
+				   const struct ta_flow_tomb *tomb, const struct ta_pkt *pkt,
+				   int delayed_syn, const int hook)
+{
+	int gated = pkt->payload_len && ta_env_enforce(env) && !ta_env_allowed(env, key);
+
+	if (pkt->payload_len &&
+	    ta_differs(env, tomb->isn, tomb->peek_mask, tomb->peek, pkt, hook)) {
+		ta_env_stat(env, TA_STAT_CONFLICTS);
+		if (gated)
+			return ta_drop(env);
+	}
+	if (gated && delayed_syn && ta_should_block(env, key, tomb->verdict))
+		return ta_drop(env);
+	ta_env_stat(env, TA_STAT_LATE_PKTS);
+	return TA_PASS;
+}
+
 static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *pkt, int c2s,
 				       const int hook)
 {
@@ -670,6 +821,10 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		if (c2s && ta_client_syn(fl) && !ta_same_syn(st, pkt))
 			/* port reuse before we saw the old close */
 			return ta_new_flow(env, &key, st, pkt, hook);
+		if (c2s && act == TA_PASS && ta_resends_start(st, pkt) &&
+		    ta_conflicts(env, st, pkt, hook) && ta_env_enforce(env) &&
+		    !ta_env_allowed(env, &key))
+			return ta_drop(env);
 		/* a blocked flow stays known after FIN/RST: its retransmissions must
 		 * not pass as a flow we never saw; a new SYN resets it */
 		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s) && !(st->flags & TA_F_BLOCKED))
@@ -680,25 +835,26 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 	if (c2s && ta_client_syn(fl)) {
 		if (st && ta_same_syn(st, pkt))
 			return ta_pending(env, &key, st, pkt, c2s, hook);
-		/* the SYN of a flow that ended, delayed: no new connection */
-		if (!st && ta_env_tomb_lookup(env, &key, &tomb) && tomb.isn == pkt->seq) {
-			ta_env_stat(env, TA_STAT_LATE_PKTS);
-			return TA_PASS;
+		if (!st && ta_env_tomb_lookup(env, &key, &tomb)) {
+			/* the SYN of a flow that ended, delayed: no new connection */
+			if (tomb.syn_seen && tomb.isn == pkt->seq)
+				return ta_late(env, &key, &tomb, pkt, 1, hook);
+			/* a new connection on the key: what the ended one left is no
+			 * guide to it, even once its entry is evicted */
+			ta_env_tomb_delete(env, &key);
 		}
 		return ta_new_flow(env, &key, st, pkt, hook);
 	}
 
 	if (!st) {
 		if (!c2s || !ta_client_data(pkt))
-			return TA_PASS;
+			return ta_unjudged_gate(env, &key, pkt, c2s);
 		/* a late packet of a flow that ended is not a new flow; enforcing,
 		 * only when the ended flow's own verdict would pass it, since a
 		 * close can be forged */
 		if (ta_env_tomb_lookup(env, &key, &tomb) &&
-		    !ta_should_block(env, &key, tomb.verdict)) {
-			ta_env_stat(env, TA_STAT_LATE_PKTS);
-			return TA_PASS;
-		}
+		    !ta_should_block(env, &key, tomb.verdict))
+			return ta_late(env, &key, &tomb, pkt, 0, hook);
 		return ta_midstream(env, &key, fl, hook);
 	}
 

@@ -83,7 +83,10 @@ enum ta_role {
 	  "Flow entries added to the kernel flow table under a new key.")                          \
 	X(LATE_PKTS, "late_packets", "tlsaudit_late_packets_total",                                \
 	  "Client payload packets of flows that had already ended: retransmissions, or segments "  \
-	  "in flight behind a reset.")
+	  "in flight behind a reset.")                                                             \
+	X(CONFLICTS, "first_bytes_conflicts", "tlsaudit_first_bytes_conflicts_total",              \
+	  "Flows whose client resent its first bytes with other content: a network or a client "   \
+	  "that lies.")
 
 #define TA_STAT_ENUM(id, name, family, help) TA_STAT_##id,
 enum ta_stat {
@@ -166,12 +169,16 @@ struct ta_flow_key {
 #define TA_F_SERVER_FIN (1u << 12)  /* the server sent FIN: a half-close, not the end */
 #define TA_F_CAPTURED (1u << 13)    /* read from a capture file: no socket, no process */
 #define TA_F_BEYOND (1u << 14)	    /* a client segment began past the first TA_PEEK_LEN bytes */
+#define TA_F_CONFLICT (1u << 15)    /* a client segment carried other first bytes than held */
 
-/* A flow that ended (map "tombs", an LRU): its late packets are known. */
+/* A flow that ended (map "tombs", an LRU): its late packets are known, and
+ * so are the first bytes it was judged on, which a late copy must repeat. */
 struct ta_flow_tomb {
 	__u32 isn;
 	__u8 verdict;
-	__u8 pad[3];
+	__u8 syn_seen;	 /* isn is the client's: the flow's SYN was seen */
+	__u16 peek_mask; /* which of peek[] are the stream's */
+	__u8 peek[TA_PEEK_LEN];
 };
 
 /* The tombstone table's size for a flow table of max_flows: ended flows

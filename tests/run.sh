@@ -13,7 +13,8 @@
 #                                 space list; compat boots Debian 12's 6.1 kernel under
 #                                 qemu and runs the packet, core and live checks there
 # The fuzz layer is a short libFuzzer smoke run (FUZZ_SECONDS, default 10 s
-# per harness) of the userspace parsers; `make fuzz` runs longer.
+# per harness) of the userspace parsers and the flow machine; `make fuzz`
+# runs longer (the flow machine 10M executions).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 layers=${TA_TESTS:-style unit fuzz packet compat e2e}
@@ -38,7 +39,8 @@ for layer in $layers; do
 	case $layer in
 	style)  run_one style make -s --no-print-directory format-check ;;
 	unit)   for t in build/tests/unit/test_*; do [ -x "$t" ] && run_one unit "$t"; done ;;
-	fuzz)   run_one fuzz make -s --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" ;;
+	fuzz)   run_one fuzz make -s --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
+			FUZZ_FLOW_RUNS="${FUZZ_FLOW_RUNS:-0}" ;;
 	packet) for t in build/tests/packet/test_*; do [ -x "$t" ] && run_one packet "$t"; done ;;
 	compat) if [ "$(id -u)" -eq 0 ]; then run_one compat env TA_COMPAT_NO_BUILD=1 tests/compat/run.sh
 		else echo "SKIP: compat: needs root (qemu, the guest's BPF)" | tee -a "$log"; fi ;;

@@ -3,7 +3,8 @@
 # the flow machine (bpf/ta_flow.h through user/capture/hostflow.c), included
 # by the top-level Makefile.
 #
-#   make fuzz                  build, then run each harness FUZZ_SECONDS (60) s
+#   make fuzz                  build, then run each parser harness FUZZ_SECONDS (60) s
+#                              and the flow harness FUZZ_FLOW_RUNS (10M) executions
 #   make fuzz-smoke            the same, 10 s each (CI)
 #   make fuzz FUZZ_SECONDS=600 longer runs; FUZZ_MAX_LEN (20000) bounds the input,
 #                              big enough to cross the 16 KiB reassembly cap
@@ -59,20 +60,21 @@ fuzz: $(FUZZ_BINS) $(FLOW_BINS)
 	exit $$fail
 
 fuzz-smoke:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 FUZZ_FLOW_RUNS=0
 
 # ---- the flow machine (tests/fuzz/fuzz_flow.c, tests/fuzz/README.flow.md) ----
 #
-#   make fuzz-flow-run          replay the seeds, then fuzz FUZZ_SECONDS; part of make fuzz
+#   make fuzz-flow-run          replay the seeds, then fuzz FUZZ_FLOW_RUNS executions (or,
+#                               with FUZZ_FLOW_RUNS=0, FUZZ_SECONDS); part of make fuzz
 #   make fuzz-flow-min CRASH=F  minimise a crashing input F and print its packets
 #   build/fuzz/flow_decode F    print an input as a packet list, run it, say what broke
 #   FUZZ_FLOW_OFF=1,5r          invariants not to check (TA_FUZZ_OFF), to fuzz past a
 #                               known defect
 #
 # Seeds are packet lists, tests/fuzz/corpus-flow/*.flow, encoded by flow_decode -e into
-# build/fuzz/seeds-flow/. A seed named defect-* reproduces a known defect of the flow
-# machine: it fails until the defect is fixed. Only the seeds that pass start the
-# campaign, so a known defect does not stop it at once.
+# build/fuzz/seeds-flow/. defect-* and fixed-* seeds reproduce defects of the flow machine
+# that were fixed; a seed that fails is a regression. Only the seeds that pass start the
+# campaign, so one known defect does not stop it at once.
 
 FLOW_SRCS     := user/capture/hostflow.c
 FLOW_HDRS     := user/capture/hostflow.h bpf/ta_flow.h bpf/ta_parse.h include/ta_classify.h \
@@ -83,6 +85,10 @@ FLOW_TOOL_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=un
 	$(WARN) -Iinclude -Iuser $(FLOW_CFLAGS)
 FLOW_MAX_LEN  ?= 4096
 FLOW_SEEDS    := $(sort $(wildcard tests/fuzz/corpus-flow/*.flow))
+# make fuzz runs the flow campaign for FUZZ_FLOW_RUNS executions (about 13 min at the
+# ~13k/s of this machine); FUZZ_FLOW_RUNS=0 bounds it by FUZZ_SECONDS instead (the smoke)
+FUZZ_FLOW_RUNS ?= 10000000
+FLOW_BUDGET   = $(if $(filter-out 0,$(FUZZ_FLOW_RUNS)),-runs=$(FUZZ_FLOW_RUNS),-max_total_time=$(FUZZ_SECONDS))
 FUZZ_FLOW_OFF ?=
 FLOW_BINS     := $(FUZZ_DIR)/fuzz_flow $(FUZZ_DIR)/flow_decode
 
@@ -133,14 +139,14 @@ fuzz-flow-run: fuzz-flow-seeds
 		[ -f "$$s" ] || continue; n=$$(basename $$s); \
 		if TA_FUZZ_OFF=$(FUZZ_FLOW_OFF) $(FUZZ_DIR)/fuzz_flow $$s >$(FUZZ_DIR)/seed-$$n.log 2>&1; then \
 			cp $$s $$corpus/seed-$$n; \
-			case $$n in defect-*) echo "PASS: fuzz flow seed $$n";; esac; \
+			case $$n in defect-*|fixed-*) echo "PASS: fuzz flow seed $$n";; esac; \
 		else \
 			echo "FAIL: fuzz flow seed $$n: $$(grep -m1 -E '^fuzz_flow: invariant|^SUMMARY: ' $(FUZZ_DIR)/seed-$$n.log)"; \
 			echo "      packets: $(FUZZ_DIR)/flow_decode $$s"; \
 			rm -f $$corpus/seed-$$n; fail=1; \
 		fi; \
 	done; \
-	if TA_FUZZ_OFF=$(FUZZ_FLOW_OFF) $(FUZZ_DIR)/fuzz_flow -max_total_time=$(FUZZ_SECONDS) \
+	if TA_FUZZ_OFF=$(FUZZ_FLOW_OFF) $(FUZZ_DIR)/fuzz_flow $(FLOW_BUDGET) \
 		-max_len=$(FLOW_MAX_LEN) -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ_DIR)/flow- $$corpus >$$log 2>&1; then \
 		execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \

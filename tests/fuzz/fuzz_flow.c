@@ -77,10 +77,12 @@ static void dict_init(void)
 	dict_add("ssh", ssh, sizeof(ssh) - 1);
 	dict_add("text", text, sizeof(text) - 1);
 	/* QUIC v1 Initial: long header, type 0, 8-byte DCID, no SCID, no token */
-	memcpy(quic1, "\xc3\x00\x00\x00\x01\x08\x83\x94\xc8\xf0\x3e\x51\x57\x08\x00\x00\x44\x9e", 18);
+	memcpy(quic1, "\xc3\x00\x00\x00\x01\x08\x83\x94\xc8\xf0\x3e\x51\x57\x08\x00\x00\x44\x9e",
+	       18);
 	dict_add("quic-v1", quic1, sizeof(quic1));
 	/* QUIC v2 Initial: type 1 in v2 (RFC 9369) */
-	memcpy(quic2, "\xd3\x6b\x33\x43\xcf\x08\x83\x94\xc8\xf0\x3e\x51\x57\x08\x00\x00\x44\x9e", 18);
+	memcpy(quic2, "\xd3\x6b\x33\x43\xcf\x08\x83\x94\xc8\xf0\x3e\x51\x57\x08\x00\x00\x44\x9e",
+	       18);
 	dict_add("quic-v2", quic2, sizeof(quic2));
 	/* an SSLv2-compatible ClientHello */
 	memcpy(sslv2, "\x80\x2e\x01\x03\x01\x00\x15\x00\x00\x00\x10", 11);
@@ -120,7 +122,7 @@ static const struct flow_spec eps[N_EP] = {
 static __u32 isn_of(unsigned e, unsigned d, unsigned g, __u8 seed)
 {
 	static const __u32 base[N_EP] = { 0xffffff80u, 0, 0x12345678u, 0x7ffffff0u,
-					  0, 0, 0x0badf00du, 0xc0ffee00u };
+					  0,	       0, 0x0badf00du, 0xc0ffee00u };
 	return base[e] + d * 0x40000000u + g * 0x01000193u + seed * 0x9e3779b1u;
 }
 
@@ -160,9 +162,9 @@ struct slot {
 	__u32 isn;
 	int events, event_pkt;
 	__u8 verdict, peek_len, peek[TA_PEEK_LEN];
-	int closed_pkt;      /* the machine deleted the entry at this packet, or -1 */
-	int stale;           /* the machine kept the old flow when this one started */
-	int synfin;          /* the machine started over on a SYN with FIN or RST */
+	int closed_pkt;	     /* the machine deleted the entry at this packet, or -1 */
+	int stale;	     /* the machine kept the old flow when this one started */
+	int synfin;	     /* the machine started over on a SYN with FIN or RST */
 	int payload_pkt;     /* first client payload (not on a SYN) while the entry was there */
 	int upayload_pkt;    /* first client payload (not on a SYN) while it was not */
 	int syn_payload_pkt; /* first client payload on a SYN, or -1 */
@@ -191,15 +193,34 @@ struct pkt {
 };
 
 enum inv {
-	INV_1, INV_1D, INV_1F, INV_1S, INV_2, INV_2D, INV_3, INV_3A, INV_3B, INV_3C, INV_3S, INV_4, INV_4S, INV_5, INV_5U,
-	INV_5R, INV_5S, INV_6, INV_C, INV_R, INV_MAX
+	INV_1,
+	INV_1D,
+	INV_1F,
+	INV_1S,
+	INV_2,
+	INV_2D,
+	INV_3,
+	INV_3A,
+	INV_3B,
+	INV_3C,
+	INV_3S,
+	INV_4,
+	INV_4S,
+	INV_5,
+	INV_5U,
+	INV_5R,
+	INV_5S,
+	INV_6,
+	INV_C,
+	INV_R,
+	INV_MAX
 };
 
 static const char *const inv_names[INV_MAX] = {
-	[INV_1] = "1", [INV_1D] = "1d", [INV_1F] = "1f", [INV_1S] = "1s", [INV_2] = "2", [INV_2D] = "2d", [INV_3] = "3", [INV_3A] = "3a",
-	[INV_3B] = "3b", [INV_3C] = "3c", [INV_3S] = "3s", [INV_4] = "4", [INV_4S] = "4s", [INV_5] = "5",
-	[INV_5U] = "5u",
-	[INV_5R] = "5r", [INV_5S] = "5s", [INV_6] = "6", [INV_C] = "C", [INV_R] = "R",
+	[INV_1] = "1",	 [INV_1D] = "1d", [INV_1F] = "1f", [INV_1S] = "1s", [INV_2] = "2",
+	[INV_2D] = "2d", [INV_3] = "3",	  [INV_3A] = "3a", [INV_3B] = "3b", [INV_3C] = "3c",
+	[INV_3S] = "3s", [INV_4] = "4",	  [INV_4S] = "4s", [INV_5] = "5",   [INV_5U] = "5u",
+	[INV_5R] = "5r", [INV_5S] = "5s", [INV_6] = "6",   [INV_C] = "C",   [INV_R] = "R",
 };
 
 static const char *const inv_text[INV_MAX] = {
@@ -226,8 +247,8 @@ static const char *const inv_text[INV_MAX] = {
 };
 
 static const char *const vnames[TA_V_MAX] = {
-	"pending", "tls", "plaintext_http", "plaintext", "ssh", "quic", "unknown", "midstream",
-	"sslv2",
+	"pending", "tls",     "plaintext_http", "plaintext", "ssh",
+	"quic",	   "unknown", "midstream",	"sslv2",
 };
 
 static const char *vname(unsigned v)
@@ -241,15 +262,15 @@ static struct run {
 	int enforce, allow, egress;
 	__u32 max_flows;
 	__u8 isn_seed;
-	__u32 align;    /* the frame starts this many bytes past an aligned address */
+	__u32 align; /* the frame starts this many bytes past an aligned address */
 	struct slot s[N_SLOTS];
 	unsigned gen[N_EP][2];
 	__u32 next[N_EP][2];
-	struct pkt *p;  /* pkts[], not cleared per run */
-	int n;          /* packets decoded */
-	int cur;        /* the packet being judged */
+	struct pkt *p; /* pkts[], not cleared per run */
+	int n;	       /* packets decoded */
+	int cur;       /* the packet being judged */
 	int cur_slot;
-	int records;    /* records during this packet */
+	int records; /* records during this packet */
 	/* a packet that starts a new flow: its records (the machine finishing the
 	 * old flow's capture before it starts over) belong to the old one */
 	int use_old;
@@ -312,8 +333,8 @@ static void print_pkt(FILE *o, const struct pkt *p, int i)
 			fprintf(o, "%02x", p->raw[k]);
 	}
 	fprintf(o, "\n\t# #%d %s:%u > %s:%u %s", i, p->dir ? e->srv : e->cli,
-		p->dir ? e->sport : e->cport, p->dir ? e->cli : e->srv, p->dir ? e->cport : e->sport,
-		e->udp ? "udp" : "tcp");
+		p->dir ? e->sport : e->cport, p->dir ? e->cli : e->srv,
+		p->dir ? e->cport : e->sport, e->udp ? "udp" : "tcp");
 	if (!e->udp && p->rel == -1)
 		fprintf(o, " seq=%08x (isn of gen %u)", p->seq, p->gen);
 	else if (!e->udp)
@@ -327,7 +348,10 @@ static void print_pkt(FILE *o, const struct pkt *p, int i)
 	else
 		fprintf(o, " [key %d, %s]", t->slot, t->c2s ? "client" : "server");
 	if (p->rc != -2)
-		fprintf(o, " -> %s", p->rc == TA_PASS ? "PASS" : p->rc == TA_DROP ? "DROP" : "UNPARSED");
+		fprintf(o, " -> %s",
+			p->rc == TA_PASS   ? "PASS"
+			: p->rc == TA_DROP ? "DROP"
+					   : "UNPARSED");
 	fprintf(o, "\n");
 }
 
@@ -356,8 +380,9 @@ static void violation(enum inv which, const char *fmt, ...)
 	for (i = 0; i < 1 + (verbose && !tool); i++) {
 		FILE *o = i || !verbose ? stderr : stdout;
 
-		fprintf(o, "fuzz_flow: invariant %s violated at packet #%d (%s): ",
-			inv_names[which], R.cur, inv_text[which]);
+		fprintf(o,
+			"fuzz_flow: invariant %s violated at packet #%d (%s): ", inv_names[which],
+			R.cur, inv_text[which]);
 		va_start(ap, fmt);
 		vfprintf(o, fmt, ap);
 		va_end(ap);
@@ -396,7 +421,11 @@ static void epoch_reset(struct slot *s)
 	s->cap_recs = s->cap_done = s->srv_data = s->srv_close = 0;
 }
 
-enum end_why { END_RESTART, END_EVICTED, END_INPUT };
+enum end_why {
+	END_RESTART,
+	END_EVICTED,
+	END_INPUT
+};
 
 /* Invariant 5: a flow whose client sent bytes was reported by the time it
  * ends, unless an eviction forgot it (or, at the end of the input, it still
@@ -408,12 +437,21 @@ static void check_reported(const struct slot *s, int sn, enum end_why why)
 	/* (a flow the machine never started is invariant 1s's) */
 	if (s->events || why == END_EVICTED || s->stale || s->synfin)
 		return;
+	/* (bytes after the flow's entry was deleted are late: they belong to a
+	 * flow that ended, whose tombstone says so) */
+	if (s->payload_pkt < 0 && s->closed_pkt >= 0 &&
+	    (s->upayload_pkt < 0 || s->closed_pkt < s->upayload_pkt) &&
+	    (s->syn_payload_pkt < 0 || s->closed_pkt < s->syn_payload_pkt))
+		return;
 	if (s->payload_pkt < 0 && s->upayload_pkt >= 0)
-		violation(INV_5U, "key %d: client payload at packet #%d on no entry, no event, "
-			  "and %s", sn, s->upayload_pkt, what);
+		violation(INV_5U,
+			  "key %d: client payload at packet #%d on no entry, no event, "
+			  "and %s",
+			  sn, s->upayload_pkt, what);
 	else if (s->payload_pkt < 0 && s->syn_payload_pkt >= 0)
-		violation(INV_5S, "key %d: client payload on the SYN of packet #%d, no event, and %s",
-			  sn, s->syn_payload_pkt, what);
+		violation(INV_5S,
+			  "key %d: client payload on the SYN of packet #%d, no event, and %s", sn,
+			  s->syn_payload_pkt, what);
 	else if (s->payload_pkt < 0)
 		return;
 	else if (why == END_RESTART)
@@ -427,7 +465,10 @@ static void check_reported(const struct slot *s, int sn, enum end_why why)
 /* The epoch on this key is over: replaced by a new SYN, or evicted. */
 static void epoch_end(struct slot *s, int sn, enum end_why why)
 {
-	check_reported(s, sn, why);
+	/* (a flow a new SYN replaces is reported while the machine takes that
+	 * SYN: judge() checks it after the packet) */
+	if (why != END_RESTART)
+		check_reported(s, sn, why);
 	if (verbose && why == END_EVICTED)
 		printf("\t= key %d evicted: its flow is forgotten\n", sn);
 	else if (verbose && (s->has_isn || s->events || s->payload_pkt >= 0))
@@ -463,9 +504,10 @@ static void check_first_bytes(const struct slot *s, const struct ta_flow_event *
 		;
 	for (i = 0; i < n; i++)
 		if (!(s->sb_mask & (1u << i))) {
-			violation(INV_6, "key %d: classified byte %u (%02x) is no byte of the "
-				  "stream: only segments the server drops carried it", R.cur_slot, i,
-				  ev->peek[i]);
+			violation(INV_6,
+				  "key %d: classified byte %u (%02x) is no byte of the "
+				  "stream: only segments the server drops carried it",
+				  R.cur_slot, i, ev->peek[i]);
 			return;
 		} else if (ev->peek[i] != s->sb[i]) {
 			violation(INV_6, "key %d: classified byte %u is %02x, the stream's is %02x",
@@ -477,9 +519,10 @@ static void check_first_bytes(const struct slot *s, const struct ta_flow_event *
 	if (!R.enforce && n < have && ta_classify(ev->peek, n, 0) == TA_V_PENDING) {
 		v = ta_classify(s->sb, have, 1);
 		if (v != ev->verdict)
-			violation(INV_6, "key %d: %s from %u first bytes at the close, but %u were "
-				  "seen, which say %s", R.cur_slot, vname(ev->verdict), n, have,
-				  vname(v));
+			violation(INV_6,
+				  "key %d: %s from %u first bytes at the close, but %u were "
+				  "seen, which say %s",
+				  R.cur_slot, vname(ev->verdict), n, have, vname(v));
 	}
 }
 
@@ -503,18 +546,26 @@ static void check_flow_event(struct slot *s, const void *rec, size_t len)
 		violation(INV_R, "a flow event with peek_len %u", ev.peek_len);
 	s->events++;
 	if (s->events > 1 && s->synfin)
-		violation(INV_1F, "key %d: a second event, %s, after the machine started over on a "
-			  "SYN with FIN or RST", R.cur_slot, vname(ev.verdict));
+		violation(INV_1F,
+			  "key %d: a second event, %s, after the machine started over on a "
+			  "SYN with FIN or RST",
+			  R.cur_slot, vname(ev.verdict));
 	else if (s->events > 1 && s->closed_pkt >= 0)
-		violation(INV_1D, "key %d: a second event, %s; the first was %s at packet #%d, "
-			  "and the entry was deleted at packet #%d", R.cur_slot, vname(ev.verdict),
-			  vname(s->verdict), s->event_pkt, s->closed_pkt);
+		violation(INV_1D,
+			  "key %d: a second event, %s; the first was %s at packet #%d, "
+			  "and the entry was deleted at packet #%d",
+			  R.cur_slot, vname(ev.verdict), vname(s->verdict), s->event_pkt,
+			  s->closed_pkt);
 	else if (s->events > 1)
 		violation(INV_1, "key %d: a second event, %s; the first was %s at packet #%d",
 			  R.cur_slot, vname(ev.verdict), vname(s->verdict), s->event_pkt);
 	if (s->verdict && ev.verdict != s->verdict)
-		violation(s->synfin ? INV_1F : s->closed_pkt >= 0 ? INV_2D : INV_2, "key %d: an event "
-			  "says %s, the flow was %s", R.cur_slot, vname(ev.verdict), vname(s->verdict));
+		violation(s->synfin	       ? INV_1F
+			  : s->closed_pkt >= 0 ? INV_2D
+					       : INV_2,
+			  "key %d: an event "
+			  "says %s, the flow was %s",
+			  R.cur_slot, vname(ev.verdict), vname(s->verdict));
 	if (!s->verdict && s->events == 1)
 		check_first_bytes(s, &ev);
 	if (!s->verdict) {
@@ -547,7 +598,8 @@ static void check_chunk(struct slot *s, const void *rec, size_t len, __u32 type)
 		return;
 	}
 	if (memcmp(&ev.key, &s->key, sizeof(ev.key)))
-		violation(INV_R, "the capture record does not carry the packet's key %d", R.cur_slot);
+		violation(INV_R, "the capture record does not carry the packet's key %d",
+			  R.cur_slot);
 	if (type == TA_EV_CLOSE && (ev.len || ev.flags))
 		violation(INV_R, "a close record with len %u flags %#x", ev.len, ev.flags);
 	if (type == TA_EV_CHUNK && !ev.len && !ev.flags)
@@ -562,8 +614,10 @@ static void check_chunk(struct slot *s, const void *rec, size_t len, __u32 type)
 	if (s->events > 1 || s->synfin || s->stale)
 		return;
 	if (s->verdict != TA_V_TLS)
-		violation(s->closed_pkt >= 0 ? INV_2D : INV_R, "key %d: a capture record for a %s "
-			  "flow", R.cur_slot, vname(s->verdict));
+		violation(s->closed_pkt >= 0 ? INV_2D : INV_R,
+			  "key %d: a capture record for a %s "
+			  "flow",
+			  R.cur_slot, vname(s->verdict));
 	if (ev.dir == TA_CHUNK_SERVER) {
 		if (ev.offset || ev.cap_end)
 			violation(INV_R, "a server record at offset %u, cap_end %u", ev.offset,
@@ -590,9 +644,10 @@ static void check_chunk(struct slot *s, const void *rec, size_t len, __u32 type)
 			  ev.offset, end, ev.cap_end);
 	for (i = 0; i < ev.len && ev.offset + i < s->peek_len; i++)
 		if (ev.data[i] != s->peek[ev.offset + i]) {
-			violation(INV_C, "key %d: the capture's byte %u is %02x, the classified "
-				  "byte was %02x", R.cur_slot, ev.offset + i, ev.data[i],
-				  s->peek[ev.offset + i]);
+			violation(INV_C,
+				  "key %d: the capture's byte %u is %02x, the classified "
+				  "byte was %02x",
+				  R.cur_slot, ev.offset + i, ev.data[i], s->peek[ev.offset + i]);
 			break;
 		}
 	s->cap_bytes += ev.len;
@@ -602,8 +657,8 @@ static void check_chunk(struct slot *s, const void *rec, size_t len, __u32 type)
 	if (ev.flags & (TA_CHUNK_F_LAST | TA_CHUNK_F_GAP))
 		s->cap_done = 1;
 	if ((ev.flags & TA_CHUNK_F_LAST) && end != ev.cap_end)
-		violation(INV_C, "key %d: the last client record ends at %u, cap_end %u", R.cur_slot,
-			  end, ev.cap_end);
+		violation(INV_C, "key %d: the last client record ends at %u, cap_end %u",
+			  R.cur_slot, end, ev.cap_end);
 }
 
 static void on_record(void *ctx, const void *rec, size_t len)
@@ -617,12 +672,22 @@ static void on_record(void *ctx, const void *rec, size_t len)
 		violation(INV_R, "a record for a packet on no watched port");
 		return;
 	}
-	s = R.use_old ? &R.old : &R.s[R.cur_slot];
 	if (len < sizeof(type)) {
 		violation(INV_R, "a %zu-byte record", len);
 		return;
 	}
 	memcpy(&type, rec, sizeof(type));
+	s = &R.s[R.cur_slot];
+	/* A new SYN first ends the flow it replaces (its close, or the event
+	 * of a flow still pending), then may judge its own data (Fast Open):
+	 * a flow event is the old flow's only while that one still owes it
+	 * (it has an entry, and client bytes),
+	 * and what follows the new flow's event is the new flow's. */
+	if (R.use_old && !s->events &&
+	    (type != TA_EV_FLOW ||
+	     (!R.old.events && R.old.present &&
+	      (R.old.payload_pkt >= 0 || R.old.syn_payload_pkt >= 0))))
+		s = &R.old;
 	if (type == TA_EV_FLOW)
 		check_flow_event(s, rec, len);
 	else if (type == TA_EV_CHUNK || type == TA_EV_CLOSE)
@@ -652,8 +717,8 @@ static void tmpl_init(void)
 			t->udp = s->udp;
 			t->ext = s->ext_hdr;
 			t->ip_off = 14 + 4 * s->vlan;
-			t->l4_off = t->ip_off + (s->v6 ? 40 + (s->ext_hdr ? 16 : 0) :
-							 (s->ip_opts ? 32 : 20));
+			t->l4_off = t->ip_off +
+				    (s->v6 ? 40 + (s->ext_hdr ? 16 : 0) : (s->ip_opts ? 32 : 20));
 			t->hdr_len = t->l4_off + (s->udp ? 8 : 20);
 			memcpy(t->b, f.b, t->hdr_len);
 			/* the machine's view: towards a watched port is the client */
@@ -765,7 +830,8 @@ static int decode_pkt(struct cursor *c, struct pkt *p, const __u8 **pay)
 	} else if (p->seqmode == 3) {
 		if (take(c, b, 4))
 			return -1;
-		p->seqarg = (__s32)((__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3]);
+		p->seqarg =
+			(__s32)((__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3]);
 	}
 	if (h[0] & 0x80) {
 		if (take(c, b, 1))
@@ -860,9 +926,14 @@ static __u32 build_frame(const struct tmpl *t, const struct pkt *p, const __u8 *
 /* Does the server's TCP take this client segment's data? Not without ACK,
  * not with SYN (RFC 5961 4.2: a challenge ACK, and the segment dropped), not
  * with RST (its data is no stream). */
+/* Would the server's TCP take this client segment's bytes? On an ACK, or on
+ * the SYN itself (Fast Open); never on an RST, a SYN with FIN, nor a client's
+ * SYN+ACK. */
 static int takes_data(__u8 flags)
 {
-	return (flags & ACK) && !(flags & (SYN | RST));
+	if (flags & RST)
+		return 0;
+	return flags & SYN ? !(flags & (ACK | FIN)) : !!(flags & ACK);
 }
 
 /* Keep the first copy of each of the stream's first TA_PEEK_LEN bytes, as
@@ -873,7 +944,7 @@ static void note_first_bytes(struct slot *s, const struct pkt *p, const __u8 *pa
 	__u8 c;
 
 	for (i = 0; i < p->len; i++) {
-		o = p->seq - (s->isn + 1) + i;
+		o = p->seq + !!(p->flags & SYN) - (s->isn + 1) + i;
 		if (o >= TA_PEEK_LEN)
 			continue;
 		c = pay ? pay[i] : fill_bytes[p->sel & 3];
@@ -884,6 +955,14 @@ static void note_first_bytes(struct slot *s, const struct pkt *p, const __u8 *pa
 			s->sb_conflict = 1;
 		}
 	}
+}
+
+/* Does a segment hold any byte at or past the stream's start? One wholly
+ * before it (an old duplicate, or a sequence number far out of the window)
+ * carries none of the flow's bytes. */
+static int reaches_stream(const struct slot *s, const struct pkt *p)
+{
+	return !s->has_isn || (__s32)(p->seq + !!(p->flags & SYN) + p->len - (s->isn + 1)) > 0;
 }
 
 static void judge(struct pkt *p, const __u8 *pay)
@@ -919,8 +998,9 @@ static void judge(struct pkt *p, const __u8 *pay)
 		}
 		if (c2s && p->len && !udp && s->has_isn && takes_data(p->flags))
 			note_first_bytes(s, p, pay);
-		if (c2s && p->len) {
-			if (!udp && (p->flags & SYN) && !(p->flags & ACK)) {
+		/* (bytes the server's TCP would drop are no payload of the flow) */
+		if (c2s && p->len && (udp || (takes_data(p->flags) && reaches_stream(s, p)))) {
+			if (!udp && (p->flags & SYN)) {
 				if (s->syn_payload_pkt < 0)
 					s->syn_payload_pkt = R.cur;
 			} else if (s->present && s->payload_pkt < 0) {
@@ -933,11 +1013,15 @@ static void judge(struct pkt *p, const __u8 *pay)
 	ev0 = ta_hostflow_evictions(R.hf);
 	if (s)
 		ev_before = s->events;
-	p->rc = ta_hostflow_frame(R.hf, TA_LINK_ETHERNET, frame, flen, flen, 1000000ull * (R.cur + 1),
-				  &where);
+	p->rc = ta_hostflow_frame(R.hf, TA_LINK_ETHERNET, frame, flen, flen,
+				  1000000ull * (R.cur + 1), &where);
 	R.use_old = 0;
+	if (syn_start)
+		check_reported(&R.old, sn, END_RESTART);
 	if (verbose)
-		printf("\t=> %s\n", p->rc == TA_PASS ? "PASS" : p->rc == TA_DROP ? "DROP" : "UNPARSED");
+		printf("\t=> %s\n", p->rc == TA_PASS   ? "PASS"
+				    : p->rc == TA_DROP ? "DROP"
+						       : "UNPARSED");
 	if (p->rc == TA_FRAME_UNPARSED)
 		violation(INV_R, "the frame was not parsed");
 	if (sn < 0) {
@@ -968,13 +1052,20 @@ static void judge(struct pkt *p, const __u8 *pay)
 	if (synfin_new && st && st->verdict == TA_V_PENDING && st->isn == p->seq &&
 	    (st->flags & TA_F_SYN_SEEN) && !(s->has_isn && s->isn == p->seq)) {
 		s->synfin = 1;
-		violation(INV_1F, "key %d: the machine started a flow (isn %08x) on a SYN with "
-			  "%s%s", sn, p->seq, p->flags & FIN ? "FIN" : "",
-			  (p->flags & (FIN | RST)) == (FIN | RST) ? " and RST" : p->flags & RST ? "RST" : "");
+		violation(INV_1F,
+			  "key %d: the machine started a flow (isn %08x) on a SYN with "
+			  "%s%s",
+			  sn, p->seq, p->flags & FIN ? "FIN" : "",
+			  (p->flags & (FIN | RST)) == (FIN | RST) ? " and RST"
+			  : p->flags & RST			  ? "RST"
+								  : "");
 	}
 	s->present = st != NULL;
-	if (syn_start &&
-	    (!st || st->verdict != TA_V_PENDING || st->isn != p->seq || !(st->flags & TA_F_SYN_SEEN))) {
+	/* (data on the SYN, TCP Fast Open, is judged at once: the new flow may
+	 * have its verdict, and its event, already) */
+	if (syn_start && (!st || st->isn != p->seq || !(st->flags & TA_F_SYN_SEEN) ||
+			  (st->verdict != TA_V_PENDING &&
+			   !(p->len && s->events && st->verdict == s->verdict)))) {
 		s->stale = 1;
 		violation(INV_1S, "key %d: after the SYN (isn %08x) the entry is %s%s, isn %08x",
 			  sn, p->seq, st ? "" : "gone", st ? vname(st->verdict) : "",
@@ -990,7 +1081,8 @@ static void judge(struct pkt *p, const __u8 *pay)
 			  vname(s->verdict));
 	else if (st && st->verdict == TA_V_PENDING && s->verdict)
 		violation(k, "key %d: the entry is pending again, the flow was %s%s", sn,
-			  vname(s->verdict), s->closed_pkt >= 0 ? " (the machine closed it before)" : "");
+			  vname(s->verdict),
+			  s->closed_pkt >= 0 ? " (the machine closed it before)" : "");
 
 	/* enforcing: what passes */
 	if (p->rc == TA_DROP && !R.enforce)
@@ -999,7 +1091,9 @@ static void judge(struct pkt *p, const __u8 *pay)
 		violation(INV_3C, "a server packet (flags %#x) dropped", p->flags);
 	if (p->rc == TA_DROP && s->allowed)
 		violation(INV_3A, "key %d: a packet to an allowed server dropped (flow %s)", sn,
-			  vname(s->verdict ? s->verdict : st ? st->verdict : 0));
+			  vname(s->verdict ? s->verdict
+				: st	   ? st->verdict
+					   : 0));
 	if (R.enforce && c2s && p->len && p->rc == TA_PASS && !s->allowed) {
 		want = udp ? TA_V_QUIC : TA_V_TLS;
 		v = s->verdict ? s->verdict : st ? st->verdict : TA_V_PENDING;
@@ -1007,18 +1101,21 @@ static void judge(struct pkt *p, const __u8 *pay)
 			violation(INV_3S, "key %d: %u bytes on a SYN passed, flow %s", sn, p->len,
 				  vname(v));
 		else if (v != want)
-			violation(s->stale ? INV_1S : s->synfin ? INV_1F : INV_3,
+			violation(s->stale    ? INV_1S
+				  : s->synfin ? INV_1F
+					      : INV_3,
 				  "key %d: %u client bytes passed, flow %s", sn, p->len, vname(v));
 		else if (!udp && s->has_isn && s->peek_len && s->events == 1 && !s->synfin &&
 			 takes_data(p->flags))
 			for (i = 0; i < p->len; i++) {
-				ob = p->seq - (s->isn + 1) + i;
+				ob = p->seq + !!(p->flags & SYN) - (s->isn + 1) + i;
 				__u8 c = pay ? pay[i] : fill_bytes[p->sel & 3];
 
 				if (ob < s->peek_len && c != s->peek[ob]) {
-					violation(INV_3B, "key %d: stream byte %u passed as %02x, "
-						  "classified as %02x (%s)", sn, ob, c,
-						  s->peek[ob], vname(v));
+					violation(INV_3B,
+						  "key %d: stream byte %u passed as %02x, "
+						  "classified as %02x (%s)",
+						  sn, ob, c, s->peek[ob], vname(v));
 					break;
 				}
 			}
@@ -1062,7 +1159,8 @@ static void run_input(const __u8 *data, size_t size)
 		R.s[k] = slot0[k];
 		epoch_reset(&R.s[k]);
 		R.s[k].epoch = 0;
-		R.s[k].allowed = R.enforce && R.allow >= 0 &&
+		R.s[k].allowed =
+			R.enforce && R.allow >= 0 &&
 			prefix_match(R.s[k].key.server, allows[R.allow].addr, allows[R.allow].bits);
 	}
 	cfg.max_flows = R.max_flows;
@@ -1231,11 +1329,14 @@ static int encode(FILE *in, FILE *out)
 						nseq = 2;
 						put16(seqb, (unsigned)sv & 0xffff);
 					} else {
-						return enc_fail(ln, "relative seq out of range", tok);
+						return enc_fail(ln, "relative seq out of range",
+								tok);
 					}
-				} else if (!strncmp(tok, "stream=", 7) || !strncmp(tok, "prefix=", 7)) {
+				} else if (!strncmp(tok, "stream=", 7) ||
+					   !strncmp(tok, "prefix=", 7)) {
 					if (enc_entry(tok + 7, &idx, &len))
-						return enc_fail(ln, "unknown entry or bad length", tok);
+						return enc_fail(ln, "unknown entry or bad length",
+								tok);
 					haspay = 1;
 					sel = (tok[0] == 's' ? 0 : 0x40) | (idx & 63);
 					lc = len;
@@ -1246,9 +1347,13 @@ static int encode(FILE *in, FILE *out)
 					for (i = 0; i < 4 && fill_bytes[i] != b; i++)
 						;
 					nb = star ? strtoul(star + 1, NULL, 0) : MSS;
-					if (i == 4 || (nb != MSS && (nb % 8 || nb / 8 > 255 || !nb)))
-						return enc_fail(ln, "fill=00|41|16|ff*N, N a multiple of 8 "
-								"up to 2040, or 1460", tok);
+					if (i == 4 ||
+					    (nb != MSS && (nb % 8 || nb / 8 > 255 || !nb)))
+						return enc_fail(
+							ln,
+							"fill=00|41|16|ff*N, N a multiple of 8 "
+							"up to 2040, or 1460",
+							tok);
 					haspay = 1;
 					sel = 0xc0 | i;
 					lc = nb == MSS ? 0 : nb / 8;
@@ -1256,7 +1361,8 @@ static int encode(FILE *in, FILE *out)
 					size_t hl = strlen(tok + 4);
 
 					if (hl % 2 || hl / 2 < 1 || hl / 2 > 64)
-						return enc_fail(ln, "raw= wants 1 to 64 hex bytes", tok);
+						return enc_fail(ln, "raw= wants 1 to 64 hex bytes",
+								tok);
 					haspay = 2;
 					sel = 0x80 | (hl / 2 - 1);
 					len = hl / 2;

@@ -313,6 +313,58 @@ static const struct pc_case pc_cases[] = {
 			       STAT(LATE_PKTS, 1), STAT(MIDSTREAM, 0)),
 	},
 	{
+		/* the classic way past an IDS: a ClientHello that never reaches the
+		 * server (short TTL, bad checksum, a loss past the gate), then
+		 * plaintext for the same sequence numbers */
+		.name = "a retransmission with other first bytes is counted, and dropped enforcing",
+		.flow = { { .isn = 7000 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
+			       RECORDS(REC_HELLO(0)), SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			       NO_EVENTS, FLOW(0, VERDICT(TA_V_TLS), HAS(TA_F_CONFLICT)),
+			       STAT(CONFLICTS, 1), STAT2(BLOCKED_PKTS, 0, 1),
+			       SEND(CLI, ACK | PSH, AT(0), HELLO), NO_EVENTS, STAT(CONFLICTS, 1),
+			       STAT2(BLOCKED_PKTS, 0, 1)),
+	},
+	{
+		/* enforcing, the held bytes never reached the server: what it will
+		 * take is the retransmission, so one that contradicts them stays out */
+		.name = "first bytes held at the gate, then other bytes for them: the gate stays shut",
+		.flow = { { .isn = 7100 } },
+		.steps = STEPS(
+			OPEN(0), SEND(CLI, ACK | PSH, HELLO_PART(0, 5), DROP_ENF), NO_EVENTS,
+			SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			EVENTS_IN(M_AUDIT, EV_F(0, TA_V_UNKNOWN, TA_F_SYN_SEEN | TA_F_CONFLICT, 0)),
+			EVENTS_IN(M_ENF),
+			FLOW_IN(M_ENF, 0, VERDICT(TA_V_PENDING), PEEK(5), HAS(TA_F_CONFLICT)),
+			STAT(CONFLICTS, 1), SEND(CLI, ACK | PSH, AT(0), HELLO, .mode = M_ENF),
+			EVENTS_IN(M_ENF, EV_F(0, TA_V_TLS, TA_F_SYN_SEEN | TA_F_CONFLICT, 0))),
+	},
+	{
+		/* a forged close must not open the way either: the tombstone keeps
+		 * the first bytes the flow was judged on */
+		.name = "a late segment with other first bytes is counted, and dropped enforcing",
+		.flow = { { .isn = 7300 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
+			       RECORDS(REC_HELLO(0)), SEND(CLI, RST | ACK),
+			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF), NO_EVENTS, NO_FLOW(0),
+			       STAT(CONFLICTS, 1), STAT2(LATE_PKTS, 1, 0),
+			       SEND(CLI, ACK | PSH, AT(0), HELLO), NO_EVENTS, STAT(CONFLICTS, 1),
+			       STAT2(LATE_PKTS, 2, 1), STAT(MIDSTREAM, 0)),
+	},
+	{
+		/* the ClientHello sent up is the one the verdict read */
+		.name = "a capture starts from the first bytes held when a segment contradicts them",
+		.flow = { { .isn = 7200 } },
+		.steps = STEPS(
+			OPEN(0), SEND(CLI, ACK | PSH, HELLO_PART(0, 5), DROP_ENF), NO_EVENTS,
+			SEND(CLI, ACK | PSH, AT(0), BIG_HELLO, DROP_ENF),
+			EVENTS_IN(M_AUDIT, EV_F(0, TA_V_TLS, TA_F_SYN_SEEN | TA_F_CONFLICT, 0)),
+			EVENTS_IN(M_ENF), FLOW(0, HAS(TA_F_CONFLICT)), STAT(CONFLICTS, 1),
+			SEND(CLI, ACK | PSH, AT(0), HELLO, .mode = M_ENF),
+			EVENTS_IN(M_ENF, EV_F(0, TA_V_TLS, TA_F_SYN_SEEN | TA_F_CONFLICT, 0)),
+			RECORDS_IN(M_ENF, REC_HELLO(0))),
+	},
+	{
 		.name = "server payload before any client byte: still pending",
 		.flow = { { .isn = 800 } },
 		.steps = STEPS(OPEN(0), SEND(SRV, ACK | PSH, TXT("220 banner\r\n")), NO_EVENTS,

@@ -68,7 +68,7 @@ enum pc_payload {
 
 /* An expected flow event. The flags in PC_EXACT_FLAGS must be exactly
  * .flags (plus .enf_flags under --enforce); TA_F_REPORTED is always set. */
-#define PC_EXACT_FLAGS (TA_F_SYN_SEEN | TA_F_TRUNCATED | TA_F_GAP | TA_F_BLOCKED)
+#define PC_EXACT_FLAGS (TA_F_SYN_SEEN | TA_F_TRUNCATED | TA_F_GAP | TA_F_BLOCKED | TA_F_CONFLICT)
 struct pc_ev {
 	__u8 verdict; /* 0 ends the list */
 	__u8 flow;
@@ -192,6 +192,10 @@ struct pc_case {
 #define RECORDS(...)                                                                               \
 	{                                                                                          \
 		.op = PC_RECORDS, .rec = { __VA_ARGS__ }                                           \
+	}
+#define RECORDS_IN(m, ...)                                                                         \
+	{                                                                                          \
+		.op = PC_RECORDS, .mode = (m), .rec = { __VA_ARGS__ }                              \
 	}
 #define NO_RECORDS                                                                                 \
 	{                                                                                          \

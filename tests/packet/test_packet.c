@@ -60,6 +60,7 @@ struct run {
 	struct pc_log log;
 	int ev_next, rec_next; /* the first record PC_EVENTS / PC_RECORDS has not seen */
 	struct flow_spec spec[PC_MAX_FLOWS];
+	int allowed[PC_MAX_FLOWS];
 	struct ta_flow_key key[PC_MAX_FLOWS];
 	unsigned isn[PC_MAX_FLOWS];
 	unsigned next[PC_MAX_FLOWS][2];	       /* stream offset after what each side sent */
@@ -134,7 +135,11 @@ static void step_payload(const struct pc_step *s, const void **p, size_t *n)
 	*n = s->len;
 }
 
-static void remember_first(struct run *r, int f, unsigned off, const __u8 *p, size_t n)
+/* The client's first bytes as the server's TCP takes them: from segments
+ * that deliver data (ACK, or a SYN without ACK; never RST), the first copy of
+ * each byte. A segment that contradicts a byte already sent is dropped
+ * whole under --enforce (not for an allowed server), so none of it counts. */
+static void remember_first(struct run *r, int f, __u8 tcp, unsigned off, const __u8 *p, size_t n)
 {
 	size_t i;
 
@@ -143,8 +148,16 @@ static void remember_first(struct run *r, int f, unsigned off, const __u8 *p, si
 		if (r->first_known[f])
 			return;
 		off = 0;
+	} else if ((tcp & RST) || ((tcp & SYN) ? (tcp & ACK) : !(tcp & ACK))) {
+		return;
 	}
+	if (r->mode == M_ENF && !r->allowed[f])
+		for (i = 0; i < n && off + i < TA_PEEK_LEN; i++)
+			if ((r->first_known[f] & (1u << (off + i))) && r->first[f][off + i] != p[i])
+				return;
 	for (i = 0; i < n && off + i < TA_PEEK_LEN; i++) {
+		if (r->first_known[f] & (1u << (off + i)))
+			continue;
 		r->first[f][off + i] = p[i];
 		r->first_known[f] |= 1u << (off + i);
 	}
@@ -173,7 +186,7 @@ static void send_one(struct run *r, const struct pc_step *s)
 	if (n && off + n > r->next[f][c2s])
 		r->next[f][c2s] = off + n;
 	if (c2s && n)
-		remember_first(r, f, off, p, n);
+		remember_first(r, f, s->tcp, off, p, n);
 
 	r->log.c2s = c2s;
 	if (r->b->frame(r->inst, &fr, c2s, &drop, &unparsed, err, sizeof(err))) {
@@ -472,6 +485,7 @@ static void run_case(struct run *r, const struct pc_case *c)
 			sp->sport = 443;
 		sp->cport = cport_next++;
 		r->isn[f] = c->flow[f].isn;
+		r->allowed[f] = c->flow[f].allowed;
 		make_key(&r->key[f], sp);
 	}
 	r->b->counters(r->inst, r->stats0, r->vc0);

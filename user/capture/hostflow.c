@@ -289,17 +289,31 @@ static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct t
 
 	if (!ref)
 		return 0;
-	out->isn = node_at(&env->hf->tombs, ref)->st.isn;
-	out->verdict = node_at(&env->hf->tombs, ref)->st.verdict;
+	const struct ta_flow_state *st = &node_at(&env->hf->tombs, ref)->st;
+
+	out->isn = st->isn;
+	out->verdict = st->verdict;
+	out->syn_seen = !!(st->flags & TA_F_SYN_SEEN);
+	out->peek_mask = st->peek_mask;
+	memcpy(out->peek, st->peek, sizeof(out->peek));
 	return 1;
 }
 
 static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,
 					       const struct ta_flow_tomb *tomb)
 {
-	struct ta_flow_state st = { .isn = tomb->isn, .verdict = tomb->verdict };
+	struct ta_flow_state st = { .isn = tomb->isn,
+				    .verdict = tomb->verdict,
+				    .flags = tomb->syn_seen ? TA_F_SYN_SEEN : 0,
+				    .peek_mask = tomb->peek_mask };
 
+	memcpy(st.peek, tomb->peek, sizeof(st.peek));
 	table_insert(&env->hf->tombs, key, &st, 0);
+}
+
+static __always_inline void ta_env_tomb_delete(struct ta_env *env, const struct ta_flow_key *key)
+{
+	table_delete(&env->hf->tombs, key);
 }
 
 static __always_inline long ta_env_load(struct ta_env *env, __u32 off, void *to, __u32 len,

@@ -124,6 +124,8 @@ void ta_flow_json(struct strbuf *sb, const struct ta_flow_record *v)
 	}
 	if (ev->flags & TA_F_TRUNCATED)
 		sb_puts(sb, ",\"truncated\":true");
+	if (ev->flags & TA_F_CONFLICT)
+		sb_puts(sb, ",\"first_bytes_conflict\":true");
 	if (ev->flags & TA_F_BLOCKED)
 		sb_puts(sb, ",\"action\":\"blocked\"");
 	if (v->reason)
@@ -175,6 +177,8 @@ void ta_flow_text(struct strbuf *sb, const struct ta_flow_record *v)
 	}
 	if (ev->flags & TA_F_TRUNCATED)
 		sb_puts(sb, " truncated");
+	if (ev->flags & TA_F_CONFLICT)
+		sb_puts(sb, " first-bytes-conflict");
 	if (ev->flags & TA_F_BLOCKED)
 		sb_puts(sb, " BLOCKED");
 	if (v->reason)
