@@ -684,9 +684,8 @@ static void on_record(void *ctx, const void *rec, size_t len)
 	 * (it has an entry, and client bytes),
 	 * and what follows the new flow's event is the new flow's. */
 	if (R.use_old && !s->events &&
-	    (type != TA_EV_FLOW ||
-	     (!R.old.events && R.old.present &&
-	      (R.old.payload_pkt >= 0 || R.old.syn_payload_pkt >= 0))))
+	    (type != TA_EV_FLOW || (!R.old.events && R.old.present &&
+				    (R.old.payload_pkt >= 0 || R.old.syn_payload_pkt >= 0))))
 		s = &R.old;
 	if (type == TA_EV_FLOW)
 		check_flow_event(s, rec, len);
