@@ -153,9 +153,9 @@ static __always_inline __u64 ta_env_cookie(struct ta_env *env, const int hook)
 /* The verdict event, with the owners of both ends when they are local: the
  * client's by socket cookie or, for a container seen from outside its veth,
  * by 4-tuple; the server's by 4-tuple from its accept(). */
-static __always_inline void ta_env_emit_flow(struct ta_env *env, const struct ta_flow_key *key,
-					     const struct ta_flow_state *st, __u8 verdict,
-					     __u16 flags)
+static __always_inline int ta_env_emit_flow(struct ta_env *env, const struct ta_flow_key *key,
+					    const struct ta_flow_state *st, __u8 verdict,
+					    __u16 flags)
 {
 	struct ta_flow_event *ev;
 	struct ta_flow_key end;
@@ -164,7 +164,7 @@ static __always_inline void ta_env_emit_flow(struct ta_env *env, const struct ta
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		ta_stat_inc(TA_STAT_RINGBUF_DROPS);
-		return;
+		return -1;
 	}
 	ta_flow_event_fill(ev, &env->hook, key, st, verdict, flags, bpf_ktime_get_boot_ns());
 	if (env->hook.gateway)
@@ -187,6 +187,7 @@ static __always_inline void ta_env_emit_flow(struct ta_env *env, const struct ta
 submit:
 	bpf_ringbuf_submit(ev, ta_wakeup_flags());
 	ta_stat_inc(TA_STAT_EVENTS);
+	return 0;
 }
 
 /* Capture records go through per-CPU scratch so that each reserves only the

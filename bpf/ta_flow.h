@@ -73,10 +73,11 @@ static __always_inline void ta_env_unstat(struct ta_env *env, __u32 idx);
 static __always_inline void ta_env_count(struct ta_env *env, __u32 verdict, __u32 bytes);
 /* the flow's server is exempt from --enforce (--allow) */
 static __always_inline int ta_env_allowed(struct ta_env *env, const struct ta_flow_key *key);
-/* the flow's one verdict event (ta_flow_event_fill() gives its common part) */
-static __always_inline void ta_env_emit_flow(struct ta_env *env, const struct ta_flow_key *key,
-					     const struct ta_flow_state *st, __u8 verdict,
-					     __u16 flags);
+/* the flow's one verdict event (ta_flow_event_fill() gives its common part);
+ * 0, or < 0 when there was no room for it */
+static __always_inline int ta_env_emit_flow(struct ta_env *env, const struct ta_flow_key *key,
+					    const struct ta_flow_state *st, __u8 verdict,
+					    __u16 flags);
 /* a capture record (ta_chunk_fill() makes it); 0, or < 0 when it could not
  * be made or sent */
 static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow_key *key, __u8 dir,
@@ -208,9 +209,10 @@ static __always_inline int ta_bogus_syn(__u8 fl)
 	return (fl & TA_TCP_SYN) && (fl & (TA_TCP_FIN | TA_TCP_RST));
 }
 
-/* Emit the one event of a flow. The caller has already won TA_F_REPORTED. */
-static __always_inline void ta_emit(struct ta_env *env, const struct ta_flow_key *key,
-				    struct ta_flow_state *st, __u8 verdict)
+/* Emit the one event of a flow. The caller has already won TA_F_REPORTED;
+ * when the ring is full, TA_F_UNREPORTED says to send it again. */
+static __always_inline int ta_emit(struct ta_env *env, const struct ta_flow_key *key,
+				   struct ta_flow_state *st, __u8 verdict)
 {
 	__u16 flags = st->flags;
 
@@ -220,7 +222,24 @@ static __always_inline void ta_emit(struct ta_env *env, const struct ta_flow_key
 		flags |= TA_F_FORWARDED;
 	if (ta_env_hook(env)->captured)
 		flags |= TA_F_CAPTURED;
-	ta_env_emit_flow(env, key, st, verdict, flags);
+	if (!ta_env_emit_flow(env, key, st, verdict, flags))
+		return 0;
+	__sync_fetch_and_or(&st->flags, TA_F_UNREPORTED);
+	return -1;
+}
+
+/* A verdict whose event found the ring full is sent again, by the one CPU
+ * that clears TA_F_UNREPORTED; a flow that ends first has its last chance
+ * here too, and is counted lost if that fails. */
+static __always_inline void ta_report_again(struct ta_env *env, const struct ta_flow_key *key,
+					    struct ta_flow_state *st, int last)
+{
+	if (!(__sync_fetch_and_and(&st->flags, ~TA_F_UNREPORTED) & TA_F_UNREPORTED))
+		return;
+	if (!ta_emit(env, key, st, st->verdict))
+		ta_env_stat(env, TA_STAT_EVENTS_RETRIED);
+	else if (last)
+		ta_env_stat(env, TA_STAT_VERDICTS_LOST);
 }
 
 /* Decide once: the CPU that flips TA_F_REPORTED is the one that reports.
@@ -439,9 +458,12 @@ static __always_inline int ta_holed(const struct ta_flow_state *st)
  * that its late packets (a retransmitted FIN, segments in flight behind an
  * RST) are known as late and not taken for a new flow seen mid-stream. */
 static __always_inline void ta_delete(struct ta_env *env, const struct ta_flow_key *key,
-				      const struct ta_flow_state *st)
+				      struct ta_flow_state *st)
 {
 	struct ta_flow_tomb tomb = { .isn = st->isn, .verdict = st->verdict };
+
+	if (st->flags & TA_F_UNREPORTED)
+		ta_report_again(env, key, st, 1);
 
 	if (st->flags & TA_F_SYN_SEEN) {
 		tomb.syn_seen = 1;
@@ -815,8 +837,12 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 	/* Fast path: a decided flow costs this lookup and one counter. */
 	if (st && st->verdict != TA_V_PENDING) {
 		ta_env_count(env, st->verdict, pkt->payload_len);
-		if (st->flags & (TA_F_CAPTURING | TA_F_AWAIT_SERVER))
+		if (st->flags & (TA_F_CAPTURING | TA_F_AWAIT_SERVER | TA_F_UNREPORTED)) {
+			/* the verdict goes before the capture that follows it */
+			if (st->flags & TA_F_UNREPORTED)
+				ta_report_again(env, &key, st, 0);
 			ta_tls_track(env, &key, st, pkt, c2s, hook);
+		}
 		act = ta_blocked_pkt(env, st, pkt, c2s);
 		if (c2s && ta_client_syn(fl) && !ta_same_syn(st, pkt))
 			/* port reuse before we saw the old close */

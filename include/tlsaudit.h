@@ -84,6 +84,12 @@ enum ta_role {
 	X(LATE_PKTS, "late_packets", "tlsaudit_late_packets_total",                                \
 	  "Client payload packets of flows that had already ended: retransmissions, or segments "  \
 	  "in flight behind a reset.")                                                             \
+	X(EVENTS_RETRIED, "events_retried", "tlsaudit_events_retried_total",                       \
+	  "Flow verdict events that found the ring buffer full and were sent with a later "        \
+	  "packet of the flow.")                                                                   \
+	X(VERDICTS_LOST, "verdicts_lost", "tlsaudit_verdicts_lost_total",                          \
+	  "Flows that ended before their verdict event, lost to a full ring buffer, could be "     \
+	  "sent again.")                                                                           \
 	X(CONFLICTS, "first_bytes_conflicts", "tlsaudit_first_bytes_conflicts_total",              \
 	  "Flows whose client resent its first bytes with other content: a network or a client "   \
 	  "that lies.")
@@ -170,6 +176,8 @@ struct ta_flow_key {
 #define TA_F_CAPTURED (1u << 13)    /* read from a capture file: no socket, no process */
 #define TA_F_BEYOND (1u << 14)	    /* a client segment began past the first TA_PEEK_LEN bytes */
 #define TA_F_CONFLICT (1u << 15)    /* a client segment carried other first bytes than held */
+/* flow state only, past the event's 16 bits: */
+#define TA_F_UNREPORTED (1u << 16) /* the verdict event found the ring full: sent again later */
 
 /* A flow that ended (map "tombs", an LRU): its late packets are known, and
  * so are the first bytes it was judged on, which a late copy must repeat. */

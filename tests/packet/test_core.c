@@ -428,6 +428,107 @@ static void attach(void)
 	ta_case_end();
 }
 
+/* A client's packet with a payload, through ta_tc_egress. */
+static void egress_data(struct ta_loader *l, const struct flow_spec *s, unsigned seq,
+			unsigned char flags, const char *data)
+{
+	struct frame f;
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+
+	build(&f, s, 1, seq, flags, data, strlen(data));
+	o.data_in = f.b;
+	o.data_size_in = f.len;
+	o.repeat = 1;
+	if (bpf_prog_test_run_opts(bpf_program__fd(l->skel->progs.ta_tc_egress), &o))
+		TA_CHECK(0, "test_run: %s", strerror(errno));
+}
+
+static __u64 stat_now(struct ta_loader *l, const struct ta_counters_base *base, int id)
+{
+	struct ta_counters c;
+
+	memset(&c, 0, sizeof(c));
+	ta_counters_read(l, base, 0, &c);
+	return c.stats[id];
+}
+
+/* New plaintext flows, not read, until the ring refuses one's verdict: the
+ * index of that flow. */
+static unsigned fill_ring(struct ta_loader *l, const struct ta_counters_base *base, unsigned from)
+{
+	__u64 drops = stat_now(l, base, TA_STAT_RINGBUF_DROPS);
+	unsigned i;
+
+	for (i = from; i < from + 1000; i++) {
+		struct flow_spec s = spec(i);
+
+		egress(l, &s, 1000, SYN);
+		egress_data(l, &s, 1001, ACK | PSH, "GET / HTTP/1.1\r\n\r\n");
+		if (stat_now(l, base, TA_STAT_RINGBUF_DROPS) > drops)
+			return i;
+	}
+	TA_CHECK(0, "a 4 KiB ring took 1000 events");
+	return i;
+}
+
+static int n_key_events;
+static struct ta_flow_key want_key;
+
+static int on_key_event(void *ctx, void *data, size_t len)
+{
+	const struct ta_flow_event *ev = data;
+
+	(void)ctx;
+	if (len >= sizeof(*ev) && ev->type == TA_EV_FLOW &&
+	    !memcmp(&ev->key, &want_key, sizeof(want_key)) && ev->verdict == TA_V_PLAINTEXT_HTTP)
+		n_key_events++;
+	return 0;
+}
+
+static void ring_full(void)
+{
+	struct ta_loader_config c = { .ports = ports, .max_flows = 1024, .ringbuf_bytes = 4096 };
+	struct ta_counters_base base;
+	struct ring_buffer *rb;
+	struct ta_loader l;
+	struct flow_spec a, b;
+	unsigned ia, ib;
+
+	ta_case_begin("core: a verdict that finds the ring full is sent with a later packet, or "
+		      "counted lost");
+	if (ta_loader_load(&l, &c)) {
+		TA_CHECK(0, "load with a 4 KiB ring");
+		ta_case_end();
+		return;
+	}
+	ta_counters_base(&l, &base);
+	rb = ring_buffer__new(bpf_map__fd(l.skel->maps.events), on_key_event, NULL, NULL);
+	TA_CHECK(rb != NULL, "ring buffer");
+	ia = fill_ring(&l, &base, 0);
+	a = spec(ia);
+	make_key(&want_key, &a);
+	n_key_events = 0;
+	ring_buffer__consume(rb);
+	TA_CHECK_EQ(n_key_events, 0);
+	/* room again: the flow's next packet, a bare ACK, carries its verdict */
+	egress(&l, &a, 1019, ACK);
+	TA_CHECK_EQ(stat_now(&l, &base, TA_STAT_EVENTS_RETRIED), 1);
+	ring_buffer__consume(rb);
+	TA_CHECK_EQ(n_key_events, 1);
+	egress(&l, &a, 1019, ACK);
+	ring_buffer__consume(rb);
+	TA_CHECK_EQ(n_key_events, 1);
+	/* full again: a flow that ends while its verdict waits is counted lost */
+	ib = fill_ring(&l, &base, ia + 1);
+	b = spec(ib);
+	egress(&l, &b, 1019, RST | ACK);
+	TA_CHECK_EQ(stat_now(&l, &base, TA_STAT_VERDICTS_LOST), 1);
+	TA_CHECK_EQ(stat_now(&l, &base, TA_STAT_EVENTS_RETRIED), 1);
+	ring_buffer__free(rb);
+	ta_loader_close(&l);
+	ta_case_end();
+}
+
 int main(void)
 {
 	int err;
@@ -449,6 +550,7 @@ int main(void)
 	eviction_race(0);
 	eviction_race(1);
 	preexisting();
+	ring_full();
 	attach();
 	TA_TEST_EXIT();
 }

@@ -377,15 +377,16 @@ static __always_inline int ta_env_allowed(struct ta_env *env, const struct ta_fl
 	return 0;
 }
 
-static __always_inline void ta_env_emit_flow(struct ta_env *env, const struct ta_flow_key *key,
-					     const struct ta_flow_state *st, __u8 verdict,
-					     __u16 flags)
+static __always_inline int ta_env_emit_flow(struct ta_env *env, const struct ta_flow_key *key,
+					    const struct ta_flow_state *st, __u8 verdict,
+					    __u16 flags)
 {
 	struct ta_flow_event ev;
 
 	ta_flow_event_fill(&ev, &env->hook, key, st, verdict, flags, env->now);
 	env->hf->stats[TA_STAT_EVENTS]++;
 	env->hf->out(env->hf->out_ctx, &ev, sizeof(ev));
+	return 0;
 }
 
 static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow_key *key, __u8 dir,

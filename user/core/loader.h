@@ -22,6 +22,7 @@ struct ta_loader_config {
 	int pin; /* pin the counters (TA_PIN_MAPS) */
 	const struct ta_allow_key *allow;
 	int n_allow;
+	__u32 ringbuf_bytes; /* the events ring's size, a power of 2 pages; 0: the default */
 };
 
 struct ta_loader {
