@@ -913,7 +913,7 @@ static __always_inline int ta_flow_udp(struct ta_env *env, const struct ta_pkt *
 	if (ta_env_load(env, pkt->payload_off, fresh->peek, ta_len_bound(n, TA_PEEK_LEN), hook))
 		return TA_PASS;
 	fresh->peek_len = n;
-	fresh->verdict = verdict = ta_classify_udp(fresh->peek, n);
+	fresh->verdict = verdict = ta_classify_udp(fresh->peek, n, pkt->payload_len);
 	if (ta_env_flow_insert(env, &key, fresh, 1)) {
 		if (!ta_env_flow_lookup(env, &key))
 			ta_env_stat(env, TA_STAT_FLOW_INSERT_FAIL);

@@ -202,13 +202,18 @@ static __always_inline __u32 ta_quic_version(const __u8 *b)
 	return ((__u32)b[1] << 24) | ((__u32)b[2] << 16) | ((__u32)b[3] << 8) | b[4];
 }
 
+/* A client's Initial rides in a UDP datagram of at least 1200 bytes (RFC 9000
+ * 14.1): a shorter one is no QUIC connection a server would open. */
+#define TA_QUIC_MIN_DATAGRAM 1200u
+
 /*
- * Classify the first datagram a client sent on a UDP flow. A QUIC long-header
- * Initial (header form and fixed bits set, Initial type for the version) is
- * "quic"; anything else falls back to the stream rules with final set, since
- * a datagram is complete in itself.
+ * Classify the first datagram a client sent on a UDP flow: its first len
+ * bytes in b, of dgram_len in all. A QUIC long-header Initial (header form
+ * and fixed bits set, Initial type for the version) in a datagram of
+ * TA_QUIC_MIN_DATAGRAM bytes or more is "quic"; anything else falls back to
+ * the stream rules with final set, since a datagram is complete in itself.
  */
-static __always_inline int ta_classify_udp(const __u8 *b, __u32 len)
+static __always_inline int ta_classify_udp(const __u8 *b, __u32 len, __u32 dgram_len)
 {
 	__u32 ver;
 	__u8 type;
@@ -216,7 +221,7 @@ static __always_inline int ta_classify_udp(const __u8 *b, __u32 len)
 	if (len > TA_PEEK_LEN)
 		len = TA_PEEK_LEN;
 	/* long header: form, fixed bit, version, DCID len, DCID ... */
-	if (len >= 6 && (b[0] & 0xc0) == 0xc0) {
+	if (len >= 6 && (b[0] & 0xc0) == 0xc0 && dgram_len >= TA_QUIC_MIN_DATAGRAM) {
 		ver = ta_quic_version(b);
 		type = (b[0] >> 4) & 0x3;
 		if ((ver == TA_QUIC_V1 || (ver & 0xffffff00u) == 0xff000000u) && type == 0)

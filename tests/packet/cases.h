@@ -19,8 +19,11 @@
 #include "packet_case.h"
 
 /* a QUIC v1 long-header Initial: type bits, version 1, a DCID length */
-static const unsigned char quic_v1_initial[64] = { 0xc3, 0x00, 0x00, 0x00, 0x01, 0x08 };
+/* ... in a datagram of the 1200 bytes an Initial needs (RFC 9000 14.1) */
+static const unsigned char quic_v1_initial[1200] = { 0xc3, 0x00, 0x00, 0x00, 0x01, 0x08 };
 #define QUIC_INITIAL .bytes = quic_v1_initial, .len = sizeof(quic_v1_initial)
+/* the same header in a short datagram: what a 6-byte fake would be */
+#define QUIC_SHORT .bytes = quic_v1_initial, .len = 64
 #define UDP_NOISE TXT("\x9e\x01\xff\x00\x13\x37\x42\x99")
 #define APP_DATA TXT("\x17\x03\x03\x00\x20zzzz") /* a TLS record from the middle of a stream */
 
@@ -401,6 +404,15 @@ static const struct pc_case pc_cases[] = {
 			       FLOW(0, VERDICT(TA_V_QUIC), PEEK(16), HASNT(TA_F_BLOCKED)),
 			       FLOW(1, VERDICT(TA_V_UNKNOWN), PEEK(8)), STAT(FLOW_INSERTS, 2),
 			       STAT2(BLOCKED, 0, 1), STAT2(BLOCKED_PKTS, 0, 2)),
+	},
+	{
+		/* a QUIC header in a short datagram must not unlock the flow */
+		.name = "udp: a QUIC Initial header in a datagram under 1200 bytes -> unknown",
+		.flow = { { .spec.udp = 1 } },
+		.steps = STEPS(SEND(CLI, 0, QUIC_SHORT, DROP_ENF),
+			       EVENTS(EV_F(0, TA_V_UNKNOWN, 0, TA_F_BLOCKED)),
+			       SEND(CLI, 0, QUIC_INITIAL, DROP_ENF), NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_UNKNOWN)), STAT2(BLOCKED_PKTS, 0, 2)),
 	},
 	{
 		.name = "ClientHello captured whole, across segments, then the server's answer",

@@ -61,12 +61,14 @@ static const char *vname(int v)
 		EXPECT(label, b, len, 1, want);                                                    \
 	} while (0)
 
-#define EXPECT_UDP(...) EXPECT_UDP_(__VA_ARGS__)
-#define EXPECT_UDP_(label, b, len, want)                                                           \
+/* EXPECT_UDP: the bytes in a datagram of the QUIC minimum; _IN: of dgram bytes */
+#define EXPECT_UDP(...) EXPECT_UDP_IN_(__VA_ARGS__, TA_QUIC_MIN_DATAGRAM)
+#define EXPECT_UDP_IN(...) EXPECT_UDP_IN_(__VA_ARGS__)
+#define EXPECT_UDP_IN_(label, b, len, want, dgram)                                                 \
 	do {                                                                                       \
-		int __got = ta_classify_udp((const __u8 *)(b), (len));                             \
-		TA_CHECK(__got == (want), "%s: ta_classify_udp(len=%u) = %s, want %s", (label),    \
-			 (unsigned)(len), vname(__got), vname(want));                              \
+		int __got = ta_classify_udp((const __u8 *)(b), (len), (dgram));                    \
+		TA_CHECK(__got == (want), "%s: ta_classify_udp(len=%u, dgram %u) = %s, want %s",   \
+			 (label), (unsigned)(len), (unsigned)(dgram), vname(__got), vname(want));  \
 	} while (0)
 
 /* A C string literal without its NUL, as the (b, len) pair of the EXPECT
@@ -484,7 +486,8 @@ static int check_properties(const char *label, const __u8 *b, __u32 len)
 {
 	int open = ta_classify(b, len, 0);
 	int fin = ta_classify(b, len, 1);
-	int udp = ta_classify_udp(b, len);
+	int udp = ta_classify_udp(b, len, TA_QUIC_MIN_DATAGRAM);
+	int udp_short = ta_classify_udp(b, len, TA_QUIC_MIN_DATAGRAM - 1);
 	int bad = 0;
 
 #define PROP(cond, ...)                                                                            \
@@ -506,13 +509,15 @@ static int check_properties(const char *label, const __u8 *b, __u32 len)
 		PROP(open == ta_classify(b, TA_PEEK_LEN, 0) &&
 			     fin == ta_classify(b, TA_PEEK_LEN, 1),
 		     "%s len %u: bytes past TA_PEEK_LEN changed the verdict", label, len);
-		PROP(udp == ta_classify_udp(b, TA_PEEK_LEN),
+		PROP(udp == ta_classify_udp(b, TA_PEEK_LEN, TA_QUIC_MIN_DATAGRAM),
 		     "%s len %u: bytes past TA_PEEK_LEN changed the UDP verdict", label, len);
 	}
 	PROP(udp > TA_V_PENDING && udp < TA_V_MAX && udp != TA_V_MIDSTREAM,
 	     "%s len %u: udp gives %s (%d)", label, len, vname(udp), udp);
 	PROP(udp == TA_V_QUIC || udp == fin, "%s len %u: udp %s but stream final %s", label, len,
 	     vname(udp), vname(fin));
+	PROP(udp_short == fin, "%s len %u: in a short datagram udp says %s, stream final %s", label,
+	     len, vname(udp_short), vname(fin));
 #undef PROP
 	return bad;
 }
@@ -614,6 +619,10 @@ static void test_udp(void)
 	quic_hdr(b, 0xc3, TA_QUIC_V1); /* v1 Initial: type 00 */
 	EXPECT_UDP("v1 Initial", b, n, TA_V_QUIC);
 	EXPECT_UDP("v1 Initial 6 bytes", b, 6, TA_V_QUIC);
+	/* the header alone unlocks nothing: the datagram must be an Initial's size */
+	EXPECT_UDP_IN("v1 Initial in 1199 bytes", b, n, TA_V_UNKNOWN, 1199);
+	EXPECT_UDP_IN("v1 Initial header in 6 bytes", b, 6, TA_V_UNKNOWN, 6);
+	EXPECT_UDP_IN("v1 Initial in 1200 bytes", b, n, TA_V_QUIC, 1200);
 	quic_hdr(b, 0xc0, TA_QUIC_V1);
 	EXPECT_UDP("v1 Initial pn len 1", b, n, TA_V_QUIC);
 	quic_hdr(b, 0xd3, TA_QUIC_V2); /* v2 Initial: type 01 (RFC 9369 3.2) */
