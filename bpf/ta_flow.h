@@ -496,6 +496,18 @@ static __always_inline int ta_flow_ended(struct ta_flow_state *st, __u8 fl, int 
 	return !!(was & other);
 }
 
+/* The flow's end: its entry goes, but a blocked flow's stays (its
+ * retransmissions must not pass as a flow never seen), marked ended so that
+ * a new connection's SYN may replace it. */
+static __always_inline void ta_end(struct ta_env *env, const struct ta_flow_key *key,
+				   struct ta_flow_state *st)
+{
+	if (st->flags & TA_F_BLOCKED)
+		__sync_fetch_and_or(&st->flags, TA_F_ENDED);
+	else
+		ta_delete(env, key, st);
+}
+
 /* A new flow's state, seen here first: in the scratch space, zeroed. */
 static __always_inline struct ta_flow_state *ta_fresh(struct ta_env *env, const int hook)
 {
@@ -535,8 +547,8 @@ static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow
 		return TA_PASS;
 	ta_env_stat(env, TA_STAT_MIDSTREAM);
 	act = ta_decide(env, key, st, TA_V_MIDSTREAM);
-	if (!(st->flags & TA_F_BLOCKED) && ta_flow_ended(st, fl, 1))
-		ta_delete(env, key, st);
+	if (ta_flow_ended(st, fl, 1))
+		ta_end(env, key, st);
 	return act == TA_DROP ? ta_drop(env) : act;
 }
 
@@ -755,6 +767,8 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 		if (!(st->flags & TA_F_BLOCKED) &&
 		    !(ta_env_enforce(env) && !st->peek_mask && !(st->flags & TA_F_BEYOND)))
 			ta_delete(env, key, st);
+		else
+			__sync_fetch_and_or(&st->flags, TA_F_ENDED);
 		/* only client bytes are kept from the server, never a close; an
 		 * RST's bytes are never judged */
 		if (c2s && pkt->payload_len && (st->flags & TA_F_BLOCKED))
@@ -844,17 +858,23 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 			ta_tls_track(env, &key, st, pkt, c2s, hook);
 		}
 		act = ta_blocked_pkt(env, st, pkt, c2s);
-		if (c2s && ta_client_syn(fl) && !ta_same_syn(st, pkt))
-			/* port reuse before we saw the old close */
-			return ta_new_flow(env, &key, st, pkt, hook);
+		if (c2s && ta_client_syn(fl) && !ta_same_syn(st, pkt)) {
+			/* a new connection on the key, once this one ended; before,
+			 * a stack answers the SYN with a challenge ACK and keeps the
+			 * connection (RFC 5961 4), and so does the flow: an injected
+			 * SYN resets nothing */
+			if (st->flags & TA_F_ENDED)
+				return ta_new_flow(env, &key, st, pkt, hook);
+			ta_env_stat(env, TA_STAT_SYNS_IN_FLOW);
+			/* (nor are its bytes the flow's: the stack drops them) */
+			return act == TA_PASS ? ta_unjudged_gate(env, &key, pkt, c2s) : act;
+		}
 		if (c2s && act == TA_PASS && ta_resends_start(st, pkt) &&
 		    ta_conflicts(env, st, pkt, hook) && ta_env_enforce(env) &&
 		    !ta_env_allowed(env, &key))
 			return ta_drop(env);
-		/* a blocked flow stays known after FIN/RST: its retransmissions must
-		 * not pass as a flow we never saw; a new SYN resets it */
-		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s) && !(st->flags & TA_F_BLOCKED))
-			ta_delete(env, &key, st);
+		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s))
+			ta_end(env, &key, st);
 		return act;
 	}
 

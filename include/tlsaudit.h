@@ -90,6 +90,9 @@ enum ta_role {
 	X(VERDICTS_LOST, "verdicts_lost", "tlsaudit_verdicts_lost_total",                          \
 	  "Flows that ended before their verdict event, lost to a full ring buffer, could be "     \
 	  "sent again.")                                                                           \
+	X(SYNS_IN_FLOW, "syns_in_flow", "tlsaudit_syns_in_flow_total",                             \
+	  "Client SYNs with a new ISN on a decided flow that had not ended: a stack answers them " \
+	  "with a challenge ACK and keeps the connection, so they reset nothing.")                 \
 	X(CONFLICTS, "first_bytes_conflicts", "tlsaudit_first_bytes_conflicts_total",              \
 	  "Flows whose client resent its first bytes with other content: a network or a client "   \
 	  "that lies.")
@@ -178,6 +181,7 @@ struct ta_flow_key {
 #define TA_F_CONFLICT (1u << 15)    /* a client segment carried other first bytes than held */
 /* flow state only, past the event's 16 bits: */
 #define TA_F_UNREPORTED (1u << 16) /* the verdict event found the ring full: sent again later */
+#define TA_F_ENDED (1u << 17)	   /* a kept entry (blocked, or enforcing) whose flow ended */
 
 /* A flow that ended (map "tombs", an LRU): its late packets are known, and
  * so are the first bytes it was judged on, which a late copy must repeat. */

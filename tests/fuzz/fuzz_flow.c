@@ -968,7 +968,7 @@ static void judge(struct pkt *p, const __u8 *pay)
 {
 	const struct tmpl *t = &tmpls[p->ep][p->dir];
 	struct ta_frame_origin where = { .ifindex = 1, .is_egress = (__u8)R.egress };
-	const struct ta_flow_state *st;
+	const struct ta_flow_state *st, *pre;
 	struct slot *s = NULL;
 	__u64 ev0, ev1;
 	__u32 flen, live, touched, i, want, v, ob;
@@ -986,8 +986,13 @@ static void judge(struct pkt *p, const __u8 *pay)
 		s->touched = 1;
 		synfin_new = !udp && c2s && !lax_syn && (p->flags & SYN) && !(p->flags & ACK) &&
 			     (p->flags & (FIN | RST));
+		/* (a SYN on a decided flow that has not ended is answered with a
+		 * challenge ACK, RFC 5961: no new connection; whether the flow
+		 * ended, the machine's entry says) */
+		pre = ta_hostflow_lookup(R.hf, &s->key);
 		if (!udp && c2s && (p->flags & SYN) && !(p->flags & ACK) && !synfin_new &&
-		    (!s->has_isn || s->isn != p->seq)) {
+		    (!s->has_isn || s->isn != p->seq) &&
+		    !(pre && pre->verdict != TA_V_PENDING && !(pre->flags & TA_F_ENDED))) {
 			syn_start = 1;
 			R.old = *s;
 			R.use_old = 1;

@@ -159,13 +159,46 @@ static const struct pc_case pc_cases[] = {
 			       RECORDS(REC_CLOSE(0), REC_HELLO(0))),
 	},
 	{
-		.name = "port reuse without a seen close: new SYN resets the flow",
+		/* a stack answers a SYN on a live connection with a challenge ACK
+		 * (RFC 5961 4) and keeps it: so does the flow, whatever its verdict */
+		.name = "a SYN with a new ISN on a live TLS flow resets nothing",
 		.flow = { { .isn = 500 } },
+		.steps =
+			STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
+			      SEND(CLI, SYN, .isn = 123456), NO_EVENTS,
+			      FLOW(0, VERDICT(TA_V_TLS), HAS(TA_F_SYN_SEEN)), STAT(SYNS_IN_FLOW, 1),
+			      SEND(CLI, ACK | PSH, TXT("\x17\x03\x03\x00\x01x")), NO_EVENTS,
+			      STAT(FLOWS_NEW, 1)),
+	},
+	{
+		.name = "a SYN with a new ISN on a live blocked flow unblocks nothing",
+		.flow = { { .isn = 520 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), SEND(CLI, SYN, .isn = 123456),
+			       NO_EVENTS, STAT(SYNS_IN_FLOW, 1),
+			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF), NO_EVENTS,
+			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP)), STAT2(BLOCKED_PKTS, 0, 2)),
+	},
+	{
+		/* how a port is really reused: the client answers the challenge ACK
+		 * with an RST, then sends its SYN again */
+		.name = "port reuse after the old flow's RST: the new SYN starts a flow",
+		.flow = { { .isn = 540 } },
 		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
-			       REOPEN(0, 123456), FLOW(0, VERDICT(TA_V_PENDING), ISN, PEEK(0)),
+			       SEND(CLI, RST | ACK), REOPEN(0, 123456),
+			       FLOW(0, VERDICT(TA_V_PENDING), ISN, PEEK(0)),
 			       SEND(CLI, ACK | PSH, GET, DROP_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), STAT(FLOWS_NEW, 2),
-			       STAT(FLOW_INSERTS, 1)), /* the entry was overwritten in place */
+			       STAT(SYNS_IN_FLOW, 0)),
+	},
+	{
+		.name = "a blocked flow that ended is replaced by the next connection's SYN",
+		.flow = { { .isn = 560 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, GET, DROP_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), SEND(CLI, RST | ACK),
+			       REOPEN(0, 99999), FLOW(0, VERDICT(TA_V_PENDING), ISN, PEEK(0)),
+			       SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
+			       STAT(FLOWS_NEW, 2), STAT(SYNS_IN_FLOW, 0)),
 	},
 	{
 		/* enforcing, "ab" is held, and the RST that decides the flow is
@@ -251,10 +284,11 @@ static const struct pc_case pc_cases[] = {
 	},
 	{
 		/* a midstream entry has no ISN: a SYN with ISN 0 is a new flow */
-		.name = "fuzz: a new connection's SYN with ISN 0 replaces a midstream entry",
+		.name = "fuzz: a new connection's SYN with ISN 0 replaces an ended midstream entry",
 		.flow = { { .isn = 0 } },
 		.steps = STEPS(SEND(CLI, ACK | PSH, AT(5000), GET, DROP_ENF),
-			       EVENTS(EV_F(0, TA_V_MIDSTREAM, 0, TA_F_BLOCKED)), SEND(CLI, SYN),
+			       EVENTS(EV_F(0, TA_V_MIDSTREAM, 0, TA_F_BLOCKED)),
+			       SEND(CLI, RST | ACK, AT(5034)), SEND(CLI, SYN),
 			       FLOW(0, VERDICT(TA_V_PENDING), ISN, HAS(TA_F_SYN_SEEN)),
 			       SEND(CLI, ACK | PSH, AT(0), HELLO), EVENTS(EV(0, TA_V_TLS)),
 			       RECORDS(REC_HELLO(0))),
