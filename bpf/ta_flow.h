@@ -777,8 +777,9 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 	}
 	/* Enforcing: undecided client bytes wait at the gate (not for an
 	 * allowed server). The client will retransmit them, with more, and the
-	 * verdict is taken then. */
-	if (ta_env_enforce(env) && c2s && pkt->payload_len && !ta_env_allowed(env, key))
+	 * verdict is taken then. A server that speaks first is no TLS server:
+	 * its bytes before the client's ClientHello stay out too. */
+	if (ta_env_enforce(env) && pkt->payload_len && !ta_env_allowed(env, key))
 		return ta_drop(env);
 	return TA_PASS;
 }

@@ -76,7 +76,8 @@ enum ta_role {
 	X(BLOCKED, "blocked", "tlsaudit_enforce_blocked_flows_total",                              \
 	  "Flows --enforce blocked because of their verdict.")                                     \
 	X(BLOCKED_PKTS, "blocked_packets", "tlsaudit_enforce_dropped_packets_total",               \
-	  "Client packets --enforce dropped: of blocked flows, or held back until a verdict.")     \
+	  "Packets --enforce dropped: client packets of blocked flows or held back until a "       \
+	  "verdict, and server bytes sent before the client's first.")                             \
 	X(FLOWS_DELETED, "flows_closed", "tlsaudit_flows_closed_total",                            \
 	  "Flow entries removed when their flow ended (FIN or RST).")                              \
 	X(FLOW_INSERTS, "flow_inserts", "tlsaudit_flow_table_inserts_total",                       \

@@ -973,6 +973,7 @@ static void judge(struct pkt *p, const __u8 *pay)
 	__u64 ev0, ev1;
 	__u32 flen, live, touched, i, want, v, ob;
 	int syn_start = 0, synfin_new = 0, ev_before = 0, c2s = t->c2s, sn = t->slot, k, n_ev;
+	int pre_pending = 0;
 	int udp = t->udp;
 
 	frame = frame_buf + R.align;
@@ -990,6 +991,7 @@ static void judge(struct pkt *p, const __u8 *pay)
 		 * challenge ACK, RFC 5961: no new connection; whether the flow
 		 * ended, the machine's entry says) */
 		pre = ta_hostflow_lookup(R.hf, &s->key);
+		pre_pending = pre && pre->verdict == TA_V_PENDING;
 		if (!udp && c2s && (p->flags & SYN) && !(p->flags & ACK) && !synfin_new &&
 		    (!s->has_isn || s->isn != p->seq) &&
 		    !(pre && pre->verdict != TA_V_PENDING && !(pre->flags & TA_F_ENDED))) {
@@ -1091,8 +1093,12 @@ static void judge(struct pkt *p, const __u8 *pay)
 	/* enforcing: what passes */
 	if (p->rc == TA_DROP && !R.enforce)
 		violation(INV_3C, "a packet dropped without --enforce");
-	else if (p->rc == TA_DROP && !c2s)
-		violation(INV_3C, "a server packet (flags %#x) dropped", p->flags);
+	else if (p->rc == TA_DROP && !c2s &&
+		 !(pre_pending && !udp && p->len && !(p->flags & RST) && R.enforce))
+		/* (enforcing, a server's bytes before the client's first wait:
+		 * a TLS server never speaks first) */
+		violation(INV_3C, "a server packet (flags %#x, %u bytes) dropped", p->flags,
+			  p->len);
 	if (p->rc == TA_DROP && s->allowed)
 		violation(INV_3A, "key %d: a packet to an allowed server dropped (flow %s)", sn,
 			  vname(s->verdict ? s->verdict

@@ -402,9 +402,13 @@ static const struct pc_case pc_cases[] = {
 			RECORDS_IN(M_ENF, REC_HELLO(0))),
 	},
 	{
-		.name = "server payload before any client byte: still pending",
+		/* enforcing, a server that speaks first on a TLS port is held:
+		 * a TLS server waits for the ClientHello */
+		.name = "server payload before any client byte: still pending, held enforcing",
 		.flow = { { .isn = 800 } },
-		.steps = STEPS(OPEN(0), SEND(SRV, ACK | PSH, TXT("220 banner\r\n")), NO_EVENTS,
+		.steps = STEPS(OPEN(0), SEND(SRV, ACK | PSH, TXT("220 banner\r\n"), DROP_ENF),
+			       SEND(SRV, FIN | ACK | PSH, TXT("bye\r\n"), DROP_ENF),
+			       STAT2(BLOCKED_PKTS, 0, 2), NO_EVENTS,
 			       FLOW(0, VERDICT(TA_V_PENDING), PEEK(0)), SEND(CLI, ACK | PSH, HELLO),
 			       EVENTS(EV(0, TA_V_TLS))),
 	},

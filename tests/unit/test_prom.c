@@ -204,7 +204,7 @@ static const char golden[] =
 	"# HELP tlsaudit_enforce_blocked_flows_total Flows --enforce blocked because of their verdict.\n"
 	"# TYPE tlsaudit_enforce_blocked_flows_total counter\n"
 	"tlsaudit_enforce_blocked_flows_total 0\n"
-	"# HELP tlsaudit_enforce_dropped_packets_total Client packets --enforce dropped: of blocked flows, or held back until a verdict.\n"
+	"# HELP tlsaudit_enforce_dropped_packets_total Packets --enforce dropped: client packets of blocked flows or held back until a verdict, and server bytes sent before the client's first.\n"
 	"# TYPE tlsaudit_enforce_dropped_packets_total counter\n"
 	"tlsaudit_enforce_dropped_packets_total 0\n"
 	"# HELP tlsaudit_flows_closed_total Flow entries removed when their flow ended (FIN or RST).\n"
