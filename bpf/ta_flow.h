@@ -462,7 +462,7 @@ static __always_inline void ta_delete(struct ta_env *env, const struct ta_flow_k
 {
 	struct ta_flow_tomb tomb = { .isn = st->isn, .verdict = st->verdict };
 
-	if (st->flags & TA_F_UNREPORTED)
+	if (__builtin_expect(!!(st->flags & TA_F_UNREPORTED), 0))
 		ta_report_again(env, key, st, 1);
 
 	if (st->flags & TA_F_SYN_SEEN) {
@@ -854,7 +854,7 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		ta_env_count(env, st->verdict, pkt->payload_len);
 		if (st->flags & (TA_F_CAPTURING | TA_F_AWAIT_SERVER | TA_F_UNREPORTED)) {
 			/* the verdict goes before the capture that follows it */
-			if (st->flags & TA_F_UNREPORTED)
+			if (__builtin_expect(!!(st->flags & TA_F_UNREPORTED), 0))
 				ta_report_again(env, &key, st, 0);
 			ta_tls_track(env, &key, st, pkt, c2s, hook);
 		}
@@ -870,7 +870,7 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 			/* (nor are its bytes the flow's: the stack drops them) */
 			return act == TA_PASS ? ta_unjudged_gate(env, &key, pkt, c2s) : act;
 		}
-		if (c2s && act == TA_PASS && ta_resends_start(st, pkt) &&
+		if (__builtin_expect(c2s && act == TA_PASS && ta_resends_start(st, pkt), 0) &&
 		    ta_conflicts(env, st, pkt, hook) && ta_env_enforce(env) &&
 		    !ta_env_allowed(env, &key))
 			return ta_drop(env);
