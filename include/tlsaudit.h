@@ -95,8 +95,8 @@ enum ta_role {
 	  "Client SYNs with a new ISN on a decided flow that had not ended: a stack answers them " \
 	  "with a challenge ACK and keeps the connection, so they reset nothing.")                 \
 	X(CONFLICTS, "first_bytes_conflicts", "tlsaudit_first_bytes_conflicts_total",              \
-	  "Flows whose client resent its first bytes with other content: a network or a client "   \
-	  "that lies.")
+	  "Flows whose client resent its first bytes with other content (a network or a client "   \
+	  "that lies): once per flow, and once per such packet after the flow ended.")
 
 #define TA_STAT_ENUM(id, name, family, help) TA_STAT_##id,
 enum ta_stat {

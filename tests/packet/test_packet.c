@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "output/lines.h"
 #include "packet_case.h"
 #include "cases.h"
 #include "ta_test.h"
@@ -98,22 +99,10 @@ void pc_log_add(struct pc_log *log, const void *rec, size_t len)
 static const char *const stat_names[TA_STAT_MAX] = { TA_STATS(TA_STAT_NAME) };
 #undef TA_STAT_NAME
 
-/* for messages only: the loader's names are its output stage's business */
+/* for messages: the output stage's names, and "?" for what is none */
 static const char *vname(unsigned v)
 {
-	static const char *const names[TA_V_MAX] = {
-		[TA_V_PENDING] = "pending",
-		[TA_V_TLS] = "tls",
-		[TA_V_PLAINTEXT_HTTP] = "plaintext_http",
-		[TA_V_PLAINTEXT] = "plaintext",
-		[TA_V_SSH] = "ssh",
-		[TA_V_QUIC] = "quic",
-		[TA_V_UNKNOWN] = "unknown",
-		[TA_V_MIDSTREAM] = "midstream",
-		[TA_V_SSLV2] = "sslv2",
-	};
-
-	return v < TA_V_MAX && names[v] ? names[v] : "?";
+	return v < TA_V_MAX ? ta_verdict_name(v) : "?";
 }
 
 /* ---- packets ---- */

@@ -225,7 +225,7 @@ static const char golden[] =
 	"# HELP tlsaudit_syns_in_flow_total Client SYNs with a new ISN on a decided flow that had not ended: a stack answers them with a challenge ACK and keeps the connection, so they reset nothing.\n"
 	"# TYPE tlsaudit_syns_in_flow_total counter\n"
 	"tlsaudit_syns_in_flow_total 0\n"
-	"# HELP tlsaudit_first_bytes_conflicts_total Flows whose client resent its first bytes with other content: a network or a client that lies.\n"
+	"# HELP tlsaudit_first_bytes_conflicts_total Flows whose client resent its first bytes with other content (a network or a client that lies): once per flow, and once per such packet after the flow ended.\n"
 	"# TYPE tlsaudit_first_bytes_conflicts_total counter\n"
 	"tlsaudit_first_bytes_conflicts_total 0\n"
 	"# HELP tlsaudit_series_overflow_flows_total Flows counted under comm=\"other\" because the exporter's tables were full.\n"
