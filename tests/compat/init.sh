@@ -36,5 +36,8 @@ echo "compat-init: running guest.sh, report on $report"
 sh /ta/tests/compat/guest.sh >"$report" 2>&1
 echo "compat-init: guest.sh exited $?"
 sync
+# poweroff -f does not wait for the serial port's FIFO to drain; a report cut
+# short loses its "=== COMPAT END" line, which run.sh takes as a failure, so
+# this pause only spares a needless one
 sleep 1
 poweroff -f
