@@ -148,12 +148,6 @@ static __always_inline int ta_chunk_fill(struct ta_env *env, struct ta_chunk_eve
 	return 0;
 }
 
-/* Does --enforce gate this flow's bytes? Not for an allowed server. */
-static __always_inline int ta_gated(struct ta_env *env, const struct ta_flow_key *key)
-{
-	return ta_env_enforce(env) && !ta_env_allowed(env, key);
-}
-
 /* Under --enforce, does a flow with this verdict get blocked? */
 static __always_inline int ta_should_block(struct ta_env *env, const struct ta_flow_key *key,
 					   __u8 verdict)
@@ -164,7 +158,7 @@ static __always_inline int ta_should_block(struct ta_env *env, const struct ta_f
 		return 0;
 	if (verdict == (key->l4proto == TA_IPPROTO_UDP ? TA_V_QUIC : TA_V_TLS))
 		return 0;
-	return ta_gated(env, key);
+	return !ta_env_allowed(env, key);
 }
 
 /* ---- TCP segments as the server's stack takes them ---- */
@@ -698,7 +692,9 @@ static __always_inline int ta_blocked_pkt(struct ta_env *env, const struct ta_fl
 static __always_inline int ta_unjudged_gate(struct ta_env *env, const struct ta_flow_key *key,
 					    const struct ta_pkt *pkt, int c2s)
 {
-	return c2s && pkt->payload_len && ta_gated(env, key) ? ta_drop(env) : TA_PASS;
+	if (c2s && pkt->payload_len && ta_env_enforce(env) && !ta_env_allowed(env, key))
+		return ta_drop(env);
+	return TA_PASS;
 }
 
 /* The same SYN again (a retransmission, or seen on a second interface). */
@@ -746,7 +742,7 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 		return ta_unjudged_gate(env, key, pkt, c2s);
 	got = c2s && ta_client_data(pkt) ? ta_collect(env, st, pkt, hook) : 0;
 	/* a segment that contradicts the first bytes never passes the gate */
-	if ((got & TA_COLLECT_CONFLICT) && ta_gated(env, key))
+	if ((got & TA_COLLECT_CONFLICT) && ta_env_enforce(env) && !ta_env_allowed(env, key))
 		return ta_drop(env);
 	if (got & TA_COLLECT_GREW) {
 		verdict = ta_classify(st->peek, st->peek_len, 0);
@@ -783,7 +779,9 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 	 * allowed server). The client will retransmit them, with more, and the
 	 * verdict is taken then. A server that speaks first is no TLS server:
 	 * its bytes before the client's ClientHello stay out too. */
-	return pkt->payload_len && ta_gated(env, key) ? ta_drop(env) : TA_PASS;
+	if (ta_env_enforce(env) && pkt->payload_len && !ta_env_allowed(env, key))
+		return ta_drop(env);
+	return TA_PASS;
 }
 
 /* A client SYN opens a connection on the key: a pending flow it replaces is
@@ -825,13 +823,15 @@ static __always_inline int ta_late(struct ta_env *env, const struct ta_flow_key 
 				   const struct ta_flow_tomb *tomb, const struct ta_pkt *pkt,
 				   int delayed_syn, const int hook)
 {
+	int gated = pkt->payload_len && ta_env_enforce(env) && !ta_env_allowed(env, key);
+
 	if (pkt->payload_len &&
 	    ta_differs(env, tomb->isn, tomb->peek_mask, tomb->peek, pkt, hook)) {
 		ta_env_stat(env, TA_STAT_CONFLICTS);
-		if (ta_gated(env, key))
+		if (gated)
 			return ta_drop(env);
 	}
-	if (pkt->payload_len && delayed_syn && ta_should_block(env, key, tomb->verdict))
+	if (gated && delayed_syn && ta_should_block(env, key, tomb->verdict))
 		return ta_drop(env);
 	ta_env_stat(env, TA_STAT_LATE_PKTS);
 	return TA_PASS;
@@ -871,7 +871,8 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 			return act == TA_PASS ? ta_unjudged_gate(env, &key, pkt, c2s) : act;
 		}
 		if (__builtin_expect(c2s && act == TA_PASS && ta_resends_start(st, pkt), 0) &&
-		    ta_conflicts(env, st, pkt, hook) && ta_gated(env, &key))
+		    ta_conflicts(env, st, pkt, hook) && ta_env_enforce(env) &&
+		    !ta_env_allowed(env, &key))
 			return ta_drop(env);
 		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s))
 			ta_end(env, &key, st);
