@@ -64,20 +64,40 @@ static __always_inline struct ta_flow_state *ta_env_scratch(struct ta_env *env)
 {
 	__u32 zero = 0;
 
+	struct ta_flow_scratch *s;
+
 	(void)env;
-	return bpf_map_lookup_elem(&flow_scratch, &zero);
+	s = bpf_map_lookup_elem(&flow_scratch, &zero);
+	return s ? &s->fresh : NULL;
 }
 
-static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key,
-					      struct ta_flow_tomb *out)
+/* The map's value itself: it stays readable for the rest of the program,
+ * even if another CPU deletes the entry meanwhile (RCU). */
+static __always_inline const struct ta_flow_tomb *ta_env_tomb_lookup(struct ta_env *env,
+								     const struct ta_flow_key *key)
 {
-	struct ta_flow_tomb *t = bpf_map_lookup_elem(&tombs, key);
+	(void)env;
+	return bpf_map_lookup_elem(&tombs, key);
+}
+
+static __always_inline struct ta_flow_tomb *ta_env_tomb_scratch(struct ta_env *env)
+{
+	struct ta_flow_scratch *s;
+	__u32 zero = 0;
 
 	(void)env;
-	if (!t)
-		return 0;
-	*out = *t;
-	return 1;
+	s = bpf_map_lookup_elem(&flow_scratch, &zero);
+	return s ? &s->tomb : NULL;
+}
+
+static __always_inline __u8 *ta_env_bytes_scratch(struct ta_env *env)
+{
+	struct ta_flow_scratch *s;
+	__u32 zero = 0;
+
+	(void)env;
+	s = bpf_map_lookup_elem(&flow_scratch, &zero);
+	return s ? s->bytes : NULL;
 }
 
 static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,

@@ -54,8 +54,12 @@ static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct t
 static __always_inline struct ta_flow_state *ta_env_scratch(struct ta_env *env);
 /* flows that ended, remembered in a table of their own (an LRU): lookup
  * (1 and *out filled when there), insert, delete */
-static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key,
-					      struct ta_flow_tomb *out);
+static __always_inline const struct ta_flow_tomb *ta_env_tomb_lookup(struct ta_env *env,
+								     const struct ta_flow_key *key);
+/* where a tombstone is built before it is inserted, and where payload bytes
+ * are loaded to be compared (not the stack: it is full) */
+static __always_inline struct ta_flow_tomb *ta_env_tomb_scratch(struct ta_env *env);
+static __always_inline __u8 *ta_env_bytes_scratch(struct ta_env *env);
 static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,
 					       const struct ta_flow_tomb *tomb);
 static __always_inline void ta_env_tomb_delete(struct ta_env *env, const struct ta_flow_key *key);
@@ -354,13 +358,17 @@ static __always_inline int ta_resends_start(const struct ta_flow_state *st,
 static __always_inline int ta_differs(struct ta_env *env, __u32 isn, __u32 mask, const __u8 *peek,
 				      const struct ta_pkt *pkt, const int hook)
 {
-	__u8 tmp[TA_PEEK_LEN] = {}, diff = 0;
+	__u8 *tmp, diff = 0;
 	__u32 off, rel, n, bits, i;
 
 	if (!ta_first_window(isn, pkt, &off, &rel, &n))
 		return 0;
 	bits = ta_window_bits(rel, n) & mask;
-	if (!bits || ta_env_load(env, off, tmp, ta_len_bound(n, TA_PEEK_LEN), hook))
+	tmp = ta_env_bytes_scratch(env);
+	if (!bits || !tmp)
+		return 0;
+	__builtin_memset(tmp, 0, TA_PEEK_LEN);
+	if (ta_env_load(env, off, tmp, ta_len_bound(n, TA_PEEK_LEN), hook))
 		return 0;
 	rel &= TA_PEEK_LEN - 1;
 #pragma GCC unroll 16
@@ -394,7 +402,7 @@ static __always_inline int ta_conflicts(struct ta_env *env, struct ta_flow_state
 static __always_inline int ta_collect(struct ta_env *env, struct ta_flow_state *st,
 				      const struct ta_pkt *pkt, const int hook)
 {
-	__u8 tmp[TA_PEEK_LEN] = {}, diff = 0;
+	__u8 *tmp, diff = 0;
 	__u32 have = st->peek_len, mask = st->peek_mask, off, rel, n, new_bits, old_bits, i;
 	int in;
 
@@ -417,6 +425,10 @@ static __always_inline int ta_collect(struct ta_env *env, struct ta_flow_state *
 		st->peek_len = n;
 		return TA_COLLECT_GREW;
 	}
+	tmp = ta_env_bytes_scratch(env);
+	if (!tmp)
+		return 0;
+	__builtin_memset(tmp, 0, TA_PEEK_LEN);
 	if (ta_env_load(env, off, tmp, ta_len_bound(n, TA_PEEK_LEN), hook))
 		return 0;
 	/* the bytes that are new: in this segment's range, not held yet; those
@@ -460,17 +472,23 @@ static __always_inline int ta_holed(const struct ta_flow_state *st)
 static __always_inline void ta_delete(struct ta_env *env, const struct ta_flow_key *key,
 				      struct ta_flow_state *st)
 {
-	struct ta_flow_tomb tomb = { .isn = st->isn, .verdict = st->verdict };
+	struct ta_flow_tomb *tomb;
 
 	if (__builtin_expect(!!(st->flags & TA_F_UNREPORTED), 0))
 		ta_report_again(env, key, st, 1);
 
-	if (st->flags & TA_F_SYN_SEEN) {
-		tomb.syn_seen = 1;
-		tomb.peek_mask = st->peek_mask;
-		__builtin_memcpy(tomb.peek, st->peek, TA_PEEK_LEN);
+	tomb = ta_env_tomb_scratch(env);
+	if (tomb) {
+		__builtin_memset(tomb, 0, sizeof(*tomb));
+		tomb->isn = st->isn;
+		tomb->verdict = st->verdict;
+		if (st->flags & TA_F_SYN_SEEN) {
+			tomb->syn_seen = 1;
+			tomb->peek_mask = st->peek_mask;
+			__builtin_memcpy(tomb->peek, st->peek, TA_PEEK_LEN);
+		}
+		ta_env_tomb_insert(env, key, tomb);
 	}
-	ta_env_tomb_insert(env, key, &tomb);
 	/* counted before the entry goes, and taken back if it was not there: a
 	 * reader of the eviction count that misses the entry in the table must
 	 * already see it among the deleted, or it would count an eviction */
@@ -840,7 +858,7 @@ static __always_inline int ta_late(struct ta_env *env, const struct ta_flow_key 
 static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *pkt, int c2s,
 				       const int hook)
 {
-	struct ta_flow_tomb tomb;
+	const struct ta_flow_tomb *tomb;
 	struct ta_flow_key key;
 	struct ta_flow_state *st;
 	__u8 fl = pkt->tcp_flags;
@@ -882,10 +900,10 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 	if (c2s && ta_client_syn(fl)) {
 		if (st && ta_same_syn(st, pkt))
 			return ta_pending(env, &key, st, pkt, c2s, hook);
-		if (!st && ta_env_tomb_lookup(env, &key, &tomb)) {
+		if (!st && (tomb = ta_env_tomb_lookup(env, &key))) {
 			/* the SYN of a flow that ended, delayed: no new connection */
-			if (tomb.syn_seen && tomb.isn == pkt->seq)
-				return ta_late(env, &key, &tomb, pkt, 1, hook);
+			if (tomb->syn_seen && tomb->isn == pkt->seq)
+				return ta_late(env, &key, tomb, pkt, 1, hook);
 			/* a new connection on the key: what the ended one left is no
 			 * guide to it, even once its entry is evicted */
 			ta_env_tomb_delete(env, &key);
@@ -899,9 +917,9 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		/* a late packet of a flow that ended is not a new flow; enforcing,
 		 * only when the ended flow's own verdict would pass it, since a
 		 * close can be forged */
-		if (ta_env_tomb_lookup(env, &key, &tomb) &&
-		    !ta_should_block(env, &key, tomb.verdict))
-			return ta_late(env, &key, &tomb, pkt, 0, hook);
+		tomb = ta_env_tomb_lookup(env, &key);
+		if (tomb && !ta_should_block(env, &key, tomb->verdict))
+			return ta_late(env, &key, tomb, pkt, 0, hook);
 		return ta_midstream(env, &key, fl, hook);
 	}
 

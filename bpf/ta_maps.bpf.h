@@ -74,12 +74,20 @@ struct {
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
 
-/* Per-CPU room for a new flow's state before it is inserted. */
+/* Per-CPU room for a new flow's state, and for a tombstone, before they are
+ * inserted: the programs' stack has none to spare (6.1 allows 512 bytes for
+ * a whole call chain). */
+struct ta_flow_scratch {
+	struct ta_flow_state fresh;
+	struct ta_flow_tomb tomb;
+	__u8 bytes[TA_PEEK_LEN];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct ta_flow_state);
+	__type(value, struct ta_flow_scratch);
 } flow_scratch SEC(".maps");
 
 /* Per-CPU scratch for handshake chunks, so that each record reserves only the

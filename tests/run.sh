@@ -37,7 +37,8 @@ run_one() { # layer, command...
 
 for layer in $layers; do
 	case $layer in
-	style)  run_one style make -s --no-print-directory format-check ;;
+	style)  run_one style make -s --no-print-directory format-check
+		run_one style bash tests/style/stack_budget.sh build/tlsaudit.bpf.o ;;
 	unit)   for t in build/tests/unit/test_*; do [ -x "$t" ] && run_one unit "$t"; done ;;
 	fuzz)   run_one fuzz make -s --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
 			FUZZ_FLOW_RUNS="${FUZZ_FLOW_RUNS:-0}" ;;

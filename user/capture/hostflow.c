@@ -49,9 +49,11 @@ struct ta_hostflow {
 	struct ta_counter verdicts[TA_V_MAX];
 	ta_record_fn out;
 	void *out_ctx;
-	struct ta_chunk_event chunk; /* scratch for capture records */
-	struct ta_flow_state fresh;  /* scratch for a new flow's state */
-	__u8 *realigned;	     /* a frame copied so its IP header is aligned */
+	struct ta_chunk_event chunk;		    /* scratch for capture records */
+	struct ta_flow_state fresh;		    /* scratch for a new flow's state */
+	struct ta_flow_tomb tomb_found, tomb_built; /* a tombstone looked up; one to insert */
+	__u8 bytes[TA_PEEK_LEN];		    /* payload bytes loaded to compare */
+	__u8 *realigned;			    /* a frame copied so its IP header is aligned */
 	__u32 realigned_cap;
 };
 
@@ -282,13 +284,14 @@ static __always_inline struct ta_flow_state *ta_env_scratch(struct ta_env *env)
 	return &env->hf->fresh;
 }
 
-static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct ta_flow_key *key,
-					      struct ta_flow_tomb *out)
+static __always_inline const struct ta_flow_tomb *ta_env_tomb_lookup(struct ta_env *env,
+								     const struct ta_flow_key *key)
 {
 	__u32 ref = find(&env->hf->tombs, key, NULL);
+	struct ta_flow_tomb *out = &env->hf->tomb_found;
 
 	if (!ref)
-		return 0;
+		return NULL;
 	const struct ta_flow_state *st = &node_at(&env->hf->tombs, ref)->st;
 
 	out->isn = st->isn;
@@ -296,7 +299,17 @@ static __always_inline int ta_env_tomb_lookup(struct ta_env *env, const struct t
 	out->syn_seen = !!(st->flags & TA_F_SYN_SEEN);
 	out->peek_mask = st->peek_mask;
 	memcpy(out->peek, st->peek, sizeof(out->peek));
-	return 1;
+	return out;
+}
+
+static __always_inline struct ta_flow_tomb *ta_env_tomb_scratch(struct ta_env *env)
+{
+	return &env->hf->tomb_built;
+}
+
+static __always_inline __u8 *ta_env_bytes_scratch(struct ta_env *env)
+{
+	return env->hf->bytes;
 }
 
 static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,
