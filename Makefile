@@ -126,7 +126,7 @@ include $(wildcard tests/fuzz/*.mk)
 
 DEPS_BUILD := clang llvm gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev libpcap-dev bpftool
 DEPS_TEST  := clang-format iproute2 ethtool procps psmisc curl openssl nginx-light gnutls-bin socat jq \
-	python3 tcpdump tshark iperf3 libndpi-bin tmux prometheus prometheus-node-exporter libclang-rt-14-dev
+	python3 python3-scapy iptables tcpdump tshark iperf3 libndpi-bin tmux prometheus prometheus-node-exporter libclang-rt-14-dev
 deps:
 	@missing=""; for p in $(DEPS_BUILD) $(DEPS_TEST); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
