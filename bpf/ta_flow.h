@@ -271,6 +271,18 @@ static __always_inline int ta_drop(struct ta_env *env)
 	return TA_DROP;
 }
 
+/* A packet of a blocked flow: dropped, and its sender answered with an RST,
+ * so that the connection fails now rather than retransmitting into the drop;
+ * bytes only held back until a verdict get ta_drop, never this. Which
+ * packets cannot be answered, ta_flow_answer says (the packet is not read
+ * here: keeping it at hand costs the call chain stack it does not have). */
+static __always_inline int ta_reject(struct ta_env *env, const struct ta_pkt *pkt)
+{
+	(void)pkt;
+	ta_env_stat(env, TA_STAT_BLOCKED_PKTS);
+	return TA_RESET;
+}
+
 static __always_inline void ta_make_key(struct ta_flow_key *key, const struct ta_pkt *pkt, int c2s)
 {
 	if (c2s) {
@@ -544,9 +556,10 @@ static __always_inline struct ta_flow_state *ta_fresh(struct ta_env *env, const 
 /* A client payload for a flow whose SYN we never saw: we cannot know its first
  * bytes, so say "midstream" once rather than guess from the middle. The
  * packet may end the flow too (data with FIN or RST). */
-static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow_key *key, __u8 fl,
-					const int hook)
+static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow_key *key,
+					const struct ta_pkt *pkt, const int hook)
 {
+	__u8 fl = pkt->tcp_flags;
 	struct ta_flow_state *fresh = ta_fresh(env, hook), *st;
 	int act;
 
@@ -567,7 +580,7 @@ static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow
 	act = ta_decide(env, key, st, TA_V_MIDSTREAM);
 	if (ta_flow_ended(st, fl, 1))
 		ta_end(env, key, st);
-	return act == TA_DROP ? ta_drop(env) : act;
+	return act == TA_DROP ? ta_reject(env, pkt) : act;
 }
 
 /* ---- TLS handshake capture: the ClientHello and the server's first bytes ---- */
@@ -694,14 +707,26 @@ static __always_inline int ta_closes_stream(const struct ta_flow_state *st,
 	return !(st->flags & TA_F_SYN_SEEN) || (__s32)ta_stream_off(st, pkt) >= 0;
 }
 
-/* A client packet with payload of a flow --enforce blocked: never let it by. */
+/* A packet with payload of a flow --enforce blocked: never let it by. The
+ * client's is answered with an RST; so is the server's, since a server that
+ * saw the flow's bytes (one seen mid-stream) would otherwise keep it open. */
 static __always_inline int ta_blocked_pkt(struct ta_env *env, const struct ta_flow_state *st,
-					  const struct ta_pkt *pkt, int c2s)
+					  const struct ta_pkt *pkt)
 {
-	if (!ta_env_enforce(env) || !c2s || !pkt->payload_len || !(st->flags & TA_F_BLOCKED))
+	if (!ta_env_enforce(env) || !pkt->payload_len || !(st->flags & TA_F_BLOCKED))
 		return TA_PASS;
-	ta_env_stat(env, TA_STAT_BLOCKED_PKTS);
-	return TA_DROP;
+	return ta_reject(env, pkt);
+}
+
+/* A decided flow whose start came again with other bytes: which copy the
+ * server kept is unknowable, so enforcing, the flow is blocked from now on
+ * (its one event, sent already, stays as it was; the counter says it). */
+static __always_inline int ta_block_decided(struct ta_env *env, struct ta_flow_state *st,
+					    const struct ta_pkt *pkt)
+{
+	if (!(__sync_fetch_and_or(&st->flags, TA_F_BLOCKED) & TA_F_BLOCKED))
+		ta_env_stat(env, TA_STAT_BLOCKED);
+	return ta_reject(env, pkt);
 }
 
 /* Enforcing, client bytes the machine does not judge (on a segment without
@@ -759,9 +784,11 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 	if (ta_bogus_syn(fl))
 		return ta_unjudged_gate(env, key, pkt, c2s);
 	got = c2s && ta_client_data(pkt) ? ta_collect(env, st, pkt, hook) : 0;
-	/* a segment that contradicts the first bytes never passes the gate */
+	/* a segment that contradicts the first bytes never passes the gate, and
+	 * the flow goes with it: which copy the server kept is unknowable */
 	if ((got & TA_COLLECT_CONFLICT) && ta_env_enforce(env) && !ta_env_allowed(env, key))
-		return ta_drop(env);
+		return ta_decide(env, key, st, TA_V_UNKNOWN) == TA_DROP ? ta_reject(env, pkt)
+									: ta_drop(env);
 	if (got & TA_COLLECT_GREW) {
 		verdict = ta_classify(st->peek, st->peek_len, 0);
 		if (verdict != TA_V_PENDING) {
@@ -770,7 +797,7 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 				ta_capture_start(env, key, st, pkt, hook);
 				ta_capture_client(env, key, st, pkt, hook);
 			}
-			return act == TA_DROP ? ta_drop(env) : act;
+			return act == TA_DROP ? ta_reject(env, pkt) : act;
 		}
 	}
 	if (!c2s && ta_fin(fl) && !(fl & TA_TCP_RST)) {
@@ -790,7 +817,7 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 		/* only client bytes are kept from the server, never a close; an
 		 * RST's bytes are never judged */
 		if (c2s && pkt->payload_len && (st->flags & TA_F_BLOCKED))
-			return ta_drop(env);
+			return ta_reject(env, pkt);
 		return ta_client_data(pkt) ? TA_PASS : ta_unjudged_gate(env, key, pkt, c2s);
 	}
 	/* Enforcing: undecided client bytes wait at the gate (not for an
@@ -876,7 +903,7 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 				ta_report_again(env, &key, st, 0);
 			ta_tls_track(env, &key, st, pkt, c2s, hook);
 		}
-		act = ta_blocked_pkt(env, st, pkt, c2s);
+		act = ta_blocked_pkt(env, st, pkt);
 		if (c2s && ta_client_syn(fl) && !ta_same_syn(st, pkt)) {
 			/* a new connection on the key, once this one ended; before,
 			 * a stack answers the SYN with a challenge ACK and keeps the
@@ -891,7 +918,7 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		if (__builtin_expect(c2s && act == TA_PASS && ta_resends_start(st, pkt), 0) &&
 		    ta_conflicts(env, st, pkt, hook) && ta_env_enforce(env) &&
 		    !ta_env_allowed(env, &key))
-			return ta_drop(env);
+			return ta_block_decided(env, st, pkt);
 		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s))
 			ta_end(env, &key, st);
 		return act;
@@ -920,7 +947,7 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		tomb = ta_env_tomb_lookup(env, &key);
 		if (tomb && !ta_should_block(env, &key, tomb->verdict))
 			return ta_late(env, &key, tomb, pkt, 0, hook);
-		return ta_midstream(env, &key, fl, hook);
+		return ta_midstream(env, &key, pkt, hook);
 	}
 
 	return ta_pending(env, &key, st, pkt, c2s, hook);
@@ -939,7 +966,7 @@ static __always_inline int ta_flow_udp(struct ta_env *env, const struct ta_pkt *
 	st = ta_env_flow_lookup(env, &key);
 	if (st) {
 		ta_env_count(env, st->verdict, pkt->payload_len);
-		return ta_blocked_pkt(env, st, pkt, c2s);
+		return ta_blocked_pkt(env, st, pkt) & TA_DROP; /* no RST for UDP */
 	}
 	if (!c2s || !pkt->payload_len)
 		return TA_PASS;
@@ -975,6 +1002,18 @@ static __always_inline int ta_flow_direction(struct ta_env *env, const struct ta
 	if (ta_env_port_watched(env, pkt->sport))
 		return 0;
 	return -1;
+}
+
+/* Can a packet the machine said TA_RESET to be answered with an RST? Not an
+ * RST (RFC 793 3.4), nor UDP. Asked outside the machine's call chain. */
+static __always_inline int ta_flow_answerable(const struct ta_pkt *pkt)
+{
+	return pkt->l4proto == TA_IPPROTO_TCP && !(pkt->tcp_flags & TA_TCP_RST);
+}
+
+static __always_inline int ta_flow_answer(int act, const struct ta_pkt *pkt)
+{
+	return act == TA_RESET && !ta_flow_answerable(pkt) ? TA_DROP : act;
 }
 
 /* One parsed packet of a watched flow. Returns enum ta_action. */

@@ -122,12 +122,13 @@ struct ta_pkt {
 	__u16 sport;
 	__u16 dport;
 	__u32 seq;
-	__u32 payload_off; /* from the start of the frame */
+	__u16 payload_off; /* from the start of the frame, as the two below */
+	__u16 l4_off;	   /* the TCP or UDP header */
 	__u32 payload_len;
 	__u8 family;
 	__u8 l4proto;
 	__u8 tcp_flags;
-	__u8 pad;
+	__u8 l3_off; /* the IP header: after Ethernet and at most TA_MAX_VLAN tags */
 };
 
 enum ta_parse_rc {
@@ -301,6 +302,7 @@ static __always_inline int ta_parse_l3(struct ta_cursor *c, __u16 proto, void *d
 	__u32 l3_len = 0, hdrs;
 	int rc;
 
+	pkt->l3_off = c->pos - data;
 	if (proto == TA_ETH_P_IP)
 		rc = ta_parse_ipv4(c, pkt, &l3_len);
 	else if (proto == TA_ETH_P_IPV6)
@@ -311,6 +313,7 @@ static __always_inline int ta_parse_l3(struct ta_cursor *c, __u16 proto, void *d
 		return rc;
 	/* no length in the header (BIG TCP) or a frame shorter than it says */
 	hdrs = c->pos - data;
+	pkt->l4_off = hdrs;
 	if (l3_len == 0 || hdrs + l3_len > frame_len)
 		l3_len = frame_len > hdrs ? frame_len - hdrs : 0;
 	rc = ta_parse_l4(c, pkt, l3_len);

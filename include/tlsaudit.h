@@ -35,10 +35,14 @@ enum ta_verdict {
 	TA_V_MAX,
 };
 
-/* What the flow machine tells its hook to do with a packet. */
+/* What the flow machine tells its hook to do with a packet: a bit set.
+ * TA_RESET drops the packet and answers its sender with an RST, so that a
+ * blocked TCP connection fails at once instead of retransmitting into the
+ * drop (and past it, should enforcement ever lapse). */
 enum ta_action {
 	TA_PASS = 0,
 	TA_DROP = 1,
+	TA_RESET = 3, /* TA_DROP | answer with an RST */
 };
 
 /* Which side of the connection the attributed socket is on. */
@@ -76,8 +80,8 @@ enum ta_role {
 	X(BLOCKED, "blocked", "tlsaudit_enforce_blocked_flows_total",                              \
 	  "Flows --enforce blocked because of their verdict.")                                     \
 	X(BLOCKED_PKTS, "blocked_packets", "tlsaudit_enforce_dropped_packets_total",               \
-	  "Packets --enforce dropped: client packets of blocked flows or held back until a "       \
-	  "verdict, and server bytes sent before the client's first.")                             \
+	  "Packets --enforce dropped: packets with bytes of blocked flows, client bytes held "     \
+	  "back until a verdict, and server bytes sent before the client's first.")                \
 	X(FLOWS_DELETED, "flows_closed", "tlsaudit_flows_closed_total",                            \
 	  "Flow entries removed when their flow ended (FIN or RST).")                              \
 	X(FLOW_INSERTS, "flow_inserts", "tlsaudit_flow_table_inserts_total",                       \
@@ -96,7 +100,12 @@ enum ta_role {
 	  "with a challenge ACK and keeps the connection, so they reset nothing.")                 \
 	X(CONFLICTS, "first_bytes_conflicts", "tlsaudit_first_bytes_conflicts_total",              \
 	  "Flows whose client resent its first bytes with other content (a network or a client "   \
-	  "that lies): once per flow, and once per such packet after the flow ended.")
+	  "that lies): once per flow, and once per such packet after the flow ended.")             \
+	X(RESETS, "resets_sent", "tlsaudit_enforce_resets_sent_total",                             \
+	  "RSTs --enforce sent to the sender of a blocked TCP flow's packet.")                     \
+	X(RESET_FAILURES, "reset_failures", "tlsaudit_enforce_reset_failures_total",               \
+	  "Packets of blocked TCP flows dropped without the RST that should answer them: the "     \
+	  "packet could not be turned into one.")
 
 #define TA_STAT_ENUM(id, name, family, help) TA_STAT_##id,
 enum ta_stat {

@@ -33,6 +33,7 @@
  * environment: what ta_hostflow_frame() returns */
 #define TA_PASS 0
 #define TA_DROP 1
+#define TA_RESET 3 /* dropped, and its sender answered with an RST */
 
 /* ---- the dictionary of payloads ---- */
 
@@ -189,7 +190,8 @@ struct pkt {
 	__u32 len, lcode, src_off;
 	unsigned gen;
 	const __u8 *raw;
-	int rc;
+	int rc;	   /* TA_PASS, TA_DROP (TA_RESET too), or unparsed */
+	int reset; /* TA_RESET: dropped and answered with an RST */
 };
 
 enum inv {
@@ -204,6 +206,7 @@ enum inv {
 	INV_3B,
 	INV_3C,
 	INV_3S,
+	INV_3R,
 	INV_4,
 	INV_4S,
 	INV_5,
@@ -219,8 +222,9 @@ enum inv {
 static const char *const inv_names[INV_MAX] = {
 	[INV_1] = "1",	 [INV_1D] = "1d", [INV_1F] = "1f", [INV_1S] = "1s", [INV_2] = "2",
 	[INV_2D] = "2d", [INV_3] = "3",	  [INV_3A] = "3a", [INV_3B] = "3b", [INV_3C] = "3c",
-	[INV_3S] = "3s", [INV_4] = "4",	  [INV_4S] = "4s", [INV_5] = "5",   [INV_5U] = "5u",
-	[INV_5R] = "5r", [INV_5S] = "5s", [INV_6] = "6",   [INV_C] = "C",   [INV_R] = "R",
+	[INV_3S] = "3s", [INV_3R] = "3r", [INV_4] = "4",   [INV_4S] = "4s", [INV_5] = "5",
+	[INV_5U] = "5u", [INV_5R] = "5r", [INV_5S] = "5s", [INV_6] = "6",   [INV_C] = "C",
+	[INV_R] = "R",
 };
 
 static const char *const inv_text[INV_MAX] = {
@@ -233,8 +237,10 @@ static const char *const inv_text[INV_MAX] = {
 	[INV_3] = "enforcing, no client byte of a non-TLS/QUIC or undecided flow passes",
 	[INV_3A] = "enforcing, packets to allowed servers are never dropped",
 	[INV_3B] = "enforcing, passed client bytes agree with the classified first bytes",
-	[INV_3C] = "only client packets are dropped, and only when enforcing",
+	[INV_3C] =
+		"only client packets, and bytes of blocked flows, are dropped; only when enforcing",
 	[INV_3S] = "enforcing, no undecided client byte on a SYN passes",
+	[INV_3R] = "an RST answers only a TCP packet with bytes of a blocked flow, never an RST",
 	[INV_4] = "state and capture records are bounded",
 	[INV_4S] = "at most one server chunk and one close record per flow",
 	[INV_5] = "a flow with client payload gets its event",
@@ -350,6 +356,7 @@ static void print_pkt(FILE *o, const struct pkt *p, int i)
 	if (p->rc != -2)
 		fprintf(o, " -> %s",
 			p->rc == TA_PASS   ? "PASS"
+			: p->reset	   ? "RESET"
 			: p->rc == TA_DROP ? "DROP"
 					   : "UNPARSED");
 	fprintf(o, "\n");
@@ -1021,11 +1028,15 @@ static void judge(struct pkt *p, const __u8 *pay)
 		ev_before = s->events;
 	p->rc = ta_hostflow_frame(R.hf, TA_LINK_ETHERNET, frame, flen, flen,
 				  1000000ull * (R.cur + 1), &where);
+	p->reset = p->rc == TA_RESET;
+	if (p->reset)
+		p->rc = TA_DROP;
 	R.use_old = 0;
 	if (syn_start)
 		check_reported(&R.old, sn, END_RESTART);
 	if (verbose)
 		printf("\t=> %s\n", p->rc == TA_PASS   ? "PASS"
+				    : p->reset	       ? "RESET"
 				    : p->rc == TA_DROP ? "DROP"
 						       : "UNPARSED");
 	if (p->rc == TA_FRAME_UNPARSED)
@@ -1094,11 +1105,17 @@ static void judge(struct pkt *p, const __u8 *pay)
 	if (p->rc == TA_DROP && !R.enforce)
 		violation(INV_3C, "a packet dropped without --enforce");
 	else if (p->rc == TA_DROP && !c2s &&
-		 !(pre_pending && !udp && p->len && !(p->flags & RST) && R.enforce))
+		 !(pre_pending && !udp && p->len && !(p->flags & RST) && R.enforce) &&
+		 !(p->len && st && (st->flags & TA_F_BLOCKED)))
 		/* (enforcing, a server's bytes before the client's first wait:
-		 * a TLS server never speaks first) */
+		 * a TLS server never speaks first; a blocked flow's are reset) */
 		violation(INV_3C, "a server packet (flags %#x, %u bytes) dropped", p->flags,
 			  p->len);
+	if (p->reset && (udp || !p->len || (p->flags & RST) || !st || !(st->flags & TA_F_BLOCKED)))
+		violation(INV_3R,
+			  "key %d: a %s packet (flags %#x, %u bytes) answered with an RST%s", sn,
+			  udp ? "UDP" : "TCP", p->flags, p->len,
+			  st && (st->flags & TA_F_BLOCKED) ? "" : ", its flow not blocked");
 	if (p->rc == TA_DROP && s->allowed)
 		violation(INV_3A, "key %d: a packet to an allowed server dropped (flow %s)", sn,
 			  vname(s->verdict ? s->verdict

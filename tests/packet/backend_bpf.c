@@ -25,6 +25,7 @@
 
 #define TC_ACT_UNSPEC (-1)
 #define TC_ACT_SHOT 2
+#define TC_ACT_REDIRECT 7
 #define LO_IFINDEX 1
 
 struct bpf_inst {
@@ -113,12 +114,13 @@ fail:
 	return NULL;
 }
 
-static int bpf_frame(void *p, const struct frame *f, int c2s, int *drop, int *unparsed, char *err,
-		     size_t errlen)
+static int bpf_frame(void *p, const struct frame *f, int c2s, int *drop, int *unparsed, int *reset,
+		     struct frame *reply, char *err, size_t errlen)
 {
 	struct bpf_inst *in = p;
 	struct xdp_md xctx = { .data = 0, .data_end = f->len, .ingress_ifindex = LO_IFINDEX };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len, .repeat = 1);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->b, .data_size_in = f->len, .repeat = 1,
+		    .data_out = reply->b, .data_size_out = sizeof(reply->b));
 	struct bpf_program *prog;
 	int rc, rv;
 
@@ -144,19 +146,28 @@ static int bpf_frame(void *p, const struct frame *f, int c2s, int *drop, int *un
 		return -1;
 	}
 	rv = (int)opts.retval;
+	/* the frame as the program left it: the RST, when it made one */
+	reply->len = opts.data_size_out;
 	if (in->b->kind == H_XDP) {
-		if (rv != XDP_PASS && rv != XDP_DROP) {
-			snprintf(err, errlen, "XDP action %d, neither XDP_PASS nor XDP_DROP", rv);
+		if (rv != XDP_PASS && rv != XDP_DROP && rv != XDP_TX) {
+			snprintf(err, errlen, "XDP action %d, not XDP_PASS, XDP_DROP or XDP_TX",
+				 rv);
 			return -1;
 		}
-		*drop = rv == XDP_DROP;
+		*drop = rv != XDP_PASS;
+		*reset = rv == XDP_TX;
+		if (!*reset)
+			reply->len = 0;
 		return 0;
 	}
-	if (rv != TC_ACT_UNSPEC && rv != TC_ACT_SHOT) {
-		snprintf(err, errlen, "TC action %d, neither TC_ACT_UNSPEC nor TC_ACT_SHOT", rv);
+	if (rv != TC_ACT_UNSPEC && rv != TC_ACT_SHOT && rv != TC_ACT_REDIRECT) {
+		snprintf(err, errlen, "TC action %d, not TC_ACT_UNSPEC, _SHOT or _REDIRECT", rv);
 		return -1;
 	}
-	*drop = rv == TC_ACT_SHOT;
+	*drop = rv != TC_ACT_UNSPEC;
+	*reset = rv == TC_ACT_REDIRECT;
+	if (!*reset)
+		reply->len = 0;
 	return 0;
 }
 

@@ -24,6 +24,7 @@
  * names but does not declare */
 #define HOST_PASS 0
 #define HOST_DROP 1
+#define HOST_RESET 3
 
 struct host_inst {
 	const struct pc_backend *b;
@@ -78,8 +79,8 @@ static void *host_open(const struct pc_backend *b, const struct pc_config *cfg, 
 	return in;
 }
 
-static int host_frame(void *p, const struct frame *f, int c2s, int *drop, int *unparsed, char *err,
-		      size_t errlen)
+static int host_frame(void *p, const struct frame *f, int c2s, int *drop, int *unparsed, int *reset,
+		      struct frame *reply, char *err, size_t errlen)
 {
 	struct host_inst *in = p;
 	struct ta_frame_origin o = { .ifindex = HOST_IFINDEX };
@@ -91,9 +92,11 @@ static int host_frame(void *p, const struct frame *f, int c2s, int *drop, int *u
 		o.is_egress = !!c2s;
 	in->now += 1000;
 	rc = ta_hostflow_frame(in->hf, TA_LINK_ETHERNET, f->b, f->len, f->len, in->now, &o);
-	*drop = rc == HOST_DROP;
+	*drop = rc == HOST_DROP || rc == HOST_RESET;
+	*reset = rc == HOST_RESET;
+	reply->len = 0; /* the host build says what to do; it sends nothing */
 	*unparsed = rc == TA_FRAME_UNPARSED;
-	if (rc != HOST_PASS && rc != HOST_DROP && rc != TA_FRAME_UNPARSED) {
+	if (rc != HOST_PASS && rc != HOST_DROP && rc != HOST_RESET && rc != TA_FRAME_UNPARSED) {
 		snprintf(err, errlen, "ta_hostflow_frame returned %d", rc);
 		return -1;
 	}

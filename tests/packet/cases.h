@@ -37,18 +37,18 @@ static const unsigned char quic_v1_initial[1200] = { 0xc3, 0x00, 0x00, 0x00, 0x0
 		.name = nm, .flow = { { .isn = 1000, __VA_ARGS__ } },                              \
 		.steps = STEPS(OPEN(0), NO_EVENTS,                                                 \
 			       FLOW(0, VERDICT(TA_V_PENDING), ISN, HAS(TA_F_SYN_SEEN)),            \
-			       SEND(CLI, ACK | PSH, payload, .drop = (blocked) ? M_ENF : 0),       \
+			       SEND(CLI, ACK | PSH, payload, .reset = (blocked) ? M_ENF : 0),      \
 			       EVENTS(EV_F(0, v, TA_F_SYN_SEEN, (blocked) ? TA_F_BLOCKED : 0)),    \
 			       STAT2(BLOCKED, 0, (blocked)), STAT2(BLOCKED_PKTS, 0, (blocked)),    \
 			       FLOW(0, VERDICT(v), HAS(TA_F_REPORTED)),                            \
 			       FLOW_IN(M_AUDIT, 0, HASNT(TA_F_BLOCKED)),                           \
 			       FLOW_IN(M_ENF, 0, HAS((blocked) ? TA_F_BLOCKED : 0),                \
 				       HASNT((blocked) ? 0 : TA_F_BLOCKED)),                       \
-			       SEND(SRV, ACK | PSH, TXT("xyz")),                                   \
-			       SEND(CLI, ACK | PSH, payload, .drop = (blocked) ? M_ENF : 0),       \
+			       SEND(SRV, ACK | PSH, TXT("xyz"), .reset = (blocked) ? M_ENF : 0),   \
+			       SEND(CLI, ACK | PSH, payload, .reset = (blocked) ? M_ENF : 0),      \
 			       NO_EVENTS, STAT(EVENTS, 1), STAT(FLOWS_NEW, 1),                     \
 			       STAT(FLOW_INSERTS, 1), STAT2(BLOCKED, 0, (blocked)),                \
-			       STAT2(BLOCKED_PKTS, 0, 2 * (blocked)), PKTS(TA_V_PENDING, 4),       \
+			       STAT2(BLOCKED_PKTS, 0, 3 * (blocked)), PKTS(TA_V_PENDING, 4),       \
 			       PKTS(v, 2))                                                         \
 	}
 
@@ -101,7 +101,7 @@ static const struct pc_case pc_cases[] = {
 		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, TXT("GE"), DROP_ENF),
 			       SEND(CLI, ACK | PSH, AT(0), TXT("GE"), DROP_ENF), NO_EVENTS,
 			       FLOW(0, VERDICT(TA_V_PENDING), PEEK(2)),
-			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			       SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), STAT2(BLOCKED_PKTS, 0, 3)),
 	},
 	{
@@ -129,7 +129,7 @@ static const struct pc_case pc_cases[] = {
 			SEND(SRV, FIN | ACK), NO_FLOW(0), STAT(FLOWS_DELETED, 1), REOPEN(0, 90000),
 			FLOW(0, VERDICT(TA_V_PENDING), ISN,
 			     HASNT(TA_F_CLIENT_FIN | TA_F_SERVER_FIN)),
-			SEND(CLI, ACK | PSH, GET, DROP_ENF), EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			SEND(CLI, ACK | PSH, GET, BLOCK_ENF), EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
 			STAT(FLOWS_NEW, 2), STAT(FLOW_INSERTS, 2)),
 	},
 	{
@@ -142,9 +142,9 @@ static const struct pc_case pc_cases[] = {
 	{
 		.name = "server half-close: the client's later bytes stay in the flow",
 		.flow = { { .isn = 450 } },
-		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, GET, DROP_ENF),
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, GET, BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), SEND(SRV, FIN | ACK),
-			       SEND(CLI, ACK | PSH, TXT("\x15\x03\x03\x00\x02"), DROP_ENF),
+			       SEND(CLI, ACK | PSH, TXT("\x15\x03\x03\x00\x02"), BLOCK_ENF),
 			       NO_EVENTS, /* no second, "midstream" flow */
 			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP), HAS(TA_F_SERVER_FIN)),
 			       STAT(MIDSTREAM, 0), STAT2(BLOCKED_PKTS, 0, 2)),
@@ -173,10 +173,10 @@ static const struct pc_case pc_cases[] = {
 	{
 		.name = "a SYN with a new ISN on a live blocked flow unblocks nothing",
 		.flow = { { .isn = 520 } },
-		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, GET, DROP_ENF),
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, GET, BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), SEND(CLI, SYN, .isn = 123456),
 			       NO_EVENTS, STAT(SYNS_IN_FLOW, 1),
-			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF), NO_EVENTS,
+			       SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF), NO_EVENTS,
 			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP)), STAT2(BLOCKED_PKTS, 0, 2)),
 	},
 	{
@@ -187,14 +187,14 @@ static const struct pc_case pc_cases[] = {
 		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
 			       SEND(CLI, RST | ACK), REOPEN(0, 123456),
 			       FLOW(0, VERDICT(TA_V_PENDING), ISN, PEEK(0)),
-			       SEND(CLI, ACK | PSH, GET, DROP_ENF),
+			       SEND(CLI, ACK | PSH, GET, BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), STAT(FLOWS_NEW, 2),
 			       STAT(SYNS_IN_FLOW, 0)),
 	},
 	{
 		.name = "a blocked flow that ended is replaced by the next connection's SYN",
 		.flow = { { .isn = 560 } },
-		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, GET, DROP_ENF),
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, GET, BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), SEND(CLI, RST | ACK),
 			       REOPEN(0, 99999), FLOW(0, VERDICT(TA_V_PENDING), ISN, PEEK(0)),
 			       SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
@@ -224,9 +224,9 @@ static const struct pc_case pc_cases[] = {
 	{
 		.name = "payload without a seen SYN -> midstream, once",
 		.flow = { { .isn = 98 } },
-		.steps = STEPS(SEND(CLI, ACK | PSH, APP_DATA, DROP_ENF),
+		.steps = STEPS(SEND(CLI, ACK | PSH, APP_DATA, BLOCK_ENF),
 			       EVENTS(EV_F(0, TA_V_MIDSTREAM, 0, TA_F_BLOCKED)),
-			       SEND(CLI, ACK | PSH, APP_DATA, DROP_ENF), NO_EVENTS,
+			       SEND(CLI, ACK | PSH, APP_DATA, BLOCK_ENF), NO_EVENTS,
 			       FLOW(0, VERDICT(TA_V_MIDSTREAM), PEEK(0), HASNT(TA_F_SYN_SEEN)),
 			       STAT(MIDSTREAM, 1), STAT(FLOW_INSERTS, 1), STAT(FLOWS_NEW, 0),
 			       STAT2(BLOCKED_PKTS, 0, 2)),
@@ -237,9 +237,9 @@ static const struct pc_case pc_cases[] = {
 		.name = "regression: an ACK, data with FIN, its retransmission -> one midstream",
 		.flow = { { .isn = 5000 } },
 		.steps = STEPS(SEND(CLI, ACK), NO_EVENTS,
-			       SEND(CLI, ACK | PSH | FIN, AT(0), APP_DATA, DROP_ENF),
+			       SEND(CLI, ACK | PSH | FIN, AT(0), APP_DATA, BLOCK_ENF),
 			       EVENTS(EV_F(0, TA_V_MIDSTREAM, 0, TA_F_BLOCKED)),
-			       SEND(CLI, ACK | PSH | FIN, AT(0), APP_DATA, DROP_ENF), NO_EVENTS,
+			       SEND(CLI, ACK | PSH | FIN, AT(0), APP_DATA, BLOCK_ENF), NO_EVENTS,
 			       FLOW(0, VERDICT(TA_V_MIDSTREAM), HAS(TA_F_CLIENT_FIN)),
 			       STAT(MIDSTREAM, 1)),
 	},
@@ -249,10 +249,10 @@ static const struct pc_case pc_cases[] = {
 		.name = "regression: 2 bytes on the handshake ACK, RST, late segments -> one event",
 		.flow = { { .isn = 5100 } },
 		.steps = STEPS(SEND(CLI, SYN), SEND(SRV, SYN | ACK),
-			       SEND(CLI, ACK, TXT("\x00\x01"), DROP_ENF),
+			       SEND(CLI, ACK, TXT("\x00\x01"), BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_UNKNOWN)), SEND(SRV, RST | ACK),
-			       SEND(CLI, ACK | PSH, TXT("\x02\x03\x04"), DROP_ENF),
-			       SEND(CLI, ACK, AT(0), TXT("\x00\x01"), DROP_ENF), NO_EVENTS,
+			       SEND(CLI, ACK | PSH, TXT("\x02\x03\x04"), BLOCK_ENF),
+			       SEND(CLI, ACK, AT(0), TXT("\x00\x01"), BLOCK_ENF), NO_EVENTS,
 			       NO_FLOW_IN(M_AUDIT, 0), STAT2(LATE_PKTS, 2, 0), STAT(MIDSTREAM, 0)),
 	},
 	/* found by the flow-machine fuzzer (tests/fuzz/fuzz_flow.c) */
@@ -260,7 +260,7 @@ static const struct pc_case pc_cases[] = {
 		/* TCP Fast Open: a SYN's data starts the stream at ISN + 1 */
 		.name = "fuzz: data in the SYN is judged like any first payload",
 		.flow = { { .isn = 6000 }, { .isn = 6010, .spec.v6 = 1 } },
-		.steps = STEPS(SEND(CLI, SYN, GET, DROP_ENF), EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+		.steps = STEPS(SEND(CLI, SYN, GET, BLOCK_ENF), EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
 			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP), ISN, HAS(TA_F_SYN_SEEN)),
 			       SEND(CLI, SYN, .flow = 1, HELLO), EVENTS(EV(1, TA_V_TLS)),
 			       RECORDS(REC_HELLO(1)), STAT2(BLOCKED_PKTS, 0, 1)),
@@ -277,16 +277,16 @@ static const struct pc_case pc_cases[] = {
 		/* audit: the reset flow's tombstone knows its SYN and its bytes */
 		.name = "fuzz: the SYN of a reset flow, delayed, starts no second flow",
 		.flow = { { .isn = 6200 } },
-		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, TXT("SSH-2.0-x\r\n"), DROP_ENF),
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, TXT("SSH-2.0-x\r\n"), BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_SSH)), SEND(SRV, RST | ACK), SEND(CLI, SYN),
-			       SEND(CLI, ACK | PSH, AT(0), TXT("SSH-2.0-x\r\n"), DROP_ENF),
+			       SEND(CLI, ACK | PSH, AT(0), TXT("SSH-2.0-x\r\n"), BLOCK_ENF),
 			       NO_EVENTS, STAT2(LATE_PKTS, 2, 0), STAT(FLOWS_NEW, 1)),
 	},
 	{
 		/* a midstream entry has no ISN: a SYN with ISN 0 is a new flow */
 		.name = "fuzz: a new connection's SYN with ISN 0 replaces an ended midstream entry",
 		.flow = { { .isn = 0 } },
-		.steps = STEPS(SEND(CLI, ACK | PSH, AT(5000), GET, DROP_ENF),
+		.steps = STEPS(SEND(CLI, ACK | PSH, AT(5000), GET, BLOCK_ENF),
 			       EVENTS(EV_F(0, TA_V_MIDSTREAM, 0, TA_F_BLOCKED)),
 			       SEND(CLI, RST | ACK, AT(5034)), SEND(CLI, SYN),
 			       FLOW(0, VERDICT(TA_V_PENDING), ISN, HAS(TA_F_SYN_SEEN)),
@@ -301,7 +301,7 @@ static const struct pc_case pc_cases[] = {
 			       REOPEN(0, 99999),
 			       EVENTS(EV_F(0, TA_V_UNKNOWN, TA_F_SYN_SEEN, TA_F_BLOCKED)),
 			       FLOW(0, VERDICT(TA_V_PENDING), ISN, PEEK(0)),
-			       SEND(CLI, ACK | PSH, GET, DROP_ENF),
+			       SEND(CLI, ACK | PSH, GET, BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP))),
 	},
 	{
@@ -337,7 +337,7 @@ static const struct pc_case pc_cases[] = {
 		.steps = STEPS(OPEN(0), SEND(CLI, PSH, HELLO, DROP_ENF),
 			       SEND(CLI, SYN | ACK, AT(0), HELLO, DROP_ENF), NO_EVENTS,
 			       FLOW(0, VERDICT(TA_V_PENDING), PEEK(0)),
-			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			       SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP))),
 	},
 	{
@@ -353,28 +353,33 @@ static const struct pc_case pc_cases[] = {
 		/* the classic way past an IDS: a ClientHello that never reaches the
 		 * server (short TTL, bad checksum, a loss past the gate), then
 		 * plaintext for the same sequence numbers */
-		.name = "a retransmission with other first bytes is counted, and dropped enforcing",
+		.name = "a retransmission with other first bytes is counted; enforcing, it blocks the flow",
 		.flow = { { .isn = 7000 } },
 		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
-			       RECORDS(REC_HELLO(0)), SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			       RECORDS(REC_HELLO(0)), SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF),
 			       NO_EVENTS, FLOW(0, VERDICT(TA_V_TLS), HAS(TA_F_CONFLICT)),
-			       STAT(CONFLICTS, 1), STAT2(BLOCKED_PKTS, 0, 1),
-			       SEND(CLI, ACK | PSH, AT(0), HELLO), NO_EVENTS, STAT(CONFLICTS, 1),
-			       STAT2(BLOCKED_PKTS, 0, 1)),
+			       FLOW_IN(M_ENF, 0, HAS(TA_F_BLOCKED)),
+			       FLOW_IN(M_AUDIT, 0, HASNT(TA_F_BLOCKED)), STAT(CONFLICTS, 1),
+			       STAT2(BLOCKED_PKTS, 0, 1), STAT2(BLOCKED, 0, 1),
+			       SEND(CLI, ACK | PSH, AT(0), HELLO, BLOCK_ENF),
+			       SEND(CLI, ACK | PSH, TXT("more"), BLOCK_ENF), NO_EVENTS,
+			       STAT(CONFLICTS, 1), STAT2(BLOCKED_PKTS, 0, 3)),
 	},
 	{
 		/* enforcing, the held bytes never reached the server: what it will
 		 * take is the retransmission, so one that contradicts them stays out */
-		.name = "first bytes held at the gate, then other bytes for them: the gate stays shut",
+		.name = "first bytes held at the gate, then other bytes for them: enforcing, blocked",
 		.flow = { { .isn = 7100 } },
 		.steps = STEPS(
 			OPEN(0), SEND(CLI, ACK | PSH, HELLO_PART(0, 5), DROP_ENF), NO_EVENTS,
-			SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
-			EVENTS_IN(M_AUDIT, EV_F(0, TA_V_UNKNOWN, TA_F_SYN_SEEN | TA_F_CONFLICT, 0)),
-			EVENTS_IN(M_ENF),
-			FLOW_IN(M_ENF, 0, VERDICT(TA_V_PENDING), PEEK(5), HAS(TA_F_CONFLICT)),
-			STAT(CONFLICTS, 1), SEND(CLI, ACK | PSH, AT(0), HELLO, .mode = M_ENF),
-			EVENTS_IN(M_ENF, EV_F(0, TA_V_TLS, TA_F_SYN_SEEN | TA_F_CONFLICT, 0))),
+			SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF),
+			EVENTS(EV_F(0, TA_V_UNKNOWN, TA_F_SYN_SEEN | TA_F_CONFLICT, TA_F_BLOCKED)),
+			FLOW_IN(M_ENF, 0, VERDICT(TA_V_UNKNOWN), PEEK(5),
+				HAS(TA_F_CONFLICT | TA_F_BLOCKED)),
+			STAT(CONFLICTS, 1), STAT2(BLOCKED, 0, 1),
+			/* the ClientHello after all: too late, which copy the server
+			 * kept is unknowable */
+			SEND(CLI, ACK | PSH, AT(0), HELLO, .mode = M_ENF, BLOCK_ENF), NO_EVENTS),
 	},
 	{
 		/* a forged close must not open the way either: the tombstone keeps
@@ -391,15 +396,12 @@ static const struct pc_case pc_cases[] = {
 	{
 		/* the ClientHello sent up is the one the verdict read */
 		.name = "a capture starts from the first bytes held when a segment contradicts them",
+		.modes = M_AUDIT, /* enforcing, the contradiction blocks the flow (above) */
 		.flow = { { .isn = 7200 } },
-		.steps = STEPS(
-			OPEN(0), SEND(CLI, ACK | PSH, HELLO_PART(0, 5), DROP_ENF), NO_EVENTS,
-			SEND(CLI, ACK | PSH, AT(0), BIG_HELLO, DROP_ENF),
-			EVENTS_IN(M_AUDIT, EV_F(0, TA_V_TLS, TA_F_SYN_SEEN | TA_F_CONFLICT, 0)),
-			EVENTS_IN(M_ENF), FLOW(0, HAS(TA_F_CONFLICT)), STAT(CONFLICTS, 1),
-			SEND(CLI, ACK | PSH, AT(0), HELLO, .mode = M_ENF),
-			EVENTS_IN(M_ENF, EV_F(0, TA_V_TLS, TA_F_SYN_SEEN | TA_F_CONFLICT, 0)),
-			RECORDS_IN(M_ENF, REC_HELLO(0))),
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO_PART(0, 5)), NO_EVENTS,
+			       SEND(CLI, ACK | PSH, AT(0), BIG_HELLO),
+			       EVENTS(EV_F(0, TA_V_TLS, TA_F_SYN_SEEN | TA_F_CONFLICT, 0)),
+			       FLOW(0, HAS(TA_F_CONFLICT)), STAT(CONFLICTS, 1)),
 	},
 	{
 		/* enforcing, a server that speaks first on a TLS port is held:
@@ -438,10 +440,10 @@ static const struct pc_case pc_cases[] = {
 			       SEND(CLI, 0, .flow = 1, UDP_NOISE, DROP_ENF),
 			       EVENTS(EV_F(1, TA_V_UNKNOWN, 0, TA_F_BLOCKED)),
 			       SEND(CLI, 0, .flow = 1, UDP_NOISE, DROP_ENF),
-			       SEND(SRV, 0, .flow = 1, TXT("reply")), NO_EVENTS,
+			       SEND(SRV, 0, .flow = 1, TXT("reply"), DROP_ENF), NO_EVENTS,
 			       FLOW(0, VERDICT(TA_V_QUIC), PEEK(16), HASNT(TA_F_BLOCKED)),
 			       FLOW(1, VERDICT(TA_V_UNKNOWN), PEEK(8)), STAT(FLOW_INSERTS, 2),
-			       STAT2(BLOCKED, 0, 1), STAT2(BLOCKED_PKTS, 0, 2)),
+			       STAT2(BLOCKED, 0, 1), STAT2(BLOCKED_PKTS, 0, 3)),
 	},
 	{
 		/* a QUIC header in a short datagram must not unlock the flow */
@@ -496,15 +498,27 @@ static const struct pc_case pc_cases[] = {
 	/* ---- what --enforce is for; each runs audit-only too, where all passes ---- */
 
 	{
-		.name = "blocked flow: retransmission dropped, ACKs and server pass",
+		.name = "blocked flow: its bytes reset both ways, bare ACKs pass",
 		.flow = { { .isn = 2000 } },
-		.steps = STEPS(OPEN(0), NO_EVENTS, SEND(CLI, ACK | PSH, GET, DROP_ENF),
+		.steps = STEPS(OPEN(0), NO_EVENTS, SEND(CLI, ACK | PSH, GET, BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), STAT2(BLOCKED_PKTS, 0, 1),
 			       FLOW_IN(M_ENF, 0, VERDICT(TA_V_PLAINTEXT_HTTP), HAS(TA_F_BLOCKED)),
-			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
-			       SEND(CLI, ACK | PSH, TXT("more"), DROP_ENF), SEND(CLI, ACK, AT(0)),
-			       SEND(SRV, ACK), SEND(SRV, ACK | PSH, TXT("HTTP/1.1 400")), NO_EVENTS,
-			       STAT2(BLOCKED, 0, 1), STAT2(BLOCKED_PKTS, 0, 3)),
+			       SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF),
+			       SEND(CLI, ACK | PSH, TXT("more"), BLOCK_ENF), SEND(CLI, ACK, AT(0)),
+			       SEND(SRV, ACK), SEND(SRV, ACK | PSH, TXT("HTTP/1.1 400"), BLOCK_ENF),
+			       NO_EVENTS, STAT2(BLOCKED, 0, 1), STAT2(BLOCKED_PKTS, 0, 4)),
+	},
+	{
+		/* the programs' own count: the host build sends nothing */
+		.name = "blocked: each dropped packet with bytes gets one RST, counted; an RST gets none",
+		.modes = M_ENF,
+		.hooks = H_KERNEL,
+		.flow = { { .isn = 2050 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, GET, BLOCK_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			       SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF), SEND(CLI, ACK),
+			       SEND(CLI, RST | ACK, TXT("x"), DROP_ENF), STAT(RESETS, 2),
+			       STAT(RESET_FAILURES, 0), STAT(BLOCKED_PKTS, 3)),
 	},
 	{
 		/* A client that sends its request and FIN at once (shutdown(SHUT_WR)):
@@ -513,21 +527,21 @@ static const struct pc_case pc_cases[] = {
 		 * end-to-end: tests/e2e/test_gateway.sh py_halfclose_blocked_*.) */
 		.name = "blocked flow stays blocked after the client's FIN",
 		.flow = { { .isn = 2100 } },
-		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, GET, DROP_ENF),
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, GET, BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
 			       SEND(CLI, FIN | ACK, .either = 1),
-			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
-			       SEND(CLI, ACK | PSH | FIN, AT(0), GET, DROP_ENF), NO_EVENTS,
+			       SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF),
+			       SEND(CLI, ACK | PSH | FIN, AT(0), GET, BLOCK_ENF), NO_EVENTS,
 			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP)),
 			       FLOW_IN(M_ENF, 0, HAS(TA_F_BLOCKED)), STAT(MIDSTREAM, 0)),
 	},
 	{
 		.name = "GET and FIN in one segment, retransmitted: dropped",
 		.flow = { { .isn = 2200, .spec.v6 = 1 } },
-		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH | FIN, GET, DROP_ENF),
+		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH | FIN, GET, BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
-			       SEND(CLI, ACK | PSH | FIN, AT(0), GET, DROP_ENF),
-			       SEND(CLI, ACK | PSH | FIN, AT(0), GET, DROP_ENF), NO_EVENTS,
+			       SEND(CLI, ACK | PSH | FIN, AT(0), GET, BLOCK_ENF),
+			       SEND(CLI, ACK | PSH | FIN, AT(0), GET, BLOCK_ENF), NO_EVENTS,
 			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP)), STAT(MIDSTREAM, 0)),
 	},
 	{
@@ -542,10 +556,10 @@ static const struct pc_case pc_cases[] = {
 		.flow = { { .isn = 2150 }, { .isn = 2160, .spec.v6 = 1 } },
 		.steps = STEPS(OPEN(0), SEND(CLI, RST, AT(1000000)), NO_FLOW_IN(M_AUDIT, 0),
 			       FLOW_IN(M_ENF, 0, VERDICT(TA_V_PENDING)),
-			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF), EVENTS_IN(M_AUDIT),
+			       SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF), EVENTS_IN(M_AUDIT),
 			       EVENTS_IN(M_ENF, EV_B(0, TA_V_PLAINTEXT_HTTP)), OPEN(1),
 			       SEND(CLI, FIN | ACK, .flow = 1, AT(1000000)),
-			       SEND(CLI, ACK | PSH, .flow = 1, AT(0), GET, DROP_ENF),
+			       SEND(CLI, ACK | PSH, .flow = 1, AT(0), GET, BLOCK_ENF),
 			       EVENTS_IN(M_AUDIT), EVENTS_IN(M_ENF, EV_B(1, TA_V_PLAINTEXT_HTTP)),
 			       STAT(FLOWS_NO_PAYLOAD, 2), STAT(MIDSTREAM, 0),
 			       STAT2(LATE_PKTS, 2, 0)),
@@ -564,7 +578,7 @@ static const struct pc_case pc_cases[] = {
 		.flow = { { .isn = 2400, .spec.v6 = 1, .spec.vlan = 1 },
 			  { .isn = 2410, .spec.v6 = 1, .spec.vlan = 1 } },
 		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
-			       OPEN(1), SEND(CLI, ACK | PSH, .flow = 1, GET, DROP_ENF),
+			       OPEN(1), SEND(CLI, ACK | PSH, .flow = 1, GET, BLOCK_ENF),
 			       EVENTS(EV_B(1, TA_V_PLAINTEXT_HTTP))),
 	},
 	{
@@ -580,7 +594,7 @@ static const struct pc_case pc_cases[] = {
 		.name = "undecided \"GE\" is held, then the GET is blocked",
 		.flow = { { .isn = 2600 } },
 		.steps = STEPS(OPEN(0), SEND(CLI, ACK | PSH, TXT("GE"), DROP_ENF), NO_EVENTS,
-			       SEND(CLI, ACK | PSH, AT(0), GET, DROP_ENF),
+			       SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF),
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), STAT2(BLOCKED, 0, 1),
 			       STAT2(BLOCKED_PKTS, 0, 2)),
 	},
@@ -592,7 +606,7 @@ static const struct pc_case pc_cases[] = {
 			OPEN(0), SEND(CLI, ACK | PSH, GET), EVENTS(EV(0, TA_V_PLAINTEXT_HTTP)),
 			SEND(CLI, ACK | PSH, GET), NO_EVENTS,
 			FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP), HASNT(TA_F_BLOCKED)),
-			STAT(BLOCKED, 0), OPEN(1), SEND(CLI, ACK | PSH, .flow = 1, GET, DROP_ENF),
+			STAT(BLOCKED, 0), OPEN(1), SEND(CLI, ACK | PSH, .flow = 1, GET, BLOCK_ENF),
 			EVENTS(EV_B(1, TA_V_PLAINTEXT_HTTP)), STAT2(BLOCKED, 0, 1)),
 	},
 	{

@@ -103,10 +103,11 @@ struct pc_step {
 	enum pc_payload pl;
 	const void *bytes;
 	unsigned from, len;
-	unsigned drop; /* modes in which the packet must be dropped (else passed) */
-	int either;    /* passed or dropped, both acceptable */
-	unsigned cut;  /* the frame cut to this many bytes */
-	int unparsed;  /* not judged at all (backends that can tell check it) */
+	unsigned drop;	/* modes in which the packet must be dropped (else passed) */
+	unsigned reset; /* modes in which it must be answered with an RST (dropped too) */
+	int either;	/* passed or dropped, both acceptable */
+	unsigned cut;	/* the frame cut to this many bytes */
+	int unparsed;	/* not judged at all (backends that can tell check it) */
 	/* PC_OPEN: the new ISN; PC_SEND of a SYN: its sequence number */
 	unsigned isn;
 	/* PC_EVENTS, PC_RECORDS */
@@ -162,6 +163,8 @@ struct pc_case {
 		.op = PC_SEND, .c2s = (dir), .tcp = (fl), __VA_ARGS__                              \
 	}
 #define DROP_ENF .drop = M_ENF
+/* blocked: dropped, and its sender answered with an RST */
+#define BLOCK_ENF .drop = M_ENF, .reset = M_ENF
 
 #define NO_EVENTS                                                                                  \
 	{                                                                                          \
@@ -308,9 +311,11 @@ struct pc_backend {
 		      char *err, size_t errlen);
 	void (*close)(void *inst);
 	/* run one frame (c2s: which way it goes); 0 with *drop, *unparsed
-	 * (-1 when the backend cannot tell) set, or -1 with a reason in err */
+	 * (-1 when the backend cannot tell) and *reset set, the RST in *reply
+	 * where the backend makes one (else reply->len 0); or -1 with a reason
+	 * in err */
 	int (*frame)(void *inst, const struct frame *f, int c2s, int *drop, int *unparsed,
-		     char *err, size_t errlen);
+		     int *reset, struct frame *reply, char *err, size_t errlen);
 	/* 1 and *st when the flow is in the table */
 	int (*lookup)(void *inst, const struct ta_flow_key *k, struct ta_flow_state *st);
 	void (*counters)(void *inst, __u64 stats[TA_STAT_MAX], struct ta_counter vc[TA_V_MAX]);

@@ -25,6 +25,7 @@
 #include "packet_case.h"
 #include "cases.h"
 #include "ta_test.h"
+#include "ta_parse.h"
 
 #define N_CASES (sizeof(pc_cases) / sizeof(pc_cases[0]))
 
@@ -152,12 +153,90 @@ static void remember_first(struct run *r, int f, __u8 tcp, unsigned off, const _
 	}
 }
 
+/* ---- an RST a program made of a packet ---- */
+
+static unsigned csum_add(unsigned sum, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (unsigned)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (unsigned)p[n - 1] << 8;
+	return sum;
+}
+
+static unsigned csum_fold(unsigned sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+static unsigned get32(const unsigned char *p)
+{
+	return (unsigned)p[0] << 24 | (unsigned)p[1] << 16 | (unsigned)p[2] << 8 | p[3];
+}
+
+/* The RST answers the sent packet as its receiver's own stack would: back
+ * to its sender, the addresses swapped, no payload, seq and ack from the
+ * packet (RFC 793 3.4), both checksums right. */
+static void check_rst(struct run *r, const struct frame *sent, const struct frame *rst)
+{
+	struct ta_pkt a, b;
+	const unsigned char *ip, *tcp;
+	unsigned sum, want_seq, want_ack, want_fl, iplen;
+
+	CHECKF(rst->len > 0, "the RST's frame is missing");
+	if (!rst->len)
+		return;
+	if (ta_parse((void *)sent->b, (void *)(sent->b + sent->len), sent->len, &a) ||
+	    ta_parse((void *)rst->b, (void *)(rst->b + rst->len), rst->len, &b)) {
+		CHECKF(0, "the RST does not parse");
+		return;
+	}
+	CHECKF(b.l4proto == TA_IPPROTO_TCP && b.family == a.family,
+	       "the RST is not TCP of the same family");
+	CHECKF(!memcmp(b.saddr, a.daddr, 16) && !memcmp(b.daddr, a.saddr, 16) &&
+		       b.sport == a.dport && b.dport == a.sport,
+	       "the RST does not go back to the packet's sender");
+	CHECKF(!memcmp(rst->b, sent->b + 6, 6) && !memcmp(rst->b + 6, sent->b, 6),
+	       "the RST's Ethernet addresses are not the packet's, swapped");
+	iplen = b.family == TA_AF_INET ? 20 : 40;
+	CHECKF(b.payload_len == 0 && b.l4_off == b.l3_off + iplen &&
+		       rst->len == (size_t)b.l3_off + iplen + 20,
+	       "the RST carries more than bare headers (%zu bytes)", rst->len);
+	ip = rst->b + b.l3_off;
+	tcp = rst->b + b.l4_off;
+	if (a.tcp_flags & ACK) {
+		want_seq = get32(sent->b + a.l4_off + 8);
+		want_ack = 0;
+		want_fl = RST;
+	} else {
+		want_seq = 0;
+		want_ack = a.seq + a.payload_len + !!(a.tcp_flags & SYN) + !!(a.tcp_flags & FIN);
+		want_fl = RST | ACK;
+	}
+	CHECKF(b.tcp_flags == want_fl && get32(tcp + 4) == want_seq && get32(tcp + 8) == want_ack,
+	       "RST flags %#x seq %u ack %u, want %#x %u %u", b.tcp_flags, get32(tcp + 4),
+	       get32(tcp + 8), want_fl, want_seq, want_ack);
+	if (b.family == TA_AF_INET) {
+		CHECKF(csum_fold(csum_add(0, ip, 20)) == 0xffff,
+		       "the RST's IPv4 checksum is wrong");
+		sum = csum_add(0, ip + 12, 8) + TA_IPPROTO_TCP + 20;
+	} else {
+		sum = csum_add(0, ip + 8, 32) + TA_IPPROTO_TCP + 20;
+	}
+	CHECKF(csum_fold(csum_add(sum, tcp, 20)) == 0xffff, "the RST's TCP checksum is wrong");
+}
+
 static void send_one(struct run *r, const struct pc_step *s)
 {
-	int f = s->flow, c2s = s->c2s, drop = 0, unparsed = -1, want;
+	int f = s->flow, c2s = s->c2s, drop = 0, unparsed = -1, reset = 0, want;
 	unsigned base = c2s ? r->isn[f] : PC_SERVER_ISN, off, seq;
 	char err[256] = "";
 	struct frame fr;
+	static struct frame reply;
 	const void *p;
 	size_t n;
 
@@ -178,15 +257,23 @@ static void send_one(struct run *r, const struct pc_step *s)
 		remember_first(r, f, s->tcp, off, p, n);
 
 	r->log.c2s = c2s;
-	if (r->b->frame(r->inst, &fr, c2s, &drop, &unparsed, err, sizeof(err))) {
+	if (r->b->frame(r->inst, &fr, c2s, &drop, &unparsed, &reset, &reply, err, sizeof(err))) {
 		CHECKF(0, "%s", err);
 		return;
 	}
-	want = !!(s->drop & r->mode);
-	if (!s->either)
+	want = !!((s->drop | s->reset) & r->mode);
+	if (!s->either) {
 		CHECKF(drop == want, "%s packet of flow %d (seq %u, %zu bytes) %s, want %s",
 		       c2s ? "client" : "server", f, seq, n, drop ? "dropped" : "passed",
 		       want ? "dropped" : "passed");
+		want = !!(s->reset & r->mode);
+		CHECKF(reset == want, "%s packet of flow %d (seq %u, %zu bytes) %s, want %s",
+		       c2s ? "client" : "server", f, seq, n,
+		       reset ? "answered with an RST" : "not answered", want ? "an RST" : "none");
+	}
+	/* the frame a program made is checked wherever it made one */
+	if (reset && r->b->kind & H_KERNEL)
+		check_rst(r, &fr, &reply);
 	if (unparsed >= 0)
 		CHECKF(unparsed == s->unparsed, "frame %s, want %s",
 		       unparsed ? "not parsed" : "judged", s->unparsed ? "not parsed" : "judged");

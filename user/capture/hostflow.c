@@ -568,7 +568,7 @@ int ta_hostflow_frame(struct ta_hostflow *hf, enum ta_link link, const void *fra
 	c2s = ta_flow_direction(&env, &pkt);
 	if (c2s < 0)
 		return TA_PASS;
-	return ta_flow_l4(&env, &pkt, c2s, 0);
+	return ta_flow_answer(ta_flow_l4(&env, &pkt, c2s, 0), &pkt);
 }
 
 void ta_hostflow_counters(const struct ta_hostflow *hf, __u64 stats[TA_STAT_MAX],

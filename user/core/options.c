@@ -90,7 +90,8 @@ static const struct argp_option options[] = {
 	  3 },
 	{ "enforce", OPT_ENFORCE, NULL, 0,
 	  "Block flows on watched ports whose first client bytes are not TLS (QUIC for UDP): "
-	  "their packets are dropped from that payload on. Default: audit only",
+	  "their packets are dropped from that payload on, and a TCP sender is answered "
+	  "with an RST so that it fails at once. Default: audit only",
 	  3 },
 	{ "allow", OPT_ALLOW, "CIDR", 0, "Exempt servers in CIDR from --enforce (repeatable)", 3 },
 	{ NULL, 0, NULL, 0, "Prometheus (node_exporter textfile collector):", 4 },
