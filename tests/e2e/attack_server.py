@@ -16,17 +16,22 @@ LISTENER is PROTO,ADDR,PORT,MODE (commas: IPv6 addresses hold colons):
                         logs the decrypted bytes as "tlsdata", answers like plain
   udp,ADDR,PORT,plain   logs every datagram
 
-Log lines (one write and flush each, under a lock, so lines never mix):
+Log lines (one write and flush each, under a lock):
   accept PROTO LADDR:LPORT PEER PEERPORT
   data|tlsdata PROTO LADDR:LPORT PEER PEERPORT LEN HEX
   sent PROTO LADDR:LPORT PEER PEERPORT LEN       (a banner or a reply)
-  mark TEXT                                     (a "MARK TEXT\\n" message)
+  mark TEXT                                     (a "MARK TEXT" message)
   close PROTO LADDR:LPORT PEER PEERPORT HOW
 "ready" goes to stdout once every listener is bound.
 
-A MARK message is the test's synchronisation: it is sent after an attack
-over the same path, so once it is logged the attack's packets were handled.
+A MARK message is the test's synchronisation: it is sent after an attack,
+over the same path. Before a mark is logged, every socket is drained (a
+non-blocking sweep of all listeners and connections), so whatever reached
+the server's stack before the mark is in the log before the mark.
+Plain, banner and UDP sockets are served by one select loop for that reason;
+TLS connections (positive tests only) by a thread each.
 """
+import selectors
 import socket
 import ssl
 import sys
@@ -37,6 +42,7 @@ BANNER = b"220 plaintext banner from a server that speaks first\r\n"
 REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n"
 LOCK = threading.Lock()
 LOG = None
+SEL = selectors.DefaultSelector()
 
 
 def log(line):
@@ -50,71 +56,112 @@ def where(sock, peer):
     return "%s:%d %s %d" % (la[0], la[1], peer[0], peer[1])
 
 
-def serve_conn(c, peer, mode, ctx):
+class Conn:
+    """A plain or banner connection in the select loop."""
+
+    def __init__(self, c, peer):
+        self.c, self.w, self.buf, self.closed = c, where(c, peer), b"", False
+        c.setblocking(False)
+
+    def got(self, d, marks):
+        if d.startswith(b"MARK "):
+            marks.append(d[5:].decode("latin-1").strip())
+            return
+        log("data tcp %s %d %s" % (self.w, len(d), d.hex()))
+        self.buf += d
+        # answer every complete request, so a client whose bytes got through
+        # also gets an answer (and a keep-alive client a second one)
+        while b"\r\n\r\n" in self.buf:
+            self.buf = self.buf.split(b"\r\n\r\n", 1)[1]
+            self.c.sendall(REPLY)
+            log("sent tcp %s %d" % (self.w, len(REPLY)))
+
+    def drain(self, marks):
+        """Read all that is queued; False once the connection is over."""
+        while not self.closed:
+            try:
+                d = self.c.recv(65536)
+            except BlockingIOError:
+                return True
+            except OSError as e:
+                return self.close(type(e).__name__)
+            if not d:
+                return self.close("eof")
+            self.got(d, marks)
+        return False
+
+    def close(self, how):
+        # (a select round may still hold this socket's event: closed says so)
+        self.closed = True
+        SEL.unregister(self.c)
+        self.c.close()
+        log("close tcp %s %s" % (self.w, how))
+        return False
+
+
+def serve_tls(c, peer, ctx):
     w = where(c, peer)
-    log("accept tcp %s" % w)
-    how, kind, buf = "eof", "data", b""
+    buf = b""
     try:
-        if mode == "banner":
-            c.sendall(BANNER)
-            log("sent tcp %s %d" % (w, len(BANNER)))
-        if mode == "tls":
-            # the handshake's bytes are TLS by construction; what matters is
-            # what the application is given after it
-            c = ctx.wrap_socket(c, server_side=True)
-            kind = "tlsdata"
+        # the handshake's bytes are TLS by construction; what matters is
+        # what the application is given after it
+        t = ctx.wrap_socket(c, server_side=True)
         while True:
-            d = c.recv(65536)
+            d = t.recv(65536)
             if not d:
                 break
-            if d.startswith(b"MARK "):
-                log("mark %s" % d[5:].decode("latin-1").strip())
-                continue
-            log("%s tcp %s %d %s" % (kind, w, len(d), d.hex()))
+            log("tlsdata tcp %s %d %s" % (w, len(d), d.hex()))
             buf += d
-            # answer every complete request, so a client that got its bytes
-            # through also gets an answer (and a keep-alive client a second)
             while b"\r\n\r\n" in buf:
                 buf = buf.split(b"\r\n\r\n", 1)[1]
-                c.sendall(REPLY)
+                t.sendall(REPLY)
                 log("sent tcp %s %d" % (w, len(REPLY)))
+        how = "eof"
     except (OSError, ssl.SSLError) as e:
         how = type(e).__name__
-    finally:
-        c.close()
-        log("close tcp %s %s" % (w, how))
+    c.close()
+    log("close tcp %s %s" % (w, how))
 
 
-def tcp_listener(addr, port, mode, ctx):
-    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    ls = socket.socket(fam, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if mode == "tls":
-        # a queue of pending Fast Open requests: the listener takes SYN data
-        ls.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN, 256)
-    ls.bind((addr, port))
-    ls.listen(64)
-
-    def loop():
-        while True:
+def accept_all(ls, mode, ctx, marks):
+    while True:
+        try:
             c, peer = ls.accept()
-            threading.Thread(target=serve_conn, args=(c, peer, mode, ctx), daemon=True).start()
-    return loop
+        except BlockingIOError:
+            return
+        log("accept tcp %s" % where(c, peer))
+        if mode == "tls":
+            c.setblocking(True)
+            threading.Thread(target=serve_tls, args=(c, peer, ctx), daemon=True).start()
+            continue
+        conn = Conn(c, peer)
+        SEL.register(c, selectors.EVENT_READ, ("conn", conn))
+        if mode == "banner":
+            c.sendall(BANNER)
+            log("sent tcp %s %d" % (conn.w, len(BANNER)))
+        conn.drain(marks)      # its first bytes may be queued already
 
 
-def udp_listener(addr, port):
-    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.bind((addr, port))
-
-    def loop():
-        while True:
+def udp_all(s, marks):
+    while True:
+        try:
             d, peer = s.recvfrom(65536)
-            if d.startswith(b"MARK "):
-                log("mark %s" % d[5:].decode("latin-1").strip())
-                continue
+        except BlockingIOError:
+            return
+        if d.startswith(b"MARK "):
+            marks.append(d[5:].decode("latin-1").strip())
+        else:
             log("data udp %s %d %s" % (where(s, peer), len(d), d.hex()))
-    return loop
+
+
+def handle(data, marks, ctx):
+    kind = data[0]
+    if kind == "listen":
+        accept_all(data[1], data[2], ctx, marks)
+    elif kind == "udp":
+        udp_all(data[1], marks)
+    else:
+        data[1].drain(marks)
 
 
 def main(argv):
@@ -125,18 +172,35 @@ def main(argv):
     LOG = open(argv[1], "a")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(argv[2], argv[3])
-    loops = []
     for spec in argv[4:]:
         proto, addr, port, mode = spec.split(",")
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
         if proto == "udp":
-            loops.append(udp_listener(addr, int(port)))
-        else:
-            loops.append(tcp_listener(addr, int(port), mode, ctx))
-    for f in loops:
-        threading.Thread(target=f, daemon=True).start()
+            s = socket.socket(fam, socket.SOCK_DGRAM)
+            s.bind((addr, int(port)))
+            s.setblocking(False)
+            SEL.register(s, selectors.EVENT_READ, ("udp", s))
+            continue
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if mode == "tls":
+            # a queue of pending Fast Open requests: the listener takes SYN data
+            s.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN, 256)
+        s.bind((addr, int(port)))
+        s.listen(64)
+        s.setblocking(False)
+        SEL.register(s, selectors.EVENT_READ, ("listen", s, mode))
     print("ready", flush=True)
-    threading.Event().wait()
-    return 0
+    while True:
+        marks = []
+        for key, _ in SEL.select():
+            handle(key.data, marks, ctx)
+        if marks:
+            # the sweep: everything queued before the mark is logged first
+            for key in list(SEL.get_map().values()):
+                handle(key.data, marks, ctx)
+            for m in marks:
+                log("mark %s" % m)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ its own kernel's RSTs (the kernel knows no socket for scapy's connection).
   frag-data   plaintext whose payload is all in the second IPv4 fragment
               (a 24-byte TCP header: the first fragment is exactly it)
   v6-exthdr   IPv6: plaintext behind 7 destination-options headers
+  v6-exthdrN  the same behind N of them (controls: what the parser walks)
 
 raw_attack.py rst-only SRC SERVER SPORT - one RST with a random sequence
 number, as SRC:SPORT to SERVER:443 (a forged RST in a real client's
@@ -152,12 +153,14 @@ def main(argv):
         c.v4_fragments(8)
     elif attack == "frag-data":
         c.v4_fragments(24, options=[("NOP", None)] * 4)
-    elif attack == "v6-exthdr":
+    elif attack.startswith("v6-exthdr"):
+        # "v6-exthdr" is the attack (7 headers); "v6-exthdrN" a control with N
+        n = int(attack[len("v6-exthdr"):] or 7)
         hdrs = IPv6ExtHdrDestOpt()
-        for _ in range(6):
+        for _ in range(n - 1):
             hdrs = hdrs / IPv6ExtHdrDestOpt()
         send(c.ip() / hdrs / c.seg(PLAIN))
-        step("plaintext behind 7 destination options headers")
+        step("plaintext behind %d destination options headers" % n)
     else:
         sys.stderr.write("unknown attack %s\n" % attack)
         return 2

@@ -48,12 +48,19 @@
 #   frag_tiny        IPv4 fragments, the first with 8 bytes of TCP header
 #   frag_data        IPv4 fragments, the plaintext payload all in the second
 #   v6_exthdr        IPv6, plaintext behind 7 destination-options headers
+#                    (v6_exthdr5, v6_exthdr6: the same behind 5 and 6, TA_MAX_EXTHDR)
 #   reset_curl       curl http://SERVER:443/ --max-time 10 fails with a reset (exit 56), not a timeout
 #   reset_python     a plaintext python client sees ECONNRESET
 # Per mode: stats (no ring-buffer drops), exit on SIGINT, no residue.
 #
+# Control phase first (PASS/FAIL control:NAME): every attack but those that
+# must keep working, with no tlsaudit at all; each must deliver its
+# plaintext to the server (the banner to the client): an attack the server's
+# own stack refuses would pass without proving anything.
+#
 # Usage (root):  tests/e2e/test_enforce_attacks.sh
 #   TA_ATK_MODES="xdp tc host"   modes to run
+#   TA_ATK_CONTROL=0             skip the control phase (below)
 #   TA_ATK_NO_ENFORCE=1          run tlsaudit without --enforce: the sanity
 #                                check that the attacks do reach the server then
 #   TLSAUDIT=path, TA_E2E_KEEP=1, TA_E2E_VERBOSE=1, TA_WAIT: see lib.sh
@@ -152,15 +159,21 @@ port_of() { sed -n 's/^[ls]port=\([0-9][0-9]*\)$/\1/p' "$1" | tail -n 1; }
 atk_expect() { echo "$*" >>"$EXPECT"; }
 
 # atk_no_bytes NAME PROTO LADDR:LPORT PEER PEERPORT [WHY...]: PASS when the
-# server read nothing from the peer
+# server read nothing from the peer; in the control phase (no tlsaudit),
+# PASS when it did read the attack's plaintext: the attack is real
 atk_no_bytes() {
-	local name=$1 got
+	local name=$1 got n
 	shift
 	got=$(srv_bytes "$1" "$2" "$3" "$4")
 	shift 4
-	if [ -z "$got" ]; then pass "$PFX:$name"; else
-		fail "$PFX:$name" "the server received $(printf '%s\n' "$got" | awk '{ s += $1 } END { print s }') bytes" \
-			"$got" "$@"
+	n=$(printf '%s\n' "$got" | awk '{ s += $1 } END { print s + 0 }')
+	if [ "$CONTROL" = 1 ]; then
+		if printf '%s\n' "$got" | grep -q 'GET /'; then pass "$PFX:$name"; else
+			fail "$PFX:$name" "without tlsaudit the server got no plaintext ($n bytes): the attack proves nothing" \
+				"$got" "$@"
+		fi
+	elif [ -z "$got" ]; then pass "$PFX:$name"; else
+		fail "$PFX:$name" "the server received $n bytes" "$got" "$@"
 	fi
 }
 
@@ -184,9 +197,7 @@ atk_raw() {
 	wait_for_line "$SRV_LOG" "^accept tcp [^ ]+:443 $src $sport\$" 10 2>/dev/null ||
 		{ fail "$PFX:$name" "the server never accepted scapy's connection" "$(cat "$err")"; return; }
 	atk_mark || { fail "$PFX:$name" "the marker after the attack never reached the server"; return; }
-	local laddr=$dst:443
-	[ "$fam" = 6 ] && laddr=$dst:443
-	atk_no_bytes "$name" tcp "$laddr" "$src" "$sport" "steps: $(grep '^step' "$err" | paste -sd, -)"
+	atk_no_bytes "$name" tcp "$dst:443" "$src" "$sport" "steps: $(grep '^step' "$err" | paste -sd, -)"
 	[ -n "$verdict" ] && atk_expect "$name $src $sport $verdict $action"
 	return 0
 }
@@ -222,7 +233,7 @@ atk_tfo() {
 		rc=$?
 		port=$(port_of "$TA_TMP/client.$name.$PFX.$i.err")
 		ports+=("$port")
-		if [ "$kind" = plain ]; then
+		if [ "$kind" = plain ] && [ "$CONTROL" = 0 ]; then
 			[ "$rc" -ne 0 ] || why="$why connection $i got an answer;"
 		else
 			[ "$rc" -eq 0 ] || why="$why connection $i failed (exit $rc: $(tr '\n' ' ' <"$TA_TMP/client.$name.$PFX.$i.err"));"
@@ -236,7 +247,10 @@ atk_tfo() {
 		[ -n "$port" ] || { why="$why a client printed no port;"; continue; }
 		n=$(syn_data_count "$cap" "$port")
 		[ "$n" -ge 1 ] || why="$why no SYN with data from port $port on c0 (not a Fast Open test);"
-		if [ "$kind" = plain ]; then
+		if [ "$kind" = plain ] && [ "$CONTROL" = 1 ]; then
+			[ -n "$(srv_bytes tcp "$SRV4:443" "$C4" "$port")" ] ||
+				why="$why without tlsaudit the server got nothing from port $port;"
+		elif [ "$kind" = plain ]; then
 			got=$(srv_bytes tcp "$SRV4:443" "$C4" "$port")
 			[ -z "$got" ] || why="$why the server received from port $port: $got;"
 			atk_expect "$name $C4 $port plaintext_http blocked"
@@ -244,7 +258,7 @@ atk_tfo() {
 			atk_expect "$name $C4 $port tls -"
 		fi
 	done
-	if [ "$kind" = plain ]; then
+	if [ "$kind" = plain ] && [ "$CONTROL" = 0 ]; then
 		[ "$p1" = "$p0" ] || why="$why the server took $((p1 - p0)) SYN data (TcpExtTCPFastOpenPassive);"
 	else
 		[ "$p1" -ge $((p0 + 2)) ] || why="$why the server took SYN data $((p1 - p0)) times, want 2 (TcpExtTCPFastOpenPassive);"
@@ -268,6 +282,7 @@ atk_rst_tls() {
 	ta_in_ns "$C" "${PY_RAW[@]}" rst-only "$C4" "$TLS4" "$port" 2>>"$err" ||
 		why="$why the forged RST was not sent;"
 	atk_mark
+	# shellcheck disable=SC2016 # $1 is the inner shell's
 	timeout 10 sh -c 'echo go >"$1"' sh "$fifo"
 	ta_reap "$pid" 20
 	rc=$?
@@ -295,7 +310,11 @@ atk_server_first() {
 	rc=$?
 	port=$(port_of "$err")
 	grep -qE "^sent tcp $BAN4:443 $C4 $port " "$SRV_LOG" || why="$why the server logged no banner sent;"
-	[ "$rc" -eq 0 ] || why="$why the client received the banner: $(grep '^got=' "$err");"
+	if [ "$CONTROL" = 1 ]; then
+		[ "$rc" -ne 0 ] || why="$why without tlsaudit the client got no banner;"
+	else
+		[ "$rc" -eq 0 ] || why="$why the client received the banner: $(grep '^got=' "$err");"
+	fi
 	check "$PFX:$name" "$why" "$(cat "$err")"
 }
 
@@ -418,6 +437,8 @@ phase() {
 	atk_server_first
 	atk_raw frag-tiny frag_tiny 4
 	atk_raw frag-data frag_data 4
+	atk_raw v6-exthdr5 v6_exthdr5 6 plaintext_http blocked
+	atk_raw v6-exthdr6 v6_exthdr6 6
 	atk_raw v6-exthdr v6_exthdr 6
 	atk_reset_finish
 	local rc
@@ -426,6 +447,29 @@ phase() {
 	check "$PFX:exit_on_sigint" "$([ "$rc" -eq 0 ] || echo "exit status $rc")" "$(tail -n 5 "$TA_ERR")"
 	atk_check_events
 	ta_check_no_residue "$PFX:no_residue" --ours "$OURS" "${DEVS[@]}"
+}
+
+# control: the same attacks with no tlsaudit at all; each must get its
+# plaintext to the server (or its banner to the client), or it proves nothing
+phase_control() {
+	PFX=control CONTROL=1 EXPECT=/dev/null
+	atk_tfo plain tfo_plain
+	atk_raw badsum badsum
+	atk_raw noack noack
+	atk_raw ttl ttl
+	atk_raw syn-blocked syn_blocked
+	atk_raw syn-tls syn_tls
+	atk_raw rst-blocked rst_blocked
+	atk_raw rst-syn rst_syn_blocked
+	atk_udp fakequic udp_fakequic
+	atk_udp hello udp_hello
+	atk_server_first
+	atk_raw frag-tiny frag_tiny
+	atk_raw frag-data frag_data
+	atk_raw v6-exthdr5 v6_exthdr5 6
+	atk_raw v6-exthdr6 v6_exthdr6 6
+	atk_raw v6-exthdr v6_exthdr 6
+	CONTROL=0
 }
 
 # ---------------------------------------------------------------- main
@@ -437,6 +481,8 @@ if atk_mark; then pass "setup:server_reachable"; else
 	fail "setup:server_reachable" "no marker reached the server before tlsaudit ran"
 	exit 1
 fi
+CONTROL=0
+[ "${TA_ATK_CONTROL:-1}" = 1 ] && phase_control
 BASE=$TA_TMP/base_progs
 ta_bpf_named >"$BASE"
 for mode in $MODES; do
