@@ -7,7 +7,7 @@ Each prints lport=N (or sport=N) on stderr, so the test can find the flow in
 tlsaudit's events and in the server's log.
 
   tfo-plain SERVER        HTTP request in the SYN (sendto MSG_FASTOPEN); waits
-                          3 s for a reply, then closes with a RST (SO_LINGER 0)
+                          2 s for a reply, then closes with a RST (SO_LINGER 0)
                           so no retransmission is left behind. Exit 0 with a
                           200 reply, 1 without.
   tfo-tls SERVER          TLS with TCP_FASTOPEN_CONNECT: the ClientHello is the
@@ -18,7 +18,7 @@ tlsaudit's events and in the server's log.
                           both were answered, 3 when the second was not.
   plain-reset SERVER      plaintext GET; waits 10 s for the reply; prints
                           error=NAME; exit 0 only on ECONNRESET.
-  silent SERVER PORT      connects and sends nothing; reads for 3 s; prints
+  silent SERVER PORT      connects and sends nothing; reads for 2 s; prints
                           got=N (bytes the server's banner brought); exit 0
                           when N is 0.
   udp SERVER PORT KIND    one socket (one 4-tuple): KIND fakequic (a 6-byte
@@ -27,7 +27,6 @@ tlsaudit's events and in the server's log.
   mark SERVER PORT PROTO TEXT  "MARK TEXT" over tcp or udp (the test's sync)
 """
 import errno
-import os
 import select
 import socket
 import ssl
@@ -85,7 +84,9 @@ def tfo_plain(srv):
     # connect and send at once: the kernel puts REQ in the SYN
     s.sendto(REQ, MSG_FASTOPEN, (srv, 443))
     say("lport", s.getsockname()[1])
-    data = read_reply(s)
+    # 2 s: past the SYN's 1 s retransmission (without data), so the data's
+    # own retransmission after the handshake is tried too
+    data = read_reply(s, timeout=2.0)
     rst_close(s)
     sys.stdout.write(data.decode("latin-1"))
     return 0 if data.startswith(b"HTTP/1.1 200") else 1
@@ -154,7 +155,7 @@ def plain_reset(srv):
 def silent(srv, port):
     s = socket.create_connection((srv, int(port)), timeout=10)
     say("lport", s.getsockname()[1])
-    got, end = 0, 3.0
+    got, end = 0, 2.0   # the banner's first retransmissions come within it
     r, _, _ = select.select([s], [], [], end)
     if r:
         try:

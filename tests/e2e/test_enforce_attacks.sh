@@ -93,21 +93,17 @@ PY_RAW=("$TA_PY" "$TA_E2E_DIR/raw_attack.py")
 
 # ---------------------------------------------------------------- setup
 
-RST_RULES=()
+# the client kernel's RSTs from scapy's addresses, dropped (and the rules
+# removed at teardown, before the namespace goes)
+atk_rst_rule() { # -A|-D
+	ta_in_ns "$C" iptables "$1" OUTPUT -s "$R4" -p tcp --tcp-flags RST RST -j DROP &&
+		ta_in_ns "$C" ip6tables "$1" OUTPUT -s "$R6" -p tcp --tcp-flags RST RST -j DROP
+}
 atk_drop_rsts() {
-	local r4=(OUTPUT -s "$R4" -p tcp --tcp-flags RST RST -j DROP)
-	local r6=(OUTPUT -s "$R6" -p tcp --tcp-flags RST RST -j DROP)
-	ta_in_ns "$C" iptables -A "${r4[@]}" || ta_die "iptables in $C"
-	ta_in_ns "$C" ip6tables -A "${r6[@]}" || ta_die "ip6tables in $C"
-	RST_RULES=(1)
 	TA_TEARDOWN_HOOKS+=(atk_undrop_rsts)
+	atk_rst_rule -A || ta_die "iptables/ip6tables in $C failed"
 }
-atk_undrop_rsts() {
-	[ ${#RST_RULES[@]} -gt 0 ] || return 0
-	ta_in_ns "$C" iptables -D OUTPUT -s "$R4" -p tcp --tcp-flags RST RST -j DROP 2>/dev/null
-	ta_in_ns "$C" ip6tables -D OUTPUT -s "$R6" -p tcp --tcp-flags RST RST -j DROP 2>/dev/null
-	RST_RULES=()
-}
+atk_undrop_rsts() { atk_rst_rule -D 2>/dev/null; return 0; }
 
 atk_setup() {
 	ta_setup_routed "$C" "$G" "$S" "$C4/24 $C6/64 $R4/24 $R6/64" "$G1_4/24 $G1_6/64" \
@@ -122,7 +118,7 @@ atk_setup() {
 		"$TA_TMP/nginx-tls/srv.crt" "$TA_TMP/nginx-tls/srv.key" \
 		"tcp,$SRV4,443,plain" "tcp,$SRV4,$MARK_PORT,plain" "udp,$SRV4,443,plain" \
 		"udp,$SRV4,$MARK_PORT,plain" "tcp,$SRV6,443,plain" "tcp,$TLS4,443,tls" \
-		"tcp,$BAN4,443,banner" "tcp,$BAN4,$MARK_PORT,banner"
+		"tcp,$BAN4,443,banner"
 	SRV_PID=$TA_BG_PID
 	wait_for_line "$TA_TMP/server.out" '^ready$' "$TA_WAIT" "$SRV_PID" ||
 		ta_die "attack_server.py did not start: $(cat "$TA_TMP/server.err")"
