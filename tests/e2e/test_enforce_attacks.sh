@@ -38,6 +38,8 @@
 #   syn_tls          the same on a flow decided "tls" by a bad-checksum segment
 #   rst_tls          a forged out-of-window RST in a live TLS connection:
 #                    the client's second request is still answered
+#   rst_syn_tls      the forged RST and then a forged SYN with a new ISN in a
+#                    live TLS connection: its second request is still answered
 #   rst_blocked      a forged RST on a blocked flow, then the plaintext again
 #   rst_syn_blocked  the forged RST, then a new SYN, TLS-looking bytes in its
 #                    space, and the plaintext again in the old one
@@ -53,10 +55,11 @@
 #   reset_python     a plaintext python client sees ECONNRESET
 # Per mode: stats (no ring-buffer drops), exit on SIGINT, no residue.
 #
-# Control phase first (PASS/FAIL control:NAME): every attack but those that
-# must keep working, with no tlsaudit at all; each must deliver its
-# plaintext to the server (the banner to the client): an attack the server's
-# own stack refuses would pass without proving anything.
+# Control phase first (PASS/FAIL control:NAME), with no tlsaudit at all:
+# each attack must deliver its plaintext to the server (the banner to the
+# client): an attack the server's own stack refuses would pass without
+# proving anything; and the connections that must keep working (rst_tls,
+# rst_syn_tls) must work without tlsaudit, so a failure is tlsaudit's.
 #
 # Usage (root):  tests/e2e/test_enforce_attacks.sh
 #   TA_ATK_MODES="xdp tc host"   modes to run
@@ -262,9 +265,10 @@ atk_tfo() {
 	check "$PFX:$name" "$why" "$(tcpdump -nn -r "$cap" 2>/dev/null | head -n 8)"
 }
 
-# rst_tls: a live TLS connection survives a forged out-of-window RST
+# rst_tls NAME RAWMODE: a live TLS connection survives a forged
+# out-of-window RST (rst-only), or that RST and a forged SYN (rst-syn-only)
 atk_rst_tls() {
-	local name=rst_tls fifo=$TA_TMP/go.$PFX err port rc why="" pid
+	local name=$1 raw=$2 fifo=$TA_TMP/go.$PFX.$1 err port rc why="" pid
 	mkfifo "$fifo"
 	err=$TA_TMP/client.$name.$PFX.err
 	ta_bg "$C" "$TA_TMP/client.$name.$PFX.out" "$err" "${PY_CLI[@]}" tls-hold "$TLS4" "$fifo"
@@ -275,16 +279,16 @@ atk_rst_tls() {
 		return
 	fi
 	port=$(port_of "$err")
-	ta_in_ns "$C" "${PY_RAW[@]}" rst-only "$C4" "$TLS4" "$port" 2>>"$err" ||
-		why="$why the forged RST was not sent;"
+	ta_in_ns "$C" "${PY_RAW[@]}" "$raw" "$C4" "$TLS4" "$port" 2>"$err.raw" ||
+		why="$why the forged packets were not sent: $(cat "$err.raw");"
 	atk_mark
 	# shellcheck disable=SC2016 # $1 is the inner shell's
 	timeout 10 sh -c 'echo go >"$1"' sh "$fifo"
 	ta_reap "$pid" 20
 	rc=$?
-	[ "$rc" -eq 0 ] || why="$why the second request after the forged RST failed (exit $rc);"
+	[ "$rc" -eq 0 ] || why="$why the second request after the forged packets failed (exit $rc);"
 	atk_expect "$name $C4 $port tls -"
-	check "$PFX:$name" "$why" "$(cat "$err")"
+	check "$PFX:$name" "$why" "$(cat "$err")" "$(grep '^step' "$err.raw" | paste -sd, -)"
 }
 
 # udp KIND NAME: a first datagram, then plaintext ones, on one 4-tuple
@@ -425,7 +429,8 @@ phase() {
 	[ "$mode" != host ] && atk_raw ttl ttl 4 tls -
 	atk_raw syn-blocked syn_blocked 4 plaintext_http blocked
 	atk_raw syn-tls syn_tls 4 tls -
-	atk_rst_tls
+	atk_rst_tls rst_tls rst-only
+	atk_rst_tls rst_syn_tls rst-syn-only
 	atk_raw rst-blocked rst_blocked 4 plaintext_http blocked
 	atk_raw rst-syn rst_syn_blocked 4 plaintext_http blocked
 	atk_udp fakequic udp_fakequic
@@ -455,6 +460,8 @@ phase_control() {
 	atk_raw ttl ttl
 	atk_raw syn-blocked syn_blocked
 	atk_raw syn-tls syn_tls
+	atk_rst_tls rst_tls rst-only
+	atk_rst_tls rst_syn_tls rst-syn-only
 	atk_raw rst-blocked rst_blocked
 	atk_raw rst-syn rst_syn_blocked
 	atk_udp fakequic udp_fakequic
