@@ -178,8 +178,9 @@ atk_no_bytes() {
 
 # ---------------------------------------------------------------- attacks
 
-# raw ATTACK NAME [FAMILY=4]: one scapy attack, then the marker, then the
-# assertion at the server; ARGS...: expected verdict and action
+# atk_raw ATTACK NAME [FAMILY=4 [VERDICT ACTION]]: one raw_attack.py attack
+# from scapy's address, then the marker, then the assertion at the server;
+# VERDICT and ACTION, when given, are what its flow event must say
 atk_raw() {
 	local attack=$1 name=$2 fam=${3:-4} verdict=${4:-} action=${5:-} src dst err rc sport
 	if [ "$fam" = 6 ]; then src=$R6 dst=$SRV6; else src=$R4 dst=$SRV4; fi
@@ -215,8 +216,10 @@ syn_data_count() {
 		grep -cE 'length [1-9][0-9]*$'
 }
 
-# tfo KIND NAME: two Fast Open connections (the second with whatever cookie the
-# first got), a capture on c0 proving that the data rode in the SYN
+# atk_tfo plain|tls NAME: two Fast Open connections, and a capture on c0
+# proving that the data rode in each SYN. (With tcp_fastopen 0x607 the client
+# sends SYN data without a cookie, bit 0x4, and the server takes it without
+# one, 0x200: the second connect is the same attack again, not a cookie one.)
 atk_tfo() {
 	local kind=$1 name=$2 cap i rc why="" p0 p1 port ports=() got n
 	cap=$TA_TMP/tfo.$PFX.$name.pcap
@@ -240,7 +243,7 @@ atk_tfo() {
 	done
 	ta_capture_complete "$C" "$SRV4" "$cap"
 	ta_capture_stop "$cpid"
-	atk_mark
+	atk_mark || why="$why the marker never reached the server;"
 	p1=$(tfo_passive)
 	for port in "${ports[@]}"; do
 		[ -n "$port" ] || { why="$why a client printed no port;"; continue; }
@@ -281,7 +284,7 @@ atk_rst_tls() {
 	port=$(port_of "$err")
 	ta_in_ns "$C" "${PY_RAW[@]}" "$raw" "$C4" "$TLS4" "$port" 2>"$err.raw" ||
 		why="$why the forged packets were not sent: $(cat "$err.raw");"
-	atk_mark
+	atk_mark || why="$why the marker never reached the server;"
 	# shellcheck disable=SC2016 # $1 is the inner shell's
 	timeout 10 sh -c 'echo go >"$1"' sh "$fifo"
 	ta_reap "$pid" 20
