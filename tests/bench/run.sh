@@ -6,7 +6,10 @@
 #
 # Stages (BENCH_STAGES, default all five, in this order):
 #   packet  per-packet cost of the TC and XDP programs over a no-op program
-#           of the same type (build/bench_packet, BPF_PROG_TEST_RUN)
+#           of the same type (build/bench_packet, BPF_PROG_TEST_RUN); then
+#           (bench_packet --enforce) the same paths and a blocked flow's
+#           packet in two fresh instances, audit and --enforce (rodata),
+#           interleaved: enforce / audit of the cost over the no-op
 #   bulk    iperf3 over veth, server on port 443, interleaved repetitions:
 #           host mode (tlsaudit -i c0 vs nothing) and gateway mode through a
 #           forwarding namespace (--hook xdp vs a no-op XDP program on the
@@ -414,7 +417,7 @@ stage_packet() {
 	say ""
 	say "== 1. per-packet cost (BPF_PROG_TEST_RUN; no-op program of the same type measured in the same trial)"
 	if ! "$BENCH_PACKET" --trials "$PACKET_TRIALS" --repeat "$PACKET_REPEAT" --flows "$PACKET_FLOWS" \
-		--hello "$HELLO" --json "$TMP/packet.json" >"$TMP/packet.txt" 2>"$TMP/packet.err"; then
+		--hello "$HELLO" --json "$TMP/packet.json" --enforce >"$TMP/packet.txt" 2>"$TMP/packet.err"; then
 		say "bench_packet failed: $(tail -n 3 "$TMP/packet.err")"
 		row packet "bench_packet" "failed" "-" "n/a"
 		return 0
@@ -432,6 +435,22 @@ stage_packet() {
 		esac
 		row "per-packet" "${hook^^} $what, over no-op" \
 			"$(printf '%+.1f ns (%.1f vs %.1f)' "$over" "$ns" "$noop")" "<= +$tgt ns" "$st"
+	done
+	# --enforce against audit, same run (bench_packet --enforce): the ratio of
+	# the costs over the no-op, and both costs
+	jq -r '.enforce[]? | select(.path != "unwatched") | [.hook, .path, (.ratio_over // "n/a"), .enforce_over_ns, .audit_over_ns,
+		.enforce_minus_audit_ns, .enforce_drop, (.enforce_pass + .enforce_drop)] | @tsv' \
+		"$TMP/packet.json" | while IFS=$'\t' read -r hook path ratio e a d drop runs; do
+		local what
+		case $path in
+		classified) what="classified flow packet" ;;
+		new_flow) what="new flow: first payload + event" ;;
+		continuation) what="ClientHello continuation" ;;
+		blocked) what="blocked flow: next segment (dropped $drop/$runs)" ;;
+		*) what=$path ;;
+		esac
+		row "enforce" "${hook^^} $what, enforce / audit" \
+			"$(printf '%s (%+.1f vs %+.1f ns over no-op, %+.1f)' "$ratio" "$e" "$a" "$d")" "-" "info"
 	done
 }
 
