@@ -4,7 +4,7 @@
 # tests/bench/run.sh - `make bench`: what tlsaudit costs, every figure a ratio
 # or a difference measured side by side in the same run on this machine.
 #
-# Stages (BENCH_STAGES, default all five, in this order):
+# Stages (BENCH_STAGES, default all six, in this order):
 #   packet  per-packet cost of the TC and XDP programs over a no-op program
 #           of the same type (build/bench_packet, BPF_PROG_TEST_RUN); then
 #           (bench_packet --enforce) the same paths and a blocked flow's
@@ -25,6 +25,12 @@
 #           that one file read by tlsaudit -r, ndpiReader -i FILE and
 #           tshark -r, each alone, interleaved repetitions: CPU seconds
 #           (user + sys, children included), wall seconds, packets/s, flows
+#   rst     time to RST: build/enfbench rst-client sends "GET /" to port 443
+#           under tlsaudit --enforce (host mode on the server's s0; gateway
+#           --hook xdp and --hook tc), BENCH_RST_N tries per mode each
+#           bounded at BENCH_RST_BOUND_MS: from the send() to ECONNRESET,
+#           median and p90, and how many tries got no reset in time; a
+#           reference mode (no tlsaudit, iptables tcp-reset) first
 #
 # It is a benchmark, not a test: it asserts nothing and exits 0 when it could
 # measure; each figure is printed next to its target, missed ones marked
@@ -32,11 +38,12 @@
 # summary table in docs/performance.md (between its bench:summary markers).
 #
 # Knobs (environment):
-#   BENCH_STAGES="packet bulk churn peers replay"
+#   BENCH_STAGES="packet bulk churn peers replay rst"
 #   BENCH_PACKET_TRIALS=11 BENCH_PACKET_REPEAT=1000000 BENCH_PACKET_FLOWS=2000
 #   BENCH_BULK_REPS=5 BENCH_BULK_SECS=5
 #   BENCH_CHURN_N=100000 BENCH_CHURN_REPS=3 BENCH_CHURN_WORKERS=2 BENCH_CHURN_CONC=32
 #   BENCH_REPLAY_N=50000 BENCH_REPLAY_REPS=3
+#   BENCH_RST_N=20 BENCH_RST_BOUND_MS=2000 BENCH_RST_MODES="ref host gw_xdp gw_tc"
 #   BENCH_RESULTS_DIR=bench/results BENCH_DOC=docs/performance.md
 #   BENCH_UPDATE_DOC=1 (0: leave the doc alone)   BENCH_KEEP=1 (keep the temp dir)
 #
@@ -53,9 +60,10 @@ TLSAUDIT=${TLSAUDIT:-$REPO/$OUT/tlsaudit}
 BENCH_PACKET=$REPO/$OUT/bench_packet
 HELPER=$REPO/$OUT/bench_helper
 CHURN=$REPO/$OUT/churn
+ENFBENCH=$REPO/$OUT/enfbench
 HELLO=$REPO/tests/fixtures/tls/python.clienthello.bin
 
-STAGES=${BENCH_STAGES:-packet bulk churn peers replay}
+STAGES=${BENCH_STAGES:-packet bulk churn peers replay rst}
 PACKET_TRIALS=${BENCH_PACKET_TRIALS:-11}
 PACKET_REPEAT=${BENCH_PACKET_REPEAT:-1000000}
 PACKET_FLOWS=${BENCH_PACKET_FLOWS:-2000}
@@ -68,6 +76,9 @@ CHURN_CONC=${BENCH_CHURN_CONC:-32}
 CHURN_TIMEOUT=${BENCH_CHURN_TIMEOUT:-120}
 REPLAY_N=${BENCH_REPLAY_N:-50000}
 REPLAY_REPS=${BENCH_REPLAY_REPS:-3}
+RST_N=${BENCH_RST_N:-20}
+RST_BOUND_MS=${BENCH_RST_BOUND_MS:-2000}
+RST_MODES=${BENCH_RST_MODES:-ref host gw_xdp gw_tc}
 RESULTS_DIR=${BENCH_RESULTS_DIR:-$REPO/bench/results}
 DOC=${BENCH_DOC:-$REPO/docs/performance.md}
 UPDATE_DOC=${BENCH_UPDATE_DOC:-1}
@@ -85,6 +96,7 @@ TMP=""
 NS_MADE=()
 BG_PIDS=()
 BG_PID=""
+TA_PID=""
 
 # namespaces: host mode (client, server) and gateway mode (client, gateway, server)
 NS_C=tab-cli-$$
@@ -1032,6 +1044,119 @@ stage_replay() {
 	done
 }
 
+# ---------------------------------------------------------------- rst
+
+# rst_mode MODE: one mode of the rst stage (host | gw_xdp | gw_tc); appends
+# a JSON object to $TMP/rst.jsonl
+rst_mode() {
+	local mode=$1 ns_c ns_s srv res srv_pid ta_rc plain acc blocked bpk sum
+	case $mode in
+	host | ref)
+		setup_host_topology || { json_obj "$TMP/rst.jsonl" mode="$mode" error="topology failed"; return 1; }
+		ns_c=$NS_C ns_s=$NS_S srv=$H_SRV
+		;;
+	gw_xdp | gw_tc)
+		setup_gateway_topology || { json_obj "$TMP/rst.jsonl" mode="$mode" error="topology failed"; return 1; }
+		ns_c=$NS_GC ns_s=$NS_GS srv=$G_SRV
+		;;
+	*)
+		log "rst: unknown mode $mode"
+		return 1
+		;;
+	esac
+	bg "rst-srv-$mode" "$ns_s" "$ENFBENCH" server "$srv" 443
+	srv_pid=$BG_PID
+	if ! wait_listen "$ns_s" "$srv" 443 10 "$srv_pid"; then
+		json_obj "$TMP/rst.jsonl" mode="$mode" error="server did not start: $(tail -n 1 "$TMP/rst-srv-$mode.err")"
+		rst_teardown
+		return 1
+	fi
+	case $mode in
+	# the reference: no tlsaudit; the server namespace's own netfilter
+	# answers the request with a RST, so the figure shows what the client
+	# sees when a RST does come, and that the stage measures it
+	ref) have iptables && ip netns exec "$ns_s" iptables -A INPUT -p tcp --dport 443 \
+		-m string --string "GET /" --algo bm -j REJECT --reject-with tcp-reset ;;
+	host) ta_start "rst-ta-$mode" "$ns_s" --enforce -i s0 ;;
+	gw_xdp) ta_start "rst-ta-$mode" "$NS_GW" --gateway --hook xdp --enforce -i g1 -i g2 ;;
+	gw_tc) ta_start "rst-ta-$mode" "$NS_GW" --gateway --hook tc --enforce -i g1 -i g2 ;;
+	esac || {
+		json_obj "$TMP/rst.jsonl" mode="$mode" error="$([ "$mode" = ref ] && echo "iptables REJECT rule failed" ||
+			echo "tlsaudit did not start: $(tail -n 1 "$TMP/rst-ta-$mode.err")")"
+		rst_teardown
+		return 1
+	}
+	timeout $((RST_N * (RST_BOUND_MS / 1000 + 3) + 30)) nsenter --net="/run/netns/$ns_c" \
+		"$ENFBENCH" rst-client "$srv" 443 -n "$RST_N" -t "$RST_BOUND_MS" \
+		</dev/null >"$TMP/rst-client-$mode.out" 2>"$TMP/rst-client-$mode.err"
+	res=$(jq -c 'select(.event == "rst")' "$TMP/rst-client-$mode.out" 2>/dev/null | tail -n 1)
+	ta_stop
+	ta_rc=$?
+	stop_pid "$srv_pid" TERM 5 # it prints what it received as it exits
+	sum=$(jq -c 'select(.event == "server")' "$TMP/rst-srv-$mode.out" 2>/dev/null | tail -n 1)
+	plain=$(jq -r '.bytes_plain // "null"' <<<"${sum:-{\}}")
+	acc=$(jq -r '.accepted // "null"' <<<"${sum:-{\}}")
+	blocked=$(ta_stats "$TMP/rst-ta-$mode.out" blocked)
+	bpk=$(ta_stats "$TMP/rst-ta-$mode.out" blocked_packets)
+	if [ -z "$res" ]; then
+		json_obj "$TMP/rst.jsonl" mode="$mode" error="rst-client gave no summary: $(tail -n 1 "$TMP/rst-client-$mode.err")"
+	else
+		jq -c --arg mode "$mode" --argjson plain "$plain" --argjson acc "$acc" \
+			--argjson blocked "${blocked:-null}" --argjson bpk "${bpk:-null}" --argjson rc "$ta_rc" \
+			'{mode: $mode} + del(.event) + {server_plain_bytes: $plain, server_accepted: $acc,
+			  tlsaudit_blocked: $blocked, tlsaudit_blocked_packets: $bpk, tlsaudit_exit_status: $rc}' \
+			<<<"$res" >>"$TMP/rst.jsonl"
+	fi
+	log "rst $mode: $(tail -n 1 "$TMP/rst.jsonl")"
+	rst_teardown
+}
+
+rst_teardown() {
+	local ns
+	for ns in "$NS_C" "$NS_S" "$NS_GC" "$NS_GW" "$NS_GS"; do
+		[ -e "/run/netns/$ns" ] && ns_del "$ns"
+	done
+	return 0
+}
+
+stage_rst() {
+	local m
+	say ""
+	say "== 7. time to RST: a plaintext client (build/enfbench rst-client) connects to port 443 and sends \"GET / HTTP/1.1\" under tlsaudit --enforce; from the send() of that first payload to the socket's ECONNRESET, $RST_N tries per mode, each bounded at $RST_BOUND_MS ms"
+	say "modes: ref = no tlsaudit, iptables REJECT --reject-with tcp-reset of the request in the server namespace (what a RST looks like here); host = tlsaudit --enforce -i s0 in the server namespace (TC); gw_xdp / gw_tc = tlsaudit --gateway --enforce --hook xdp|tc -i g1 -i g2 in the forwarding namespace"
+	: >"$TMP/rst.jsonl"
+	for m in $RST_MODES; do
+		rst_mode "$m"
+	done
+	say "$(printf '%-8s %6s %6s %8s %5s %5s %6s %10s %10s %10s %10s  %s' mode tries reset timeout fin data other median_ms p90_ms min_ms max_ms 'server plain bytes / tlsaudit blocked, blocked_packets')"
+	jq -r 'if .error then "\(.mode)\terror: \(.error)" else
+		[.mode, .tries, .reset, .timeout, .fin, .data, .other, (.median_ms // "-"), (.p90_ms // "-"), (.min_ms // "-"), (.max_ms // "-"),
+		 "\(.server_plain_bytes) / \(.tlsaudit_blocked), \(.tlsaudit_blocked_packets)"] | @tsv end' "$TMP/rst.jsonl" |
+		while IFS=$'\t' read -r mode tries reset to fin data other med p90 min max rest; do
+			if [ -z "${reset:-}" ]; then
+				say "$mode $tries"
+				row rst "$mode: time to RST" "${tries#error: }" "-" "n/a"
+				continue
+			fi
+			say "$(printf '%-8s %6s %6s %8s %5s %5s %6s %10s %10s %10s %10s  %s' "$mode" "$tries" "$reset" "$to" "$fin" "$data" "$other" "$med" "$p90" "$min" "$max" "$rest")"
+			local meas st
+			if [ "$reset" -gt 0 ]; then
+				meas="median $med ms, p90 $p90 ms; $reset of $tries reset, $to timed out (${RST_BOUND_MS} ms)"
+			else
+				meas="no RST within ${RST_BOUND_MS} ms: 0 of $tries reset, $to timed out"
+				[ "$data" -gt 0 ] && meas="$meas, $data answered by the server"
+			fi
+			st=$(awk -v r="$reset" -v n="$tries" -v p="$p90" 'BEGIN { print (r == n && p != "-" && p + 0 <= 100) ? "ok" : "MISSED" }')
+			if [ "$mode" = ref ]; then
+				row rst "(reference) iptables tcp-reset, no tlsaudit: time to RST" "$meas" "-" "info"
+				continue
+			fi
+			row rst "$mode: blocked first payload -> client ECONNRESET" "$meas" "all reset, p90 <= 100 ms" "$st"
+			row rst "$mode: plaintext bytes that reached the server" "${rest%% /*}" "0" "$(le "${rest%% /*}" 0)"
+		done
+	say "reset: recv() said ECONNRESET; timeout: nothing within the bound (the client would go on retransmitting); fin / data: the connection was closed or answered (data = the server echoed the request: not blocked)"
+}
+
 # ================================================================ report
 
 render_table() { # text | markdown
@@ -1076,7 +1201,7 @@ main() {
 		echo "bench: needs root (BPF, network namespaces)" >&2
 		exit 1
 	fi
-	for s in "$TLSAUDIT" "$BENCH_PACKET" "$HELPER" "$CHURN"; do
+	for s in "$TLSAUDIT" "$BENCH_PACKET" "$HELPER" "$CHURN" "$ENFBENCH"; do
 		[ -x "$s" ] || { echo "bench: $s missing: run make bench" >&2; exit 1; }
 	done
 	for s in jq nsenter ip ss bpftool; do
@@ -1107,6 +1232,7 @@ main() {
 		churn) stage_churn ;;
 		peers) stage_peers ;;
 		replay) stage_replay ;;
+		rst) stage_rst ;;
 		*) log "unknown stage $s"; continue ;;
 		esac
 		say "(stage $s: $((SECONDS - st)) s; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -1130,6 +1256,7 @@ main() {
 			--slurpfile replay_capture <(cat "$TMP/replay-capture.json" 2>/dev/null) \
 			--slurpfile replay_runs <(cat "$TMP/replay-runs.jsonl" 2>/dev/null) \
 			--slurpfile replay_tools <(cat "$TMP/replay-tools.jsonl" 2>/dev/null) \
+			--slurpfile rst <(cat "$TMP/rst.jsonl" 2>/dev/null) \
 			--rawfile rows "$TMP/rows.tsv" \
 			'{timestamp: $ts, machine: ($machine[0] + {loadavg_end: $load1}),
 			  packet: ($packet[0] // null),
@@ -1137,6 +1264,7 @@ main() {
 			  churn: {without: $churn_none, with_tlsaudit: $churn_ta},
 			  peers: $peers,
 			  replay: {capture: ($replay_capture[0] // null), runs: $replay_runs, medians: $replay_tools},
+			  rst: $rst,
 			  summary: ($rows | split("\n") | map(select(length > 0) | split("\t")
 				| {stage: .[0], figure: .[1], measured: .[2], target: .[3], status: .[4]}))}'
 	} >"$RESULTS_DIR/$TS.json" || log "could not write $RESULTS_DIR/$TS.json"
