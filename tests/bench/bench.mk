@@ -4,7 +4,7 @@
 # USER_CFLAGS, USER_LDLIBS, CFLAGS, WARN, SKELS and msg).
 #
 #   make bench               every stage: packet bulk churn peers replay rst
-#                            (about 11 minutes on 2 cores)
+#                            synflood (about 13 minutes on 2 cores)
 #   BENCH_STAGES="packet replay" make bench    some stages only
 #   make bench-compare REF=<commit>    REF's per-packet cost against this tree's
 #
