@@ -465,6 +465,7 @@ stage_packet() {
 		.enforce_minus_audit_ns, .enforce_drop, (.enforce_pass + .enforce_drop)] | @tsv' \
 		"$TMP/packet.json" | while IFS=$'\t' read -r hook path ratio e a d drop runs; do
 		local what
+		ratio=$(awk -v r="$ratio" 'BEGIN { if (r ~ /^[-+0-9.eE]+$/) printf "%.3f", r; else print r }')
 		case $path in
 		classified) what="classified flow packet" ;;
 		new_flow) what="new flow: first payload + event" ;;
