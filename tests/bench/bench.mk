@@ -3,8 +3,8 @@
 # the top-level Makefile (which provides OUT, CC, CLANG, BPF_CFLAGS,
 # USER_CFLAGS, USER_LDLIBS, CFLAGS, WARN, SKELS and msg).
 #
-#   make bench               every stage: packet bulk churn peers replay
-#                            (about 9 minutes on 2 cores)
+#   make bench               every stage: packet bulk churn peers replay rst
+#                            synflood (about 13 minutes on 2 cores)
 #   BENCH_STAGES="packet replay" make bench    some stages only
 #   make bench-compare REF=<commit>    REF's per-packet cost against this tree's
 #
@@ -25,7 +25,8 @@
 # REF's bench_packet must take --trials/--repeat/--flows/--hello/--json and
 # write .results[] with hook/path/ns/noop_ns/over_ns (5d90aba's does).
 
-BENCH_BINS := $(OUT)/bench_packet $(OUT)/bench_helper $(OUT)/churn $(OUT)/bench_parse
+BENCH_BINS := $(OUT)/bench_packet $(OUT)/bench_helper $(OUT)/churn $(OUT)/bench_parse \
+	$(OUT)/enfbench
 
 # the no-op baseline programs (TC and XDP) every per-packet figure is compared to
 $(OUT)/noop.bpf.o: tests/bench/noop.bpf.c Makefile tests/bench/bench.mk | $(OUT)
@@ -46,6 +47,11 @@ $(OUT)/bench_helper: tests/bench/bench_helper.c Makefile tests/bench/bench.mk \
 
 # the connection-churn load generator and its server (no libraries)
 $(OUT)/churn: tests/bench/churn.c Makefile tests/bench/bench.mk | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $< -o $@
+
+# the enforcement stages' server, clients and SYN flood (no libraries)
+$(OUT)/enfbench: tests/bench/enfbench.c Makefile tests/bench/bench.mk | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $< -o $@
 

@@ -37,7 +37,12 @@
  * It is a benchmark, not a test: it asserts nothing, it prints each figure
  * next to its target and marks the missed ones.
  *
- *   bench_packet [--trials N] [--repeat R] [--flows K] [--hello FILE] [--json FILE]
+ * With --enforce, a second pass measures --enforce against audit mode: see
+ * bench_enforce() below. Its lines start with "enforce:" and come after all
+ * the others, and its JSON keys are "enforce", "enforce_extra" and
+ * "enforce_flow_events": the output without it is unchanged.
+ *
+ *   bench_packet [--trials N] [--repeat R] [--flows K] [--hello FILE] [--json FILE] [--enforce]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -133,6 +138,20 @@ static double run_ns(int fd, const struct frame *f, int repeat)
 		exit(1);
 	}
 	return o.duration; /* mean ns per run, timed in the kernel */
+}
+
+/* the same, keeping the program's return value (its action) in *act */
+static double run_act(int fd, const struct frame *f, int repeat, int *act)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = f->len,
+		    .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &o)) {
+		fprintf(stderr, "bench_packet: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
+		exit(1);
+	}
+	*act = (int)o.retval;
+	return o.duration;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -402,6 +421,315 @@ static void bench_hook(struct hook_res *r, int prog, int noop, struct ring_buffe
 		free(smp[k]);
 }
 
+/*
+ * Enforcement against audit: two more instances of the object, fresh (their
+ * tables as empty as the first instance's were), one loaded with rodata
+ * ta_enforce = 0 and one with ta_enforce = 1, so the only difference between
+ * them is --enforce. In each trial both run every path on the same frames,
+ * next to the same no-op runs, in an order that alternates (trial by trial
+ * for the repeat=R paths, flow by flow for the repeat=1 ones). Paths: the
+ * four above, and
+ *
+ *   blocked      a data segment of a flow whose first payload was a plaintext
+ *                HTTP request (repeat R): audit passes it as a classified
+ *                flow's; enforce has blocked the flow and drops it
+ *
+ * Under enforce the lone 5-byte header of the continuation path is held at
+ * the gate (dropped until the verdict), and the continuation segment then
+ * decides the flow, as in audit: the same frames, so the same work but the
+ * gate. Every timed run's action is kept: the check line shows what each
+ * instance did with each path.
+ */
+enum {
+	E_UNW,
+	E_CLS,
+	E_NEW,
+	E_CONT,
+	E_BLK,
+	E_MAX
+};
+
+static const char *const e_key[E_MAX] = { "unwatched", "classified", "new_flow", "continuation",
+					  "blocked" };
+static const char *const e_desc[E_MAX] = {
+	"unwatched port (repeat R)",
+	"classified flow packet (repeat R)",
+	"new flow: 1st payload + event (repeat 1)",
+	"ClientHello continuation (repeat 1)",
+	"blocked flow: next plaintext segment (R)",
+};
+
+/* instance 0: audit, 1: enforce */
+struct enf_res {
+	const char *name;
+	double ns[2][E_MAX], noop[E_MAX];
+	/* the actions of the timed runs: how many passed, how many dropped */
+	unsigned long long pass[2][E_MAX], drop[2][E_MAX];
+	/* the lone header of the continuation path, untimed */
+	unsigned long long hdr_pass[2], hdr_drop[2];
+	unsigned long long ev_expected, ev_seen[2];
+};
+
+static unsigned long long enf_events[2];
+
+static int enf_drain_cb(void *c, void *d, size_t l)
+{
+	__u32 type = 0;
+
+	if (l >= sizeof(type))
+		memcpy(&type, d, sizeof(type));
+	if (type == TA_EV_FLOW)
+		enf_events[(long)c]++;
+	return 0;
+}
+
+static void enf_act(struct enf_res *r, int inst, int path, int act, int drop_act)
+{
+	if (act == drop_act)
+		r->drop[inst][path]++;
+	else
+		r->pass[inst][path]++;
+}
+
+static const char plain_req[] = "GET / HTTP/1.1\r\nHost: bench\r\nUser-Agent: bench_packet\r\n\r\n";
+
+static void bench_enforce(struct enf_res *r, const int prog[2], int noop, struct ring_buffer *rb[2],
+			  int drop_act, const struct cfg *c)
+{
+	double unw[2][MAX_TRIALS], cls[2][MAX_TRIALS], blk[2][MAX_TRIALS], n_rep[MAX_TRIALS];
+	double med[6][MAX_TRIALS];
+	double *smp[6]; /* new flow a/e/noop, continuation a/e/noop */
+	struct frame unwatched, classified, blocked, f;
+	unsigned cls_id = next_id++, blk_id = next_id++;
+	int t, i, k, j, act;
+
+	for (k = 0; k < 6; k++) {
+		smp[k] = calloc(c->flows, sizeof(double));
+		if (!smp[k]) {
+			fprintf(stderr, "bench_packet: out of memory\n");
+			exit(1);
+		}
+	}
+	/* a decided TLS flow, and a plaintext one (blocked by enforce), in both */
+	for (j = 0; j < 2; j++) {
+		build(&f, cls_id, SERVER_PORT, 1000, F_SYN, NULL, 0);
+		run_ns(prog[j], &f, 1);
+		build(&f, cls_id, SERVER_PORT, 1001, F_PSH | F_ACK, hello, hello_len);
+		run_ns(prog[j], &f, 1);
+		build(&f, blk_id, SERVER_PORT, 7000, F_SYN, NULL, 0);
+		run_ns(prog[j], &f, 1);
+		build(&f, blk_id, SERVER_PORT, 7001, F_PSH | F_ACK, plain_req,
+		      sizeof(plain_req) - 1);
+		run_ns(prog[j], &f, 1);
+		ring_buffer__consume(rb[j]);
+	}
+	build(&unwatched, cls_id, 80, 5001, F_PSH | F_ACK, hello + 5, 100);
+	build(&classified, cls_id, SERVER_PORT, 5001, F_PSH | F_ACK, hello + 5, 100);
+	/* the request's continuation: the next 100 bytes of the stream */
+	build(&blocked, blk_id, SERVER_PORT, 7001 + sizeof(plain_req) - 1, F_PSH | F_ACK, hello + 5,
+	      100);
+
+	for (t = 0; t < c->trials; t++) {
+		int n = 0, nc = 0;
+		double a, b;
+
+		a = run_ns(noop, &classified, c->repeat);
+		for (k = 0; k < 2; k++) {
+			j = (t + k) % 2; /* audit first in even trials */
+			unw[j][t] = run_act(prog[j], &unwatched, c->repeat, &act);
+			enf_act(r, j, E_UNW, act, drop_act);
+			cls[j][t] = run_act(prog[j], &classified, c->repeat, &act);
+			enf_act(r, j, E_CLS, act, drop_act);
+			blk[j][t] = run_act(prog[j], &blocked, c->repeat, &act);
+			enf_act(r, j, E_BLK, act, drop_act);
+		}
+		b = run_ns(noop, &classified, c->repeat);
+		n_rep[t] = (a + b) / 2;
+		for (j = 0; j < 2; j++)
+			ring_buffer__consume(rb[j]);
+
+		for (i = 0; i < c->flows; i++) {
+			unsigned id = next_id++, isn = 0x40000000u + id * 7919u;
+			double x[2], y;
+
+			/* new flow: the same SYN and ClientHello in both instances */
+			build(&f, id, SERVER_PORT, isn, F_SYN, NULL, 0);
+			for (j = 0; j < 2; j++)
+				run_ns(prog[j], &f, 1);
+			build(&f, id, SERVER_PORT, isn + 1, F_PSH | F_ACK, hello, hello_len);
+			y = run_ns(noop, &f, 1);
+			for (k = 0; k < 2; k++) {
+				j = (i + k) % 2;
+				x[j] = run_act(prog[j], &f, 1, &act);
+				enf_act(r, j, E_NEW, act, drop_act);
+			}
+			if (i % BATCH) { /* not the first event after a drain: see above */
+				smp[0][n] = x[0];
+				smp[1][n] = x[1];
+				smp[2][n++] = y;
+			}
+			build(&f, id, SERVER_PORT, isn + 1 + hello_len, F_RST | F_ACK, NULL, 0);
+			for (j = 0; j < 2; j++)
+				run_ns(prog[j], &f, 1);
+
+			/* continuation: SYN, the lone header (held by enforce), the rest */
+			id = next_id++;
+			isn = 0x50000000u + id * 7919u;
+			build(&f, id, SERVER_PORT, isn, F_SYN, NULL, 0);
+			for (j = 0; j < 2; j++)
+				run_ns(prog[j], &f, 1);
+			build(&f, id, SERVER_PORT, isn + 1, F_PSH | F_ACK, hello, 5);
+			for (j = 0; j < 2; j++) {
+				run_act(prog[j], &f, 1, &act);
+				if (act == drop_act)
+					r->hdr_drop[j]++;
+				else
+					r->hdr_pass[j]++;
+			}
+			build(&f, id, SERVER_PORT, isn + 6, F_PSH | F_ACK, hello + 5,
+			      hello_len - 5);
+			smp[5][nc] = run_ns(noop, &f, 1);
+			for (k = 0; k < 2; k++) {
+				j = (i + k) % 2;
+				smp[3 + j][nc] = run_act(prog[j], &f, 1, &act);
+				enf_act(r, j, E_CONT, act, drop_act);
+			}
+			nc++;
+			build(&f, id, SERVER_PORT, isn + 1 + hello_len, F_RST | F_ACK, NULL, 0);
+			for (j = 0; j < 2; j++)
+				run_ns(prog[j], &f, 1);
+			r->ev_expected += 2;
+			if (i % BATCH == BATCH - 1 || i == c->flows - 1)
+				for (j = 0; j < 2; j++)
+					ring_buffer__consume(rb[j]);
+		}
+		for (k = 0; k < 3; k++)
+			med[k][t] = median_inplace(smp[k], n);
+		for (k = 3; k < 6; k++)
+			med[k][t] = median_inplace(smp[k], nc);
+	}
+	for (j = 0; j < 2; j++) {
+		r->ns[j][E_UNW] = median(unw[j], c->trials);
+		r->ns[j][E_CLS] = median(cls[j], c->trials);
+		r->ns[j][E_BLK] = median(blk[j], c->trials);
+		r->ns[j][E_NEW] = median(med[j], c->trials);
+		r->ns[j][E_CONT] = median(med[3 + j], c->trials);
+		r->ev_seen[j] = enf_events[j];
+	}
+	r->noop[E_UNW] = r->noop[E_CLS] = r->noop[E_BLK] = median(n_rep, c->trials);
+	r->noop[E_NEW] = median(med[2], c->trials);
+	r->noop[E_CONT] = median(med[5], c->trials);
+	for (k = 0; k < 6; k++)
+		free(smp[k]);
+}
+
+/* enforce / audit of the cost over the no-op; null when audit's is under
+ * 1 ns (the unwatched path: noise over nothing) */
+static int enf_ratio(const struct enf_res *r, int p, double *ratio)
+{
+	double a = r->ns[0][p] - r->noop[p], e = r->ns[1][p] - r->noop[p];
+
+	if (a < 1)
+		return 0;
+	*ratio = e / a;
+	return 1;
+}
+
+static void enf_print(const struct enf_res *er, int drop_act)
+{
+	int h, p;
+
+	(void)drop_act;
+	printf("# enforce vs audit: two more instances, fresh, loaded with rodata ta_enforce = 0 and "
+	       "= 1, run on the same frames in each trial (order alternating), over the same no-op\n");
+	printf("enforce: %-4s %-42s %9s %9s %8s %8s %8s %8s %8s %8s\n", "hook", "path", "audit",
+	       "enforce", "e-a", "e/a", "audit_ns", "enf_ns", "noop_ns", "e/a(ns)");
+	for (h = 0; h < 2; h++) {
+		const struct enf_res *r = &er[h];
+
+		for (p = 0; p < E_MAX; p++) {
+			double ratio, a = r->ns[0][p] - r->noop[p], e = r->ns[1][p] - r->noop[p];
+			char rs[16];
+
+			if (enf_ratio(r, p, &ratio))
+				snprintf(rs, sizeof(rs), "%.3f", ratio);
+			else
+				snprintf(rs, sizeof(rs), "n/a");
+			printf("enforce: %-4s %-42s %+9.1f %+9.1f %+8.1f %8s %8.1f %8.1f %8.1f %8.3f\n",
+			       r->name, e_desc[p], a, e, e - a, rs, r->ns[0][p], r->ns[1][p],
+			       r->noop[p], r->ns[0][p] > 0 ? r->ns[1][p] / r->ns[0][p] : 0);
+		}
+		printf("enforce: %-4s   check, actions of the timed runs (pass/drop), audit | enforce: "
+		       "unwatched %llu/%llu | %llu/%llu, classified %llu/%llu | %llu/%llu, new flow "
+		       "%llu/%llu | %llu/%llu, continuation %llu/%llu | %llu/%llu, blocked %llu/%llu | "
+		       "%llu/%llu; lone header (untimed) %llu/%llu | %llu/%llu (want enforce to drop "
+		       "only the blocked and the lone header)\n",
+		       r->name, r->pass[0][E_UNW], r->drop[0][E_UNW], r->pass[1][E_UNW],
+		       r->drop[1][E_UNW], r->pass[0][E_CLS], r->drop[0][E_CLS], r->pass[1][E_CLS],
+		       r->drop[1][E_CLS], r->pass[0][E_NEW], r->drop[0][E_NEW], r->pass[1][E_NEW],
+		       r->drop[1][E_NEW], r->pass[0][E_CONT], r->drop[0][E_CONT],
+		       r->pass[1][E_CONT], r->drop[1][E_CONT], r->pass[0][E_BLK], r->drop[0][E_BLK],
+		       r->pass[1][E_BLK], r->drop[1][E_BLK], r->hdr_pass[0], r->hdr_drop[0],
+		       r->hdr_pass[1], r->hdr_drop[1]);
+	}
+}
+
+static void enf_json(FILE *fp, const struct enf_res *er)
+{
+	int h, p, first = 1;
+
+	fprintf(fp, ",\"enforce\":[");
+	for (h = 0; h < 2; h++)
+		for (p = 0; p < E_MAX; p++) {
+			const struct enf_res *r = &er[h];
+			double ratio, a = r->ns[0][p] - r->noop[p], e = r->ns[1][p] - r->noop[p];
+			char rs[32];
+
+			if (enf_ratio(r, p, &ratio))
+				snprintf(rs, sizeof(rs), "%.3f", ratio);
+			else
+				snprintf(rs, sizeof(rs), "null");
+			fprintf(fp,
+				"%s{\"hook\":\"%s\",\"path\":\"%s\",\"audit_ns\":%.1f,"
+				"\"enforce_ns\":%.1f,\"noop_ns\":%.1f,\"audit_over_ns\":%.1f,"
+				"\"enforce_over_ns\":%.1f,\"enforce_minus_audit_ns\":%.1f,"
+				"\"ratio_over\":%s,\"ratio_ns\":%.3f,\"audit_pass\":%llu,"
+				"\"audit_drop\":%llu,\"enforce_pass\":%llu,\"enforce_drop\":%llu}",
+				first ? "" : ",", r->name, e_key[p], r->ns[0][p], r->ns[1][p],
+				r->noop[p], a, e, e - a, rs,
+				r->ns[0][p] > 0 ? r->ns[1][p] / r->ns[0][p] : 0, r->pass[0][p],
+				r->drop[0][p], r->pass[1][p], r->drop[1][p]);
+			first = 0;
+		}
+	fprintf(fp, "],\"enforce_extra\":[");
+	for (h = 0; h < 2; h++)
+		fprintf(fp,
+			"%s{\"hook\":\"%s\",\"lone_header_audit_pass\":%llu,"
+			"\"lone_header_audit_drop\":%llu,\"lone_header_enforce_pass\":%llu,"
+			"\"lone_header_enforce_drop\":%llu}",
+			h ? "," : "", er[h].name, er[h].hdr_pass[0], er[h].hdr_drop[0],
+			er[h].hdr_pass[1], er[h].hdr_drop[1]);
+	fprintf(fp, "],\"enforce_flow_events\":{\"audit\":%llu,\"enforce\":%llu}", enf_events[0],
+		enf_events[1]);
+}
+
+/* an instance of the object for the enforce pass: port 443 watched, enforce
+ * as asked */
+static struct tlsaudit *enf_open(int enforce)
+{
+	struct tlsaudit *t = tlsaudit__open();
+
+	if (!t)
+		return NULL;
+	t->rodata->ta_ports[SERVER_PORT >> 3] |= 1u << (SERVER_PORT & 7);
+	t->rodata->ta_enforce = enforce;
+	if (tlsaudit__load(t)) {
+		tlsaudit__destroy(t);
+		return NULL;
+	}
+	return t;
+}
+
 /* tlsaudit's ringbuf_drops counter, summed over CPUs */
 static unsigned long long ringbuf_drops(struct tlsaudit *ta)
 {
@@ -446,7 +774,7 @@ static void cpu_model(char *buf, size_t len)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_packet [--trials N] [--repeat R] [--flows K] [--hello FILE] "
-			"[--json FILE]\n");
+			"[--json FILE] [--enforce]\n");
 	exit(2);
 }
 
@@ -458,6 +786,7 @@ int main(int argc, char **argv)
 		{ "flows", required_argument, NULL, 'f' },
 		{ "hello", required_argument, NULL, 'H' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "enforce", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -469,7 +798,10 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb;
 	struct utsname u;
 	char cpu[256];
-	int opt, h, p, missed = 0;
+	struct enf_res er[2] = { { .name = "tc" }, { .name = "xdp" } };
+	struct tlsaudit *ei[2] = {};
+	struct ring_buffer *erb[2] = {};
+	int opt, h, p, missed = 0, do_enforce = 0;
 
 	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (opt) {
@@ -487,6 +819,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			json = optarg;
+			break;
+		case 'E':
+			do_enforce = 1;
 			break;
 		default:
 			usage();
@@ -520,6 +855,31 @@ int main(int argc, char **argv)
 		   bpf_program__fd(np->progs.noop_tc), rb, &c);
 	bench_hook(&res[1], bpf_program__fd(ta->progs.ta_xdp_gateway),
 		   bpf_program__fd(np->progs.noop_xdp), rb, &c);
+
+	if (do_enforce) {
+		int tc[2], xdp[2];
+
+		for (h = 0; h < 2; h++) {
+			ei[h] = enf_open(h);
+			if (!ei[h]) {
+				fprintf(stderr, "bench_packet: cannot load the %s instance\n",
+					h ? "enforce" : "audit");
+				return 1;
+			}
+			erb[h] = ring_buffer__new(bpf_map__fd(ei[h]->maps.events), enf_drain_cb,
+						  (void *)(long)h, NULL);
+			if (!erb[h]) {
+				fprintf(stderr, "bench_packet: ring buffer: %s\n", strerror(errno));
+				return 1;
+			}
+			tc[h] = bpf_program__fd(ei[h]->progs.ta_tc_ingress);
+			xdp[h] = bpf_program__fd(ei[h]->progs.ta_xdp_gateway);
+		}
+		bench_enforce(&er[0], tc, bpf_program__fd(np->progs.noop_tc), erb,
+			      2 /* TC_ACT_SHOT */, &c);
+		bench_enforce(&er[1], xdp, bpf_program__fd(np->progs.noop_xdp), erb,
+			      1 /* XDP_DROP */, &c);
+	}
 
 	uname(&u);
 	cpu_model(cpu, sizeof(cpu));
@@ -564,6 +924,14 @@ int main(int argc, char **argv)
 	       "(want 0)\n",
 	       records_seen, events_seen, ringbuf_drops(ta));
 	printf("# %d of %d per-packet figures missed their target\n", missed, 2 * P_MAX);
+	if (do_enforce) {
+		enf_print(er, 0);
+		/* 2 setup flows per hook (the classified and the blocked one) */
+		printf("# enforce pass: flow events audit %llu, enforce %llu (want %llu each); "
+		       "ringbuf_drops audit %llu, enforce %llu (want 0)\n",
+		       enf_events[0], enf_events[1], er[0].ev_expected + er[1].ev_expected + 4,
+		       ringbuf_drops(ei[0]), ringbuf_drops(ei[1]));
+	}
 
 	if (json) {
 		FILE *fp = fopen(json, "w");
@@ -603,11 +971,21 @@ int main(int argc, char **argv)
 				res[h].ev_expected[P_NEW] + res[h].ev_expected[P_CONT],
 				res[h].ev_batch);
 		fprintf(fp,
-			"],\"ringbuf_records\":%llu,\"flow_events\":%llu,\"ringbuf_drops\":%llu}\n",
+			"],\"ringbuf_records\":%llu,\"flow_events\":%llu,\"ringbuf_drops\":%llu",
 			records_seen, events_seen, ringbuf_drops(ta));
+		if (do_enforce) {
+			enf_json(fp, er);
+			fprintf(fp, ",\"enforce_ringbuf_drops\":{\"audit\":%llu,\"enforce\":%llu}",
+				ringbuf_drops(ei[0]), ringbuf_drops(ei[1]));
+		}
+		fprintf(fp, "}\n");
 		fclose(fp);
 	}
 	ring_buffer__free(rb);
+	for (h = 0; h < 2; h++) {
+		ring_buffer__free(erb[h]);
+		tlsaudit__destroy(ei[h]);
+	}
 	tlsaudit__destroy(ta);
 	noop__destroy(np);
 	return 0;

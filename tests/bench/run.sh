@@ -4,9 +4,12 @@
 # tests/bench/run.sh - `make bench`: what tlsaudit costs, every figure a ratio
 # or a difference measured side by side in the same run on this machine.
 #
-# Stages (BENCH_STAGES, default all five, in this order):
+# Stages (BENCH_STAGES, default all seven, in this order):
 #   packet  per-packet cost of the TC and XDP programs over a no-op program
-#           of the same type (build/bench_packet, BPF_PROG_TEST_RUN)
+#           of the same type (build/bench_packet, BPF_PROG_TEST_RUN); then
+#           (bench_packet --enforce) the same paths and a blocked flow's
+#           packet in two fresh instances, audit and --enforce (rodata),
+#           interleaved: enforce / audit of the cost over the no-op
 #   bulk    iperf3 over veth, server on port 443, interleaved repetitions:
 #           host mode (tlsaudit -i c0 vs nothing) and gateway mode through a
 #           forwarding namespace (--hook xdp vs a no-op XDP program on the
@@ -22,6 +25,19 @@
 #           that one file read by tlsaudit -r, ndpiReader -i FILE and
 #           tshark -r, each alone, interleaved repetitions: CPU seconds
 #           (user + sys, children included), wall seconds, packets/s, flows
+#   rst     time to RST: build/enfbench rst-client sends "GET /" to port 443
+#           under tlsaudit --enforce (host mode on the server's s0; gateway
+#           --hook xdp and --hook tc), BENCH_RST_N tries per mode each
+#           bounded at BENCH_RST_BOUND_MS: from the send() to ECONNRESET,
+#           median and p90, and how many tries got no reset in time; a
+#           reference mode (no tlsaudit, iptables tcp-reset) first
+#   synflood  gateway --enforce --hook xdp: K decided TLS connections and K
+#           blocked plaintext ones (build/enfbench conns), then
+#           BENCH_SYNFLOOD_N spoofed SYNs on the wire (build/enfbench
+#           synflood, AF_PACKET): how many TLS connections still carry a
+#           request and its echo, how many blocked ones still get no byte to
+#           the server (build/enfbench server logs every byte), the flood's
+#           packets/s, tlsaudit's evictions and insert failures
 #
 # It is a benchmark, not a test: it asserts nothing and exits 0 when it could
 # measure; each figure is printed next to its target, missed ones marked
@@ -29,11 +45,13 @@
 # summary table in docs/performance.md (between its bench:summary markers).
 #
 # Knobs (environment):
-#   BENCH_STAGES="packet bulk churn peers replay"
+#   BENCH_STAGES="packet bulk churn peers replay rst synflood"
 #   BENCH_PACKET_TRIALS=11 BENCH_PACKET_REPEAT=1000000 BENCH_PACKET_FLOWS=2000
 #   BENCH_BULK_REPS=5 BENCH_BULK_SECS=5
 #   BENCH_CHURN_N=100000 BENCH_CHURN_REPS=3 BENCH_CHURN_WORKERS=2 BENCH_CHURN_CONC=32
 #   BENCH_REPLAY_N=50000 BENCH_REPLAY_REPS=3
+#   BENCH_RST_N=20 BENCH_RST_BOUND_MS=2000 BENCH_RST_MODES="ref host gw_xdp gw_tc"
+#   BENCH_SYNFLOOD_N=1000000 BENCH_SYNFLOOD_K=20 BENCH_SYNFLOOD_MAX_FLOWS=262144
 #   BENCH_RESULTS_DIR=bench/results BENCH_DOC=docs/performance.md
 #   BENCH_UPDATE_DOC=1 (0: leave the doc alone)   BENCH_KEEP=1 (keep the temp dir)
 #
@@ -50,9 +68,10 @@ TLSAUDIT=${TLSAUDIT:-$REPO/$OUT/tlsaudit}
 BENCH_PACKET=$REPO/$OUT/bench_packet
 HELPER=$REPO/$OUT/bench_helper
 CHURN=$REPO/$OUT/churn
+ENFBENCH=$REPO/$OUT/enfbench
 HELLO=$REPO/tests/fixtures/tls/python.clienthello.bin
 
-STAGES=${BENCH_STAGES:-packet bulk churn peers replay}
+STAGES=${BENCH_STAGES:-packet bulk churn peers replay rst synflood}
 PACKET_TRIALS=${BENCH_PACKET_TRIALS:-11}
 PACKET_REPEAT=${BENCH_PACKET_REPEAT:-1000000}
 PACKET_FLOWS=${BENCH_PACKET_FLOWS:-2000}
@@ -65,6 +84,12 @@ CHURN_CONC=${BENCH_CHURN_CONC:-32}
 CHURN_TIMEOUT=${BENCH_CHURN_TIMEOUT:-120}
 REPLAY_N=${BENCH_REPLAY_N:-50000}
 REPLAY_REPS=${BENCH_REPLAY_REPS:-3}
+RST_N=${BENCH_RST_N:-20}
+RST_BOUND_MS=${BENCH_RST_BOUND_MS:-2000}
+RST_MODES=${BENCH_RST_MODES:-ref host gw_xdp gw_tc}
+FLOOD_N=${BENCH_SYNFLOOD_N:-1000000}
+FLOOD_K=${BENCH_SYNFLOOD_K:-20}
+FLOOD_MAX_FLOWS=${BENCH_SYNFLOOD_MAX_FLOWS:-262144}
 RESULTS_DIR=${BENCH_RESULTS_DIR:-$REPO/bench/results}
 DOC=${BENCH_DOC:-$REPO/docs/performance.md}
 UPDATE_DOC=${BENCH_UPDATE_DOC:-1}
@@ -82,6 +107,7 @@ TMP=""
 NS_MADE=()
 BG_PIDS=()
 BG_PID=""
+TA_PID=""
 
 # namespaces: host mode (client, server) and gateway mode (client, gateway, server)
 NS_C=tab-cli-$$
@@ -414,7 +440,7 @@ stage_packet() {
 	say ""
 	say "== 1. per-packet cost (BPF_PROG_TEST_RUN; no-op program of the same type measured in the same trial)"
 	if ! "$BENCH_PACKET" --trials "$PACKET_TRIALS" --repeat "$PACKET_REPEAT" --flows "$PACKET_FLOWS" \
-		--hello "$HELLO" --json "$TMP/packet.json" >"$TMP/packet.txt" 2>"$TMP/packet.err"; then
+		--hello "$HELLO" --json "$TMP/packet.json" --enforce >"$TMP/packet.txt" 2>"$TMP/packet.err"; then
 		say "bench_packet failed: $(tail -n 3 "$TMP/packet.err")"
 		row packet "bench_packet" "failed" "-" "n/a"
 		return 0
@@ -432,6 +458,23 @@ stage_packet() {
 		esac
 		row "per-packet" "${hook^^} $what, over no-op" \
 			"$(printf '%+.1f ns (%.1f vs %.1f)' "$over" "$ns" "$noop")" "<= +$tgt ns" "$st"
+	done
+	# --enforce against audit, same run (bench_packet --enforce): the ratio of
+	# the costs over the no-op, and both costs
+	jq -r '.enforce[]? | select(.path != "unwatched") | [.hook, .path, (.ratio_over // "n/a"), .enforce_over_ns, .audit_over_ns,
+		.enforce_minus_audit_ns, .enforce_drop, (.enforce_pass + .enforce_drop)] | @tsv' \
+		"$TMP/packet.json" | while IFS=$'\t' read -r hook path ratio e a d drop runs; do
+		local what
+		ratio=$(awk -v r="$ratio" 'BEGIN { if (r ~ /^[-+0-9.eE]+$/) printf "%.3f", r; else print r }')
+		case $path in
+		classified) what="classified flow packet" ;;
+		new_flow) what="new flow: first payload + event" ;;
+		continuation) what="ClientHello continuation" ;;
+		blocked) what="blocked flow: next segment (dropped $drop/$runs)" ;;
+		*) what=$path ;;
+		esac
+		row "enforce" "${hook^^} $what, enforce / audit" \
+			"$(printf '%s (%+.1f vs %+.1f ns over no-op, %+.1f)' "$ratio" "$e" "$a" "$d")" "-" "info"
 	done
 }
 
@@ -1013,6 +1056,239 @@ stage_replay() {
 	done
 }
 
+# ---------------------------------------------------------------- rst
+
+# rst_mode MODE: one mode of the rst stage (host | gw_xdp | gw_tc); appends
+# a JSON object to $TMP/rst.jsonl
+rst_mode() {
+	local mode=$1 ns_c ns_s srv res srv_pid ta_rc plain acc blocked bpk sum
+	case $mode in
+	host | ref)
+		setup_host_topology || { json_obj "$TMP/rst.jsonl" mode="$mode" error="topology failed"; return 1; }
+		ns_c=$NS_C ns_s=$NS_S srv=$H_SRV
+		;;
+	gw_xdp | gw_tc)
+		setup_gateway_topology || { json_obj "$TMP/rst.jsonl" mode="$mode" error="topology failed"; return 1; }
+		ns_c=$NS_GC ns_s=$NS_GS srv=$G_SRV
+		;;
+	*)
+		log "rst: unknown mode $mode"
+		return 1
+		;;
+	esac
+	bg "rst-srv-$mode" "$ns_s" "$ENFBENCH" server "$srv" 443
+	srv_pid=$BG_PID
+	if ! wait_listen "$ns_s" "$srv" 443 10 "$srv_pid"; then
+		json_obj "$TMP/rst.jsonl" mode="$mode" error="server did not start: $(tail -n 1 "$TMP/rst-srv-$mode.err")"
+		rst_teardown
+		return 1
+	fi
+	case $mode in
+	# the reference: no tlsaudit; the server namespace's own netfilter
+	# answers the request with a RST, so the figure shows what the client
+	# sees when a RST does come, and that the stage measures it
+	ref) have iptables && ip netns exec "$ns_s" iptables -A INPUT -p tcp --dport 443 \
+		-m string --string "GET /" --algo bm -j REJECT --reject-with tcp-reset ;;
+	host) ta_start "rst-ta-$mode" "$ns_s" --enforce -i s0 ;;
+	gw_xdp) ta_start "rst-ta-$mode" "$NS_GW" --gateway --hook xdp --enforce -i g1 -i g2 ;;
+	gw_tc) ta_start "rst-ta-$mode" "$NS_GW" --gateway --hook tc --enforce -i g1 -i g2 ;;
+	esac || {
+		json_obj "$TMP/rst.jsonl" mode="$mode" error="$([ "$mode" = ref ] && echo "iptables REJECT rule failed" ||
+			echo "tlsaudit did not start: $(tail -n 1 "$TMP/rst-ta-$mode.err")")"
+		rst_teardown
+		return 1
+	}
+	timeout $((RST_N * (RST_BOUND_MS / 1000 + 3) + 30)) nsenter --net="/run/netns/$ns_c" \
+		"$ENFBENCH" rst-client "$srv" 443 -n "$RST_N" -t "$RST_BOUND_MS" \
+		</dev/null >"$TMP/rst-client-$mode.out" 2>"$TMP/rst-client-$mode.err"
+	res=$(jq -c 'select(.event == "rst")' "$TMP/rst-client-$mode.out" 2>/dev/null | tail -n 1)
+	ta_stop
+	ta_rc=$?
+	stop_pid "$srv_pid" TERM 5 # it prints what it received as it exits
+	sum=$(jq -c 'select(.event == "server")' "$TMP/rst-srv-$mode.out" 2>/dev/null | tail -n 1)
+	plain=$(jq -r '.bytes_plain // "null"' <<<"${sum:-{\}}")
+	acc=$(jq -r '.accepted // "null"' <<<"${sum:-{\}}")
+	blocked=$(ta_stats "$TMP/rst-ta-$mode.out" blocked)
+	bpk=$(ta_stats "$TMP/rst-ta-$mode.out" blocked_packets)
+	if [ -z "$res" ]; then
+		json_obj "$TMP/rst.jsonl" mode="$mode" error="rst-client gave no summary: $(tail -n 1 "$TMP/rst-client-$mode.err")"
+	else
+		jq -c --arg mode "$mode" --argjson plain "$plain" --argjson acc "$acc" \
+			--argjson blocked "${blocked:-null}" --argjson bpk "${bpk:-null}" --argjson rc "$ta_rc" \
+			'{mode: $mode} + del(.event) + {server_plain_bytes: $plain, server_accepted: $acc,
+			  tlsaudit_blocked: $blocked, tlsaudit_blocked_packets: $bpk, tlsaudit_exit_status: $rc}' \
+			<<<"$res" >>"$TMP/rst.jsonl"
+	fi
+	log "rst $mode: $(tail -n 1 "$TMP/rst.jsonl")"
+	rst_teardown
+}
+
+rst_teardown() {
+	local ns
+	for ns in "$NS_C" "$NS_S" "$NS_GC" "$NS_GW" "$NS_GS"; do
+		[ -e "/run/netns/$ns" ] && ns_del "$ns"
+	done
+	return 0
+}
+
+stage_rst() {
+	local m
+	say ""
+	say "== 7. time to RST: a plaintext client (build/enfbench rst-client) connects to port 443 and sends \"GET / HTTP/1.1\" under tlsaudit --enforce; from the send() of that first payload to the socket's ECONNRESET, $RST_N tries per mode, each bounded at $RST_BOUND_MS ms"
+	say "modes: ref = no tlsaudit, iptables REJECT --reject-with tcp-reset of the request in the server namespace (what a RST looks like here); host = tlsaudit --enforce -i s0 in the server namespace (TC); gw_xdp / gw_tc = tlsaudit --gateway --enforce --hook xdp|tc -i g1 -i g2 in the forwarding namespace"
+	: >"$TMP/rst.jsonl"
+	for m in $RST_MODES; do
+		rst_mode "$m"
+	done
+	say "$(printf '%-8s %6s %6s %8s %5s %5s %6s %10s %10s %10s %10s  %s' mode tries reset timeout fin data other median_ms p90_ms min_ms max_ms 'server plain bytes / tlsaudit blocked, blocked_packets')"
+	jq -r 'if .error then "\(.mode)\terror: \(.error)" else
+		[.mode, .tries, .reset, .timeout, .fin, .data, .other, (.median_ms // "-"), (.p90_ms // "-"), (.min_ms // "-"), (.max_ms // "-"),
+		 "\(.server_plain_bytes) / \(.tlsaudit_blocked), \(.tlsaudit_blocked_packets)"] | @tsv end' "$TMP/rst.jsonl" |
+		while IFS=$'\t' read -r mode tries reset to fin data other med p90 min max rest; do
+			if [ -z "${reset:-}" ]; then
+				say "$mode $tries"
+				row rst "$mode: time to RST" "${tries#error: }" "-" "n/a"
+				continue
+			fi
+			say "$(printf '%-8s %6s %6s %8s %5s %5s %6s %10s %10s %10s %10s  %s' "$mode" "$tries" "$reset" "$to" "$fin" "$data" "$other" "$med" "$p90" "$min" "$max" "$rest")"
+			local meas st
+			if [ "$reset" -gt 0 ]; then
+				meas="median $med ms, p90 $p90 ms; $reset of $tries reset, $to timed out (${RST_BOUND_MS} ms)"
+			else
+				meas="no RST within ${RST_BOUND_MS} ms: 0 of $tries reset, $to timed out"
+				[ "$data" -gt 0 ] && meas="$meas, $data answered by the server"
+			fi
+			st=$(awk -v r="$reset" -v n="$tries" -v p="$p90" 'BEGIN { print (r == n && p != "-" && p + 0 <= 100) ? "ok" : "MISSED" }')
+			if [ "$mode" = ref ]; then
+				row rst "(reference) iptables tcp-reset, no tlsaudit: time to RST" "$meas" "-" "info"
+				continue
+			fi
+			row rst "$mode: blocked first payload -> client ECONNRESET" "$meas" "all reset, p90 <= 100 ms" "$st"
+			row rst "$mode: plaintext bytes that reached the server" "${rest%% /*}" "0" "$(le "${rest%% /*}" 0)"
+		done
+	say "reset: recv() said ECONNRESET; timeout: nothing within the bound (the client would go on retransmitting); fin / data: the connection was closed or answered (data = the server echoed the request: not blocked)"
+}
+
+# ---------------------------------------------------------------- synflood
+
+# link_stat NS DEV rx|tx packets|dropped
+link_stat() {
+	ip -n "$1" -s -j link show dev "$2" 2>/dev/null | jq -r --arg d "$3" --arg k "$4" '.[0].stats64[$d][$k] // "null"'
+}
+
+stage_synflood() {
+	local conns_pid srv_pid mac before after srvlog g1_rx0 g1_rx1 c0_drop0 c0_drop1 flood rc ta_rc
+	local tls_before tls_after held held_before retr k=$FLOOD_K evict fif fnew mid blocked
+	say ""
+	say "== 8. SYN flood through the gateway: tlsaudit --gateway --enforce --hook xdp -i g1 -i g2 --max-flows $FLOOD_MAX_FLOWS; $k decided TLS connections and $k blocked plaintext ones, then $FLOOD_N spoofed SYNs (build/enfbench synflood: AF_PACKET sendmmsg on c0, random sources in 198.18.0.0/15 and random ports, to the server's 443), then each TLS connection sends a request and each plaintext one a continuation"
+	: >"$TMP/synflood.json"
+	if ! setup_gateway_topology; then
+		say "gateway topology failed"
+		row synflood "setup" "failed" "-" "n/a"
+		rst_teardown
+		return 0
+	fi
+	# the spoofed sources get forwarded (no reverse-path check) and the
+	# server's SYN-ACKs to them die at the gateway (blackhole route)
+	nsenter --net="/run/netns/$NS_GW" sh -c '
+		for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > "$f"; done' 2>/dev/null
+	ip -n "$NS_GW" route add blackhole 198.18.0.0/15
+	# the blocked clients retransmit at least once a second (Linux >= 6.15),
+	# so "still blocked" is tested by retransmissions right after the flood
+	nsenter --net="/run/netns/$NS_GC" sysctl -qw net.ipv4.tcp_rto_max_ms=1000 2>/dev/null ||
+		log "net.ipv4.tcp_rto_max_ms not available: retransmissions back off up to 120 s"
+	# and do not give up after 15 of them (about 13 s at 1 s each)
+	nsenter --net="/run/netns/$NS_GC" sysctl -qw net.ipv4.tcp_retries2=100
+	bg flood-srv "$NS_GS" "$ENFBENCH" server "$G_SRV" 443
+	srv_pid=$BG_PID
+	if ! wait_listen "$NS_GS" "$G_SRV" 443 10 "$srv_pid" ||
+		! ta_start flood-ta "$NS_GW" --gateway --hook xdp --enforce --max-flows "$FLOOD_MAX_FLOWS" -i g1 -i g2; then
+		say "server or tlsaudit did not start: $(tail -n 1 "$TMP/flood-srv.err") $(tail -n 1 "$TMP/flood-ta.err" 2>/dev/null)"
+		row synflood "setup" "failed" "-" "n/a"
+		rst_teardown
+		return 0
+	fi
+	bg flood-conns "$NS_GC" "$ENFBENCH" conns "$G_SRV" 443 -k "$k" -H "$HELLO" -t 3000 -w 5000
+	conns_pid=$BG_PID
+	if ! wait_line "$TMP/flood-conns.out" '"event":"ready"' 60 "$conns_pid"; then
+		say "the client connections did not come up: $(tail -n 1 "$TMP/flood-conns.err")"
+		row synflood "setup" "failed" "-" "n/a"
+		rst_teardown
+		return 0
+	fi
+	sleep 1 # a few retransmissions of the blocked requests
+	kill -USR1 "$conns_pid"
+	wait_line "$TMP/flood-conns.out" '"event":"probe"' 20 "$conns_pid"
+	kill -USR1 "$srv_pid"
+	wait_line "$TMP/flood-srv.out" '"event":"server"' 10 "$srv_pid"
+	before=$(jq -c 'select(.event == "probe")' "$TMP/flood-conns.out" | tail -n 1)
+	srvlog=$(jq -c 'select(.event == "server")' "$TMP/flood-srv.out" | tail -n 1)
+	tls_before=$(jq -r '.tls_ok' <<<"$before")
+	held_before=$(jq -r --argjson s "$srvlog" '[.plain[].port as $p | ($s.conns | map(select(.port == $p) | .bytes) | add // 0) | select(. == 0)] | length' <<<"$before")
+
+	mac=$(ip -n "$NS_GW" -j link show dev g1 | jq -r '.[0].address')
+	g1_rx0=$(link_stat "$NS_GW" g1 rx packets)
+	c0_drop0=$(link_stat "$NS_GC" c0 tx dropped)
+	log "synflood: $FLOOD_N SYNs to $mac"
+	flood=$(timeout 600 nsenter --net="/run/netns/$NS_GC" "$ENFBENCH" synflood -i c0 -m "$mac" -d "$G_SRV" -p 443 \
+		-n "$FLOOD_N" </dev/null 2>"$TMP/flood-send.err" | tail -n 1)
+	rc=$?
+	g1_rx1=$(link_stat "$NS_GW" g1 rx packets)
+	c0_drop1=$(link_stat "$NS_GC" c0 tx dropped)
+	sleep 1 # the gateway and the server catch up
+	kill -USR2 "$conns_pid"
+	wait_line "$TMP/flood-conns.out" '"event":"after"' 30 "$conns_pid"
+	sleep 0.3 # the last retransmissions reach the server, if they pass
+	kill -USR1 "$srv_pid"
+	wait_line "$TMP/flood-srv.out" '"event":"server".*' 10 "$srv_pid"
+	sleep 0.2
+	after=$(jq -c 'select(.event == "after")' "$TMP/flood-conns.out" | tail -n 1)
+	srvlog=$(jq -c 'select(.event == "server")' "$TMP/flood-srv.out" | tail -n 1)
+	stop_pid "$conns_pid" TERM 5
+	ta_stop
+	ta_rc=$?
+	stop_pid "$srv_pid" TERM 5
+	rst_teardown
+
+	tls_after=$(jq -r '.tls_ok // "null"' <<<"${after:-{\}}")
+	retr=$(jq -r '.plain_retransmitted // "null"' <<<"${after:-{\}}")
+	# held: still established, retransmitted after the flood, and the server
+	# got no byte of it
+	held=$(jq -r --argjson s "${srvlog:-{\}}" '[.plain[]? | select(.state == 1 and .retrans_since_push > 0) | .port as $p
+		| ($s.conns // [] | map(select(.port == $p) | .bytes) | add // 0) | select(. == 0)] | length' <<<"${after:-{\}}")
+	local st_keys=(flow_evictions flow_insert_failures flows_new flow_inserts flows_closed midstream blocked blocked_packets ringbuf_drops)
+	local kv=() key
+	for key in "${st_keys[@]}"; do
+		kv+=("tlsaudit_$key=$(ta_stats "$TMP/flood-ta.out" "$key" | grep . || echo null)")
+	done
+	evict=$(ta_stats "$TMP/flood-ta.out" flow_evictions)
+	fif=$(ta_stats "$TMP/flood-ta.out" flow_insert_failures)
+	fnew=$(ta_stats "$TMP/flood-ta.out" flows_new)
+	mid=$(ta_stats "$TMP/flood-ta.out" midstream)
+	blocked=$(ta_stats "$TMP/flood-ta.out" blocked)
+	json_obj "$TMP/synflood.json" k="$k" syns="$FLOOD_N" max_flows="$FLOOD_MAX_FLOWS" hook=xdp \
+		sent="$(jq -r '.sent // "null"' <<<"${flood:-{\}}")" seconds="$(jq -r '.seconds // "null"' <<<"${flood:-{\}}")" \
+		per_second="$(jq -r '.per_second // "null"' <<<"${flood:-{\}}")" enobufs_waits="$(jq -r '.enobufs_waits // "null"' <<<"${flood:-{\}}")" \
+		sender_exit_status="$rc" g1_rx_packets="$(awk -v a="$g1_rx0" -v b="$g1_rx1" 'BEGIN { if (a == "null" || b == "null") print "null"; else print b - a }')" \
+		c0_tx_dropped="$(awk -v a="$c0_drop0" -v b="$c0_drop1" 'BEGIN { if (a == "null" || b == "null") print "null"; else print b - a }')" \
+		tls_ok_before="$tls_before" blocked_held_before="$held_before" tls_ok_after="$tls_after" \
+		blocked_held_after="$held" blocked_retransmitted_after="$retr" \
+		server_plain_bytes="$(jq -r '.bytes_plain // "null"' <<<"${srvlog:-{\}}")" \
+		tlsaudit_exit_status="$ta_rc" "${kv[@]}"
+	jq -r '"flood: \(.sent) SYNs sent in \(.seconds) s = \(.per_second) pkt/s (sender waited \(.enobufs_waits) times for room); g1 received \(.g1_rx_packets) packets meanwhile, c0 dropped \(.c0_tx_dropped)"' "$TMP/synflood.json" | while read -r l; do say "$l"; done
+	say "before the flood: $tls_before of $k TLS connections answered; $held_before of $k plaintext connections had got no byte to the server"
+	say "after the flood:  $tls_after of $k TLS connections answered (request and echo end to end, 3 s bound); $held of $k plaintext connections still got no byte to the server, after a continuation and a retransmission ($retr of $k retransmitted within 5 s; only those count)"
+	say "(midstream: flows tlsaudit saw again after their entry was evicted; enforce blocks them, whatever they were before)"
+	say "tlsaudit stats: $(jq -r '[to_entries[] | select(.key | startswith("tlsaudit_")) | "\(.key | ltrimstr("tlsaudit_")) \(.value)"] | join(", ")' "$TMP/synflood.json")"
+	say "flow table: --max-flows $FLOOD_MAX_FLOWS (the default), one LRU for pending and decided flows"
+	row synflood "$FLOOD_N spoofed SYNs via the gateway (--hook xdp): rate" "$(jq -r '"\(.per_second) pkt/s (\(.seconds) s; g1 got \(.g1_rx_packets))"' "$TMP/synflood.json")" "-" "info"
+	row synflood "decided TLS flows still flowing after the flood" "$tls_after of $k (before: $tls_before)" "all $k" \
+		"$([ "$tls_after" = "$k" ] && echo ok || echo MISSED)"
+	row synflood "blocked flows still blocked after the flood" "$held of $k (before: $held_before; $retr retransmitted after)" "all $k" \
+		"$([ "$held" = "$k" ] && echo ok || echo MISSED)"
+	row synflood "tlsaudit flow_evictions, flow_insert_failures" "${evict:-null}, ${fif:-null} (flows_new $fnew, midstream $mid, blocked $blocked; --max-flows $FLOOD_MAX_FLOWS)" "-" "info"
+}
+
 # ================================================================ report
 
 render_table() { # text | markdown
@@ -1057,7 +1333,7 @@ main() {
 		echo "bench: needs root (BPF, network namespaces)" >&2
 		exit 1
 	fi
-	for s in "$TLSAUDIT" "$BENCH_PACKET" "$HELPER" "$CHURN"; do
+	for s in "$TLSAUDIT" "$BENCH_PACKET" "$HELPER" "$CHURN" "$ENFBENCH"; do
 		[ -x "$s" ] || { echo "bench: $s missing: run make bench" >&2; exit 1; }
 	done
 	for s in jq nsenter ip ss bpftool; do
@@ -1088,6 +1364,8 @@ main() {
 		churn) stage_churn ;;
 		peers) stage_peers ;;
 		replay) stage_replay ;;
+		rst) stage_rst ;;
+		synflood) stage_synflood ;;
 		*) log "unknown stage $s"; continue ;;
 		esac
 		say "(stage $s: $((SECONDS - st)) s; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -1111,6 +1389,8 @@ main() {
 			--slurpfile replay_capture <(cat "$TMP/replay-capture.json" 2>/dev/null) \
 			--slurpfile replay_runs <(cat "$TMP/replay-runs.jsonl" 2>/dev/null) \
 			--slurpfile replay_tools <(cat "$TMP/replay-tools.jsonl" 2>/dev/null) \
+			--slurpfile rst <(cat "$TMP/rst.jsonl" 2>/dev/null) \
+			--slurpfile synflood <(cat "$TMP/synflood.json" 2>/dev/null) \
 			--rawfile rows "$TMP/rows.tsv" \
 			'{timestamp: $ts, machine: ($machine[0] + {loadavg_end: $load1}),
 			  packet: ($packet[0] // null),
@@ -1118,6 +1398,7 @@ main() {
 			  churn: {without: $churn_none, with_tlsaudit: $churn_ta},
 			  peers: $peers,
 			  replay: {capture: ($replay_capture[0] // null), runs: $replay_runs, medians: $replay_tools},
+			  rst: $rst, synflood: ($synflood[0] // null),
 			  summary: ($rows | split("\n") | map(select(length > 0) | split("\t")
 				| {stage: .[0], figure: .[1], measured: .[2], target: .[3], status: .[4]}))}'
 	} >"$RESULTS_DIR/$TS.json" || log "could not write $RESULTS_DIR/$TS.json"
