@@ -207,6 +207,13 @@ static __always_inline int ta_fin(__u8 fl)
 	return (fl & (TA_TCP_FIN | TA_TCP_ACK)) == (TA_TCP_FIN | TA_TCP_ACK);
 }
 
+/* A server's SYN-ACK, as a stack takes it. */
+static __always_inline int ta_syn_ack(__u8 fl)
+{
+	return (fl & (TA_TCP_SYN | TA_TCP_ACK | TA_TCP_FIN | TA_TCP_RST)) ==
+	       (TA_TCP_SYN | TA_TCP_ACK);
+}
+
 /* A SYN with FIN or RST: every TCP stack drops it, so it changes nothing. */
 static __always_inline int ta_bogus_syn(__u8 fl)
 {
@@ -829,6 +836,30 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 	return TA_PASS;
 }
 
+/* A new connection's state under the key, from its client's ISN, over
+ * whatever the key held; on a client packet (else the socket cookie is the
+ * client's next one). 0, or -1 when it could not be put in the table. */
+static __always_inline int ta_open(struct ta_env *env, const struct ta_flow_key *key, __u32 isn,
+				   int c2s, const int hook)
+{
+	struct ta_flow_state *fresh = ta_fresh(env, hook);
+
+	if (!fresh)
+		return -1;
+	if (!c2s) {
+		fresh->cookie = 0;
+		fresh->cookie_role = TA_ROLE_NONE;
+	}
+	fresh->isn = isn;
+	fresh->flags = TA_F_SYN_SEEN;
+	if (ta_env_flow_insert(env, key, fresh, 0)) {
+		ta_env_stat(env, TA_STAT_FLOW_INSERT_FAIL);
+		return -1;
+	}
+	ta_env_stat(env, TA_STAT_FLOWS_NEW);
+	return 0;
+}
+
 /* A client SYN opens a connection on the key: a pending flow it replaces is
  * reported first, as it stands; the SYN's own data (TCP Fast Open) is the
  * new flow's first bytes. */
@@ -836,20 +867,10 @@ static __always_inline int ta_new_flow(struct ta_env *env, const struct ta_flow_
 				       struct ta_flow_state *st, const struct ta_pkt *pkt,
 				       const int hook)
 {
-	struct ta_flow_state *fresh;
-
 	if (st && st->verdict == TA_V_PENDING)
 		ta_judge_at_end(env, key, st);
-	fresh = ta_fresh(env, hook);
-	if (!fresh)
+	if (ta_open(env, key, pkt->seq, 1, hook))
 		return TA_PASS;
-	fresh->isn = pkt->seq;
-	fresh->flags = TA_F_SYN_SEEN;
-	if (ta_env_flow_insert(env, key, fresh, 0)) {
-		ta_env_stat(env, TA_STAT_FLOW_INSERT_FAIL);
-		return TA_PASS;
-	}
-	ta_env_stat(env, TA_STAT_FLOWS_NEW);
 	if (!st) /* not a reused port's entry overwritten in place */
 		ta_env_stat(env, TA_STAT_FLOW_INSERTS);
 	if (!pkt->payload_len) {
@@ -905,15 +926,24 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		}
 		act = ta_blocked_pkt(env, st, pkt);
 		if (c2s && ta_client_syn(fl) && !ta_same_syn(st, pkt)) {
-			/* a new connection on the key, once this one ended; before,
-			 * a stack answers the SYN with a challenge ACK and keeps the
-			 * connection (RFC 5961 4), and so does the flow: an injected
-			 * SYN resets nothing */
-			if (st->flags & TA_F_ENDED)
+			/* a new connection on the key, once this one ended, unless
+			 * it was blocked: an end can be forged, so that one waits
+			 * for the server to take the SYN. Before, a stack answers
+			 * the SYN with a challenge ACK and keeps the connection
+			 * (RFC 5961 4), and so does the flow: an injected SYN resets
+			 * nothing, and its bytes are not the flow's either */
+			if ((st->flags & (TA_F_ENDED | TA_F_BLOCKED)) == TA_F_ENDED)
 				return ta_new_flow(env, &key, st, pkt, hook);
 			ta_env_stat(env, TA_STAT_SYNS_IN_FLOW);
-			/* (nor are its bytes the flow's: the stack drops them) */
+			st->alt_isn = pkt->seq;
+			__sync_fetch_and_or(&st->flags, TA_F_ALT_SYN);
 			return act == TA_PASS ? ta_unjudged_gate(env, &key, pkt, c2s) : act;
+		}
+		/* the server took that SYN: its old connection is gone */
+		if (__builtin_expect(!c2s && (st->flags & TA_F_ALT_SYN), 0) && ta_syn_ack(fl) &&
+		    pkt->ack_seq == st->alt_isn + 1) {
+			ta_open(env, &key, st->alt_isn, 0, hook);
+			return TA_PASS;
 		}
 		if (__builtin_expect(c2s && act == TA_PASS && ta_resends_start(st, pkt), 0) &&
 		    ta_conflicts(env, st, pkt, hook) && ta_env_enforce(env) &&

@@ -122,6 +122,7 @@ struct ta_pkt {
 	__u16 sport;
 	__u16 dport;
 	__u32 seq;
+	__u32 ack_seq;	   /* TCP: the acknowledgment number */
 	__u16 payload_off; /* from the start of the frame, as the two below */
 	__u16 l4_off;	   /* the TCP or UDP header */
 	__u32 payload_len;
@@ -270,6 +271,7 @@ static __always_inline int ta_parse_l4(struct ta_cursor *c, struct ta_pkt *pkt, 
 		pkt->sport = bpf_ntohs(tcp->source);
 		pkt->dport = bpf_ntohs(tcp->dest);
 		pkt->seq = bpf_ntohl(tcp->seq);
+		pkt->ack_seq = bpf_ntohl(tcp->ack_seq);
 		pkt->tcp_flags = tcp->flags;
 		pkt->payload_len = l3_len > hlen ? l3_len - hlen : 0;
 		c->pos += hlen;
@@ -283,6 +285,7 @@ static __always_inline int ta_parse_l4(struct ta_cursor *c, struct ta_pkt *pkt, 
 		pkt->dport = bpf_ntohs(udp->dest);
 		pkt->tcp_flags = 0;
 		pkt->seq = 0;
+		pkt->ack_seq = 0;
 		pkt->payload_len = l3_len > sizeof(*udp) ? l3_len - sizeof(*udp) : 0;
 		c->pos = udp + 1;
 		return TA_PARSE_OK;

@@ -52,8 +52,7 @@ static __always_inline __u16 ta_csum_fold(__s64 sum)
 
 /* The RST's TCP header, its checksum left 0; ack the packet's own ACK
  * field, as sent (not in struct ta_pkt: the flow machine never needs it). */
-static __always_inline void ta_rst_tcp(struct ta_tcp_hdr *t, const struct ta_pkt *pkt,
-				       __be32 ack)
+static __always_inline void ta_rst_tcp(struct ta_tcp_hdr *t, const struct ta_pkt *pkt, __be32 ack)
 {
 	__u8 fl = pkt->tcp_flags;
 

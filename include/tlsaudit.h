@@ -192,6 +192,7 @@ struct ta_flow_key {
 /* flow state only, past the event's 16 bits: */
 #define TA_F_UNREPORTED (1u << 16) /* the verdict event found the ring full: sent again later */
 #define TA_F_ENDED (1u << 17)	   /* a kept entry (blocked, or enforcing) whose flow ended */
+#define TA_F_ALT_SYN (1u << 18)	   /* alt_isn holds a new connection's SYN, not yet taken */
 
 /* A flow that ended (map "tombs", an LRU): its late packets are known, and
  * so are the first bytes it was judged on, which a late copy must repeat. */
@@ -225,6 +226,8 @@ struct ta_flow_state {
 	__u16 peek_mask; /* which of peek[] are there (bytes past a hole too) */
 	__u16 pad2;
 	__u8 peek[TA_PEEK_LEN];
+	__u32 alt_isn; /* TA_F_ALT_SYN: a client SYN's ISN the server has not taken yet */
+	__u32 pad3;
 };
 
 /* ClientHello capture: up to TA_CAP_MAX client bytes (the first record's

@@ -81,9 +81,17 @@ def tls_ctx():
 
 def tfo_plain(srv):
     s = socket.socket(fam(srv), socket.SOCK_STREAM)
-    # connect and send at once: the kernel puts REQ in the SYN
-    s.sendto(REQ, MSG_FASTOPEN, (srv, 443))
+    # the port first: under --enforce the SYN is answered with an RST, and
+    # sendto() fails with it
+    s.bind(("::" if fam(srv) == socket.AF_INET6 else "0.0.0.0", 0))
     say("lport", s.getsockname()[1])
+    # connect and send at once: the kernel puts REQ in the SYN
+    try:
+        s.sendto(REQ, MSG_FASTOPEN, (srv, 443))
+    except OSError as e:
+        say("error", errno.errorcode.get(e.errno, str(e)))
+        s.close()
+        return 1
     # 2 s: past the SYN's 1 s retransmission (without data), so the data's
     # own retransmission after the handshake is tried too
     data = read_reply(s, timeout=2.0)

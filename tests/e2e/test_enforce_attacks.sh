@@ -111,6 +111,10 @@ atk_undrop_rsts() { atk_rst_rule -D 2>/dev/null; return 0; }
 atk_setup() {
 	ta_setup_routed "$C" "$G" "$S" "$C4/24 $C6/64 $R4/24 $R6/64" "$G1_4/24 $G1_6/64" \
 		"$G2_4/24 $G2_6/64" "$SRV4/24 $TLS4/24 $BAN4/24 $SRV6/64"
+	# what the devices carry before any tlsaudit (the topology's no-op XDP
+	# on the outer veth ends): what each mode must leave behind
+	DEV_BASE_S0=$(ta_dev_state "$S:s0")
+	DEV_BASE_G=$(ta_dev_state "$G:g1" "$G:g2")
 	ta_sysctl "$C" net.ipv4.tcp_fastopen=0x607 net.ipv4.tcp_orphan_retries=$ORPHAN_RETRIES
 	ta_sysctl "$S" net.ipv4.tcp_fastopen=0x607
 	atk_drop_rsts
@@ -450,7 +454,9 @@ phase() {
 	rc=$?
 	check "$PFX:exit_on_sigint" "$([ "$rc" -eq 0 ] || echo "exit status $rc")" "$(tail -n 5 "$TA_ERR")"
 	atk_check_events
-	ta_check_no_residue "$PFX:no_residue" --ours "$OURS" "${DEVS[@]}"
+	local base=$DEV_BASE_G
+	[ "${DEVS[0]}" = "$S:s0" ] && base=$DEV_BASE_S0
+	ta_check_no_residue "$PFX:no_residue" --ours "$OURS" --devs "$base" "${DEVS[@]}"
 }
 
 # control: the same attacks with no tlsaudit at all; each must get its

@@ -160,6 +160,9 @@ struct slot {
 	/* the current epoch: one flow on this key */
 	unsigned epoch;
 	int has_isn;
+	__u32 last_syn; /* the client's last SYN: what a server's SYN-ACK acks */
+	__u32 alt_isn;	/* has_alt: a new SYN on a blocked flow, not taken yet */
+	int has_alt;
 	__u32 isn;
 	int events, event_pkt;
 	__u8 verdict, peek_len, peek[TA_PEEK_LEN];
@@ -899,7 +902,7 @@ static int decode_pkt(struct cursor *c, struct pkt *p, const __u8 **pay)
 	return 0;
 }
 
-static __u32 build_frame(const struct tmpl *t, const struct pkt *p, const __u8 *pay)
+static __u32 build_frame(const struct tmpl *t, const struct pkt *p, const __u8 *pay, __u32 ack)
 {
 	__u32 n = t->hdr_len + p->len, l4 = t->l4_off, l3;
 
@@ -918,6 +921,7 @@ static __u32 build_frame(const struct tmpl *t, const struct pkt *p, const __u8 *
 		put16(frame + l4 + 4, 8 + p->len);
 	} else {
 		put32(frame + l4 + 4, p->seq);
+		put32(frame + l4 + 8, ack);
 		frame[l4 + 13] = p->flags;
 	}
 	if (n < 60) { /* Ethernet padding: not payload */
@@ -980,11 +984,16 @@ static void judge(struct pkt *p, const __u8 *pay)
 	__u64 ev0, ev1;
 	__u32 flen, live, touched, i, want, v, ob;
 	int syn_start = 0, synfin_new = 0, ev_before = 0, c2s = t->c2s, sn = t->slot, k, n_ev;
+	__u32 start_isn = 0;
 	int pre_pending = 0;
 	int udp = t->udp;
 
 	frame = frame_buf + R.align;
-	flen = build_frame(t, p, pay);
+	/* a server's SYN-ACK acks the client's last SYN, as a stack's does */
+	flen = build_frame(t, p, pay,
+			   sn >= 0 && !c2s && (p->flags & (SYN | ACK | FIN | RST)) == (SYN | ACK)
+				   ? R.s[sn].last_syn + 1
+				   : 0);
 	R.cur_slot = sn;
 	R.records = 0;
 	if (verbose)
@@ -999,15 +1008,34 @@ static void judge(struct pkt *p, const __u8 *pay)
 		 * ended, the machine's entry says) */
 		pre = ta_hostflow_lookup(R.hf, &s->key);
 		pre_pending = pre && pre->verdict == TA_V_PENDING;
+		start_isn = p->seq;
+		if (!udp && c2s && (p->flags & SYN) && !(p->flags & (ACK | FIN | RST)))
+			s->last_syn = p->seq;
+		/* (a new SYN on a decided flow that has not ended, or on a blocked
+		 * one, whose end can be forged, waits for the server's SYN-ACK:
+		 * the server takes it only once the old connection is gone) */
 		if (!udp && c2s && (p->flags & SYN) && !(p->flags & ACK) && !synfin_new &&
-		    (!s->has_isn || s->isn != p->seq) &&
-		    !(pre && pre->verdict != TA_V_PENDING && !(pre->flags & TA_F_ENDED))) {
+		    (!s->has_isn || s->isn != p->seq) && pre && pre->verdict != TA_V_PENDING &&
+		    ((pre->flags & TA_F_BLOCKED) || !(pre->flags & TA_F_ENDED))) {
+			s->alt_isn = p->seq;
+			s->has_alt = 1;
+		} else if (!udp && c2s && (p->flags & SYN) && !(p->flags & ACK) && !synfin_new &&
+			   (!s->has_isn || s->isn != p->seq)) {
 			syn_start = 1;
+		} else if (!udp && !c2s && (p->flags & (SYN | ACK | FIN | RST)) == (SYN | ACK) &&
+			   s->has_alt && pre && pre->verdict != TA_V_PENDING &&
+			   (pre->flags & TA_F_ALT_SYN) && pre->alt_isn == s->alt_isn &&
+			   s->last_syn == s->alt_isn) {
+			syn_start = 1;
+			start_isn = s->alt_isn;
+		}
+		if (syn_start) {
+			s->has_alt = 0;
 			R.old = *s;
 			R.use_old = 1;
 			epoch_end(s, sn, END_RESTART);
 			s->has_isn = 1;
-			s->isn = p->seq;
+			s->isn = start_isn;
 		}
 		if (c2s && p->len && !udp && s->has_isn && takes_data(p->flags))
 			note_first_bytes(s, p, pay);
@@ -1080,12 +1108,12 @@ static void judge(struct pkt *p, const __u8 *pay)
 	s->present = st != NULL;
 	/* (data on the SYN, TCP Fast Open, is judged at once: the new flow may
 	 * have its verdict, and its event, already) */
-	if (syn_start && (!st || st->isn != p->seq || !(st->flags & TA_F_SYN_SEEN) ||
+	if (syn_start && (!st || st->isn != start_isn || !(st->flags & TA_F_SYN_SEEN) ||
 			  (st->verdict != TA_V_PENDING &&
 			   !(p->len && s->events && st->verdict == s->verdict)))) {
 		s->stale = 1;
 		violation(INV_1S, "key %d: after the SYN (isn %08x) the entry is %s%s, isn %08x",
-			  sn, p->seq, st ? "" : "gone", st ? vname(st->verdict) : "",
+			  sn, start_isn, st ? "" : "gone", st ? vname(st->verdict) : "",
 			  st ? st->isn : 0);
 	}
 	/* a verdict, once taken, stays: on the entry as in the events */

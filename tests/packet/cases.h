@@ -198,7 +198,7 @@ static const struct pc_case pc_cases[] = {
 			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), SEND(CLI, RST | ACK),
 			       REOPEN(0, 99999), FLOW(0, VERDICT(TA_V_PENDING), ISN, PEEK(0)),
 			       SEND(CLI, ACK | PSH, HELLO), EVENTS(EV(0, TA_V_TLS)),
-			       STAT(FLOWS_NEW, 2), STAT(SYNS_IN_FLOW, 0)),
+			       STAT(FLOWS_NEW, 2), STAT2(SYNS_IN_FLOW, 0, 1)),
 	},
 	{
 		/* enforcing, "ab" is held, and the RST that decides the flow is
@@ -288,7 +288,8 @@ static const struct pc_case pc_cases[] = {
 		.flow = { { .isn = 0 } },
 		.steps = STEPS(SEND(CLI, ACK | PSH, AT(5000), GET, BLOCK_ENF),
 			       EVENTS(EV_F(0, TA_V_MIDSTREAM, 0, TA_F_BLOCKED)),
-			       SEND(CLI, RST | ACK, AT(5034)), SEND(CLI, SYN),
+			       SEND(CLI, RST | ACK, AT(5034)), SEND(CLI, SYN), SEND(SRV, SYN | ACK),
+			       SEND(CLI, ACK),
 			       FLOW(0, VERDICT(TA_V_PENDING), ISN, HAS(TA_F_SYN_SEEN)),
 			       SEND(CLI, ACK | PSH, AT(0), HELLO), EVENTS(EV(0, TA_V_TLS)),
 			       RECORDS(REC_HELLO(0))),
@@ -507,6 +508,20 @@ static const struct pc_case pc_cases[] = {
 			       SEND(CLI, ACK | PSH, TXT("more"), BLOCK_ENF), SEND(CLI, ACK, AT(0)),
 			       SEND(SRV, ACK), SEND(SRV, ACK | PSH, TXT("HTTP/1.1 400"), BLOCK_ENF),
 			       NO_EVENTS, STAT2(BLOCKED, 0, 1), STAT2(BLOCKED_PKTS, 0, 4)),
+	},
+	{
+		/* an end can be forged: a blocked flow is replaced only once the
+		 * server took the new SYN (its SYN-ACK acks it), never by the SYN */
+		.name = "forged RST, then a SYN with a new ISN: the blocked flow stays blocked",
+		.modes = M_ENF,
+		.flow = { { .isn = 2070 } },
+		.steps = STEPS(
+			OPEN(0), SEND(CLI, ACK | PSH, GET, BLOCK_ENF),
+			EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), SEND(CLI, RST | ACK, AT(0)),
+			SEND(CLI, SYN, .isn = 55555, TXT("\x16\x03\x01\x00\xfa\x01"), BLOCK_ENF),
+			FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP), HAS(TA_F_BLOCKED | TA_F_ALT_SYN)),
+			SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF), NO_EVENTS,
+			STAT(SYNS_IN_FLOW, 1), STAT(FLOWS_NEW, 1)),
 	},
 	{
 		/* the programs' own count: the host build sends nothing */

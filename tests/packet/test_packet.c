@@ -66,6 +66,7 @@ struct run {
 	struct ta_flow_key key[PC_MAX_FLOWS];
 	unsigned isn[PC_MAX_FLOWS];
 	unsigned next[PC_MAX_FLOWS][2];	       /* stream offset after what each side sent */
+	unsigned syn_seq[PC_MAX_FLOWS];	       /* the client's last SYN: what a SYN-ACK acks */
 	__u8 first[PC_MAX_FLOWS][TA_PEEK_LEN]; /* the client's first bytes, as sent */
 	/* the same, of the connection a REOPEN replaced: its event may come at the
 	 * replacing SYN */
@@ -230,6 +231,15 @@ static void check_rst(struct run *r, const struct frame *sent, const struct fram
 	CHECKF(csum_fold(csum_add(sum, tcp, 20)) == 0xffff, "the RST's TCP checksum is wrong");
 }
 
+static void set_ack(struct frame *fr, unsigned ack)
+{
+	struct ta_pkt k;
+
+	if (ta_parse((void *)fr->b, (void *)(fr->b + fr->len), fr->len, &k) == 0 &&
+	    k.l4proto == TA_IPPROTO_TCP)
+		put32(fr->b + k.l4_off + 8, ack);
+}
+
 static void send_one(struct run *r, const struct pc_step *s)
 {
 	int f = s->flow, c2s = s->c2s, drop = 0, unparsed = -1, reset = 0, want;
@@ -249,6 +259,15 @@ static void send_one(struct run *r, const struct pc_step *s)
 	/* a SYN carries its ISN: the flow's, or the step's own (.isn) */
 	seq = (s->tcp & SYN) ? (s->isn ? s->isn : base) : base + 1 + off;
 	build(&fr, &r->spec[f], c2s, seq, s->tcp, p, n);
+	/* an ACK acknowledges what the other side sent, as a stack's does; a
+	 * SYN-ACK the client's last SYN */
+	if (c2s && (s->tcp & SYN))
+		r->syn_seq[f] = seq;
+	if ((s->tcp & (SYN | ACK)) == (SYN | ACK) && !c2s)
+		set_ack(&fr, r->syn_seq[f] + 1);
+	else if (s->tcp & ACK)
+		set_ack(&fr, c2s ? PC_SERVER_ISN + 1 + r->next[f][SRV]
+				 : r->isn[f] + 1 + r->next[f][CLI]);
 	if (s->cut && s->cut < fr.len)
 		fr.len = s->cut;
 	if (n && off + n > r->next[f][c2s])

@@ -179,6 +179,14 @@ ta_setup_routed() {
 	ta_sysctl "$g" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	# shellcheck disable=SC2086 # address lists, split on purpose
 	{ ta_addr "$c" c0 $4; ta_addr "$g" g1 $5; ta_addr "$g" g2 $6; ta_addr "$s" s0 $7; }
+	# a veth delivers the frames its peer's XDP program sends back
+	# (XDP_TX: the RSTs of --enforce --hook xdp) only to an end that runs
+	# an XDP program itself: a no-op one on the outer ends (README,
+	# "Gateway mode"; a real NIC needs nothing of the kind)
+	ip -n "$c" link set dev c0 xdp obj "$REPO/build/noop.bpf.o" sec xdp ||
+		ta_die "no-op XDP program on c0 (make all builds build/noop.bpf.o)"
+	ip -n "$s" link set dev s0 xdp obj "$REPO/build/noop.bpf.o" sec xdp ||
+		ta_die "no-op XDP program on s0"
 	ta_up "$c:c0" "$g:g1" "$g:g2" "$s:s0"
 	# shellcheck disable=SC2046 # one address a word
 	{ ta_default_route "$c" c0 $(_ta_first_addrs $5); ta_default_route "$s" s0 $(_ta_first_addrs $6); }
