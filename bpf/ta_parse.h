@@ -8,8 +8,9 @@
  * every field byte by byte.
  *
  * Ethernet -> up to TA_MAX_VLAN VLAN tags -> IPv4 (ihl >= 5, options
- * honoured, non-first fragments skipped) or IPv6 (up to TA_MAX_EXTHDR
- * extension headers skipped) -> TCP (doff >= 5) or UDP. Payload bytes are not
+ * honoured) or IPv6 (up to TA_MAX_EXTHDR extension headers, AH among them,
+ * skipped) -> TCP (doff >= 5) or UDP. What it cannot see through (TCP in
+ * fragments, more tags or headers) it says so: TA_PARSE_BLIND. Payload bytes are not
  * read here: the caller loads them through its environment, because a TCP
  * payload often sits outside the linear area of an skb.
  */
@@ -28,6 +29,7 @@
 #define TA_IPV6_ROUTING 43
 #define TA_IPV6_FRAGMENT 44
 #define TA_IPV6_DSTOPTS 60
+#define TA_IPV6_AH 51
 #define TA_IPV6_MH 135
 #define TA_IP_MF 0x2000
 #define TA_IP_OFFSET 0x1fff
@@ -134,8 +136,14 @@ struct ta_pkt {
 
 enum ta_parse_rc {
 	TA_PARSE_OK = 0,
-	TA_PARSE_SKIP = 1,  /* not ours: other protocol, fragment, ... */
+	TA_PARSE_SKIP = 1,  /* not ours: other protocol, a UDP datagram's later fragment, ... */
 	TA_PARSE_SHORT = 2, /* headers run past the linear area */
+	/* IP whose TCP or UDP header, or the bytes after it, the parser cannot
+	 * see, while the receiver's stack will: a fragment of TCP (a first one
+	 * need not hold the whole header, RFC 1858), a UDP first fragment too
+	 * short for its header, more extension headers or VLAN tags than are
+	 * walked. --enforce drops them (fail closed); they are counted. */
+	TA_PARSE_BLIND = 3,
 };
 
 static __always_inline void ta_map_v4(__u8 *dst, __be32 a)
@@ -168,6 +176,9 @@ static __always_inline int ta_parse_eth(struct ta_cursor *c, __u16 *proto)
 		p = vh->proto;
 		c->pos = vh + 1;
 	}
+	/* more tags than walked: what they carry is unseen */
+	if (p == bpf_htons(TA_ETH_P_8021Q) || p == bpf_htons(TA_ETH_P_8021AD))
+		return TA_PARSE_BLIND;
 	*proto = bpf_ntohs(p);
 	return TA_PARSE_OK;
 }
@@ -182,9 +193,17 @@ static __always_inline int ta_parse_ipv4(struct ta_cursor *c, struct ta_pkt *pkt
 		return TA_PARSE_SHORT;
 	if ((ip->ver_ihl >> 4) != 4 || (ip->ver_ihl & 0xf) < 5)
 		return TA_PARSE_SKIP;
-	/* a non-first fragment carries no L4 header */
-	if (ip->frag_off & bpf_htons(TA_IP_OFFSET))
-		return TA_PARSE_SKIP;
+	/* a fragment of TCP: the stream's bytes the parser would judge are not
+	 * all in this packet; a later fragment of UDP carries no header, and
+	 * its datagram is judged by its first */
+	if (ip->frag_off & bpf_htons(TA_IP_OFFSET | TA_IP_MF)) {
+		if (ip->protocol == TA_IPPROTO_TCP)
+			return TA_PARSE_BLIND;
+		if (ip->frag_off & bpf_htons(TA_IP_OFFSET))
+			return TA_PARSE_SKIP;
+		if (bpf_ntohs(ip->tot_len) < (ip->ver_ihl & 0xf) * 4 + sizeof(struct ta_udp_hdr))
+			return TA_PARSE_BLIND;
+	}
 	hlen = (ip->ver_ihl & 0xf) * 4;
 	if (c->pos + hlen > c->end)
 		return TA_PARSE_SHORT;
@@ -225,11 +244,13 @@ static __always_inline int ta_parse_ipv6(struct ta_cursor *c, struct ta_pkt *pkt
 		case TA_IPV6_ROUTING:
 		case TA_IPV6_DSTOPTS:
 		case TA_IPV6_MH:
+		case TA_IPV6_AH:
 			oh = c->pos;
 			if ((void *)(oh + 1) > c->end)
 				return TA_PARSE_SHORT;
+			/* AH counts 4-byte units, less 2; the others 8-byte, less 1 */
+			hl = nh == TA_IPV6_AH ? (oh->hdrlen + 2u) * 4 : (oh->hdrlen + 1u) * 8;
 			nh = oh->nexthdr;
-			hl = (oh->hdrlen + 1u) * 8;
 			c->pos += hl;
 			len = len > hl ? len - hl : 0;
 			break;
@@ -237,8 +258,14 @@ static __always_inline int ta_parse_ipv6(struct ta_cursor *c, struct ta_pkt *pkt
 			fh = c->pos;
 			if ((void *)(fh + 1) > c->end)
 				return TA_PARSE_SHORT;
+			/* TCP in fragments: unseen, as in IPv4; UDP's later ones
+			 * are judged by the first */
+			if (fh->nexthdr == TA_IPPROTO_TCP)
+				return TA_PARSE_BLIND;
 			if (fh->frag_off & bpf_htons(0xfff8))
 				return TA_PARSE_SKIP;
+			if (len < 8 + sizeof(struct ta_udp_hdr))
+				return TA_PARSE_BLIND;
 			nh = fh->nexthdr;
 			c->pos = fh + 1;
 			len = len > 8 ? len - 8 : 0;
@@ -247,8 +274,10 @@ static __always_inline int ta_parse_ipv6(struct ta_cursor *c, struct ta_pkt *pkt
 			goto done;
 		}
 	}
-	/* more extension headers than we are willing to walk */
-	return TA_PARSE_SKIP;
+	/* TA_MAX_EXTHDR walked: what follows must be no extension header */
+	if (nh == TA_IPV6_HOPOPTS || nh == TA_IPV6_ROUTING || nh == TA_IPV6_DSTOPTS ||
+	    nh == TA_IPV6_MH || nh == TA_IPV6_AH || nh == TA_IPV6_FRAGMENT)
+		return TA_PARSE_BLIND; /* more than we are willing to walk */
 done:
 	pkt->l4proto = nh;
 	*l3_len = len;

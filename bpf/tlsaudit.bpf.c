@@ -48,16 +48,33 @@ static __noinline int ta_parse_frame(void *data, void *data_end, __u32 frame_len
 
 #include "ta_reset.bpf.h" /* (it parses with ta_parse_frame too) */
 
+/* A frame whose TCP or UDP header the parser cannot see, though the stack
+ * behind will (TA_PARSE_BLIND): counted, and enforcing, dropped, since its
+ * bytes could be any flow's. */
+static __noinline int ta_unseen(void)
+{
+	ta_stat_inc(TA_STAT_UNPARSED);
+	if (!ta_enforce)
+		return TA_PASS;
+	ta_stat_inc(TA_STAT_BLOCKED_PKTS);
+	return TA_DROP;
+}
+
 /* Parse and handle one frame. Returns TA_PARSE_SHORT when the headers were
  * not all in reach, else TA_PARSE_OK with the flow machine's action in *act. */
 static __always_inline int ta_handle(struct ta_env *env, void *data, void *data_end,
 				     __u32 frame_len, int xdp, int *act)
 {
 	struct ta_pkt pkt;
-	int c2s;
+	int rc, c2s;
 
 	*act = TA_PASS;
-	if (ta_parse_frame(data, data_end, frame_len, &pkt) != TA_PARSE_OK)
+	rc = ta_parse_frame(data, data_end, frame_len, &pkt);
+	if (rc == TA_PARSE_BLIND) {
+		*act = ta_unseen();
+		return TA_PARSE_OK;
+	}
+	if (rc != TA_PARSE_OK)
 		return TA_PARSE_SHORT;
 	c2s = ta_flow_direction(env, &pkt);
 	if (c2s < 0)

@@ -105,7 +105,11 @@ enum ta_role {
 	  "RSTs --enforce sent to the sender of a blocked TCP flow's packet.")                     \
 	X(RESET_FAILURES, "reset_failures", "tlsaudit_enforce_reset_failures_total",               \
 	  "Packets of blocked TCP flows dropped without the RST that should answer them: the "     \
-	  "packet could not be turned into one.")
+	  "packet could not be turned into one.")                                                  \
+	X(UNPARSED, "unparsed", "tlsaudit_unparsed_packets_total",                                 \
+	  "Packets whose TCP or UDP header the parser could not see though the receiver's stack "  \
+	  "will (TCP in IP fragments, more than 6 IPv6 extension headers or 2 VLAN tags): "        \
+	  "dropped under --enforce.")
 
 #define TA_STAT_ENUM(id, name, family, help) TA_STAT_##id,
 enum ta_stat {

@@ -19,12 +19,13 @@ struct frame {
 
 struct flow_spec {
 	int v6;
-	int vlan;    /* 802.1Q tags: 1, or 2 (802.1ad outer + 802.1Q inner) */
+	int vlan;    /* 802.1Q tags: 1, or 2 (802.1ad outer + 802.1Q inner), or 3 (two outer) */
 	int ip_opts; /* IPv4: 12 bytes of options (ihl 8) */
-	int ext_hdr; /* IPv6: hop-by-hop + destination options headers */
+	int ext_hdr; /* IPv6: hop-by-hop + destination options headers; N > 2: N of them */
 	int udp;
 	int tcp_opts;	 /* TCP: NOP, NOP, timestamps (doff 8), as Linux sends */
 	int frag_offset; /* IPv4 fragment offset in 8-byte units */
+	int frag_more;	 /* IPv4: the more-fragments flag */
 	const char *cli, *srv;
 	unsigned short cport, sport;
 };
@@ -55,9 +56,14 @@ static inline void build(struct frame *f, const struct flow_spec *s, int c2s, un
 	memset(f->b, 0, sizeof(f->b));
 	memcpy(p, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01", 12);
 	p += 12;
-	if (s->vlan == 2) {
+	if (s->vlan >= 2) {
 		put16(p, 0x88a8); /* 802.1ad service tag outside */
 		put16(p + 2, 100);
+		p += 4;
+	}
+	if (s->vlan >= 3) {
+		put16(p, 0x88a8);
+		put16(p + 2, 101);
 		p += 4;
 	}
 	if (s->vlan) {
@@ -72,7 +78,7 @@ static inline void build(struct frame *f, const struct flow_spec *s, int c2s, un
 		iphl = s->ip_opts ? 32 : 20;
 		ip[0] = 0x40 | (iphl / 4);
 		put16(ip + 2, iphl + l4hl + plen);
-		put16(ip + 6, s->frag_offset);
+		put16(ip + 6, s->frag_offset | (s->frag_more ? 0x2000 : 0));
 		ip[8] = 64;
 		ip[9] = s->udp ? 17 : 6;
 		inet_pton(AF_INET, src, ip + 12);
@@ -80,7 +86,8 @@ static inline void build(struct frame *f, const struct flow_spec *s, int c2s, un
 		if (s->ip_opts)
 			memset(ip + 20, 1, 12); /* NOP options */
 	} else {
-		size_t ext = s->ext_hdr ? 16 : 0;
+		int n_ext = s->ext_hdr > 2 ? s->ext_hdr : s->ext_hdr ? 2 : 0, i;
+		size_t ext = 8 * n_ext;
 
 		iphl = 40 + ext;
 		ip[0] = 0x60;
@@ -89,11 +96,10 @@ static inline void build(struct frame *f, const struct flow_spec *s, int c2s, un
 		ip[7] = 64;
 		inet_pton(AF_INET6, src, ip + 8);
 		inet_pton(AF_INET6, dst, ip + 24);
-		if (s->ext_hdr) {
-			ip[40] = 60; /* hop-by-hop -> destination options */
-			ip[41] = 0;  /* 8 bytes */
-			ip[48] = s->udp ? 17 : 6;
-			ip[49] = 0;
+		/* hop-by-hop first, then destination options, 8 bytes each */
+		for (i = 0; i < n_ext; i++) {
+			ip[40 + 8 * i] = i + 1 < n_ext ? 60 : (s->udp ? 17 : 6);
+			ip[41 + 8 * i] = 0;
 		}
 	}
 	l4 = ip + iphl;

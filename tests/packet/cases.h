@@ -416,11 +416,44 @@ static const struct pc_case pc_cases[] = {
 			       EVENTS(EV(0, TA_V_TLS))),
 	},
 	{
-		.name = "non-first IPv4 fragment is skipped",
+		/* the parser cannot see a TCP fragment's stream bytes, the
+		 * server's stack will: enforcing, fail closed */
+		.name = "non-first IPv4 fragment of TCP: unparsed, counted; enforcing, dropped",
 		.flow = { { .isn = 0, .spec.frag_offset = 10 } },
-		.steps = STEPS(SEND(CLI, ACK | PSH, GET, .unparsed = 1), NO_EVENTS, NO_FLOW(0),
-			       STAT(MIDSTREAM, 0), PKTS(TA_V_PENDING, 0)),
+		.steps = STEPS(SEND(CLI, ACK | PSH, GET, .unparsed = 1, DROP_ENF), NO_EVENTS,
+			       NO_FLOW(0), STAT(MIDSTREAM, 0), STAT(UNPARSED, 1),
+			       PKTS(TA_V_PENDING, 0)),
 	},
+	{
+		/* (RFC 1858: a first fragment need not hold the whole TCP header,
+		 * and its payload may be all in the next one) */
+		.name = "first IPv4 fragment of TCP: unparsed, counted; enforcing, dropped",
+		.flow = { { .isn = 0, .spec.frag_more = 1 } },
+		.steps = STEPS(SEND(CLI, ACK | PSH, GET, .unparsed = 1, DROP_ENF), NO_EVENTS,
+			       NO_FLOW(0), STAT(UNPARSED, 1)),
+	},
+	{
+		/* a datagram is judged by its first fragment: the later ones pass */
+		.name = "non-first IPv4 fragment of UDP is skipped, never dropped",
+		.flow = { { .spec.udp = 1, .spec.frag_offset = 10 } },
+		.steps = STEPS(SEND(CLI, 0, UDP_NOISE, .unparsed = 1), NO_EVENTS, NO_FLOW(0),
+			       STAT(UNPARSED, 0)),
+	},
+	{
+		.name = "three VLAN tags: unparsed, counted; enforcing, dropped",
+		.flow = { { .isn = 0, .spec.vlan = 3 } },
+		.steps = STEPS(SEND(CLI, ACK | PSH, GET, .unparsed = 1, DROP_ENF), NO_EVENTS,
+			       NO_FLOW(0), STAT(UNPARSED, 1)),
+	},
+	{
+		.name = "seven IPv6 extension headers: unparsed, counted; enforcing, dropped",
+		.flow = { { .isn = 0, .spec.v6 = 1, .spec.ext_hdr = 7 } },
+		.steps = STEPS(SEND(CLI, ACK | PSH, GET, .unparsed = 1, DROP_ENF), NO_EVENTS,
+			       NO_FLOW(0), STAT(UNPARSED, 1)),
+	},
+	/* the limit itself is walked (it was one short) */
+	FIRST_PAYLOAD("six IPv6 extension headers GET -> plaintext_http", GET, TA_V_PLAINTEXT_HTTP,
+		      1, .spec.v6 = 1, .spec.ext_hdr = 6),
 	{
 		.name = "truncated TCP header is ignored",
 		.flow = { { .isn = 0 } },

@@ -563,6 +563,14 @@ int ta_hostflow_frame(struct ta_hostflow *hf, enum ta_link link, const void *fra
 		c.end = end;
 		rc = ta_parse_l3(&c, proto, data, wirelen, &pkt);
 	}
+	if (rc == TA_PARSE_BLIND) {
+		/* as the kernel's hooks do: counted, and enforcing, dropped */
+		ta_env_stat(&env, TA_STAT_UNPARSED);
+		if (ta_env_enforce(&env)) {
+			ta_env_stat(&env, TA_STAT_BLOCKED_PKTS);
+			return TA_DROP;
+		}
+	}
 	if (rc != TA_PARSE_OK)
 		return TA_FRAME_UNPARSED;
 	c2s = ta_flow_direction(&env, &pkt);
