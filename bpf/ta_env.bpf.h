@@ -107,6 +107,18 @@ static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct 
 	bpf_map_update_elem(&tombs, key, tomb, BPF_ANY);
 }
 
+static __always_inline void ta_env_tomb_alt(struct ta_env *env, const struct ta_flow_key *key,
+					    __u32 isn)
+{
+	struct ta_flow_tomb *t = bpf_map_lookup_elem(&tombs, key);
+
+	(void)env;
+	if (t) {
+		t->alt_isn = isn;
+		t->has_alt = 1;
+	}
+}
+
 static __always_inline void ta_env_tomb_delete(struct ta_env *env, const struct ta_flow_key *key)
 {
 	(void)env;

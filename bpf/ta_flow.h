@@ -63,6 +63,9 @@ static __always_inline __u8 *ta_env_bytes_scratch(struct ta_env *env);
 static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct ta_flow_key *key,
 					       const struct ta_flow_tomb *tomb);
 static __always_inline void ta_env_tomb_delete(struct ta_env *env, const struct ta_flow_key *key);
+/* remember a new connection's SYN on the tombstone, until the server takes it */
+static __always_inline void ta_env_tomb_alt(struct ta_env *env, const struct ta_flow_key *key,
+					    __u32 isn);
 /* len payload bytes from frame offset off; 0, or < 0 when out of reach */
 static __always_inline long ta_env_load(struct ta_env *env, __u32 off, void *to, __u32 len,
 					const int hook);
@@ -961,11 +964,24 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 			/* the SYN of a flow that ended, delayed: no new connection */
 			if (tomb->syn_seen && tomb->isn == pkt->seq)
 				return ta_late(env, &key, tomb, pkt, 1, hook);
-			/* a new connection on the key: what the ended one left is no
-			 * guide to it, even once its entry is evicted */
-			ta_env_tomb_delete(env, &key);
+			/* a new connection on the key, once the server takes it:
+			 * the end can be forged, and a forged SYN after it would
+			 * make the live connection's bytes look far past a new ISN
+			 * (its bytes wait, as on any SYN the server has not taken) */
+			ta_env_tomb_alt(env, &key, pkt->seq);
+			return ta_unjudged_gate(env, &key, pkt, c2s);
 		}
 		return ta_new_flow(env, &key, st, pkt, hook);
+	}
+
+	/* the server took a new connection's SYN on an ended flow's key: what
+	 * the ended one left is no guide to it any more */
+	if (!st && !c2s && ta_syn_ack(fl) && (tomb = ta_env_tomb_lookup(env, &key)) &&
+	    tomb->has_alt && pkt->ack_seq == tomb->alt_isn + 1) {
+		if (!ta_open(env, &key, tomb->alt_isn, 0, hook))
+			ta_env_stat(env, TA_STAT_FLOW_INSERTS);
+		ta_env_tomb_delete(env, &key);
+		return TA_PASS;
 	}
 
 	if (!st) {

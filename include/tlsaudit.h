@@ -206,6 +206,9 @@ struct ta_flow_tomb {
 	__u8 syn_seen;	 /* isn is the client's: the flow's SYN was seen */
 	__u16 peek_mask; /* which of peek[] are the stream's */
 	__u8 peek[TA_PEEK_LEN];
+	__u32 alt_isn; /* has_alt: a new connection's SYN, until the server takes it */
+	__u8 has_alt;
+	__u8 pad[3];
 };
 
 /* The tombstone table's size for a flow table of max_flows: ended flows

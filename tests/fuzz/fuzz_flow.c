@@ -979,7 +979,7 @@ static void judge(struct pkt *p, const __u8 *pay)
 {
 	const struct tmpl *t = &tmpls[p->ep][p->dir];
 	struct ta_frame_origin where = { .ifindex = 1, .is_egress = (__u8)R.egress };
-	const struct ta_flow_state *st, *pre;
+	const struct ta_flow_state *st, *pre, *tomb;
 	struct slot *s = NULL;
 	__u64 ev0, ev1;
 	__u32 flen, live, touched, i, want, v, ob;
@@ -1007,6 +1007,7 @@ static void judge(struct pkt *p, const __u8 *pay)
 		 * challenge ACK, RFC 5961: no new connection; whether the flow
 		 * ended, the machine's entry says) */
 		pre = ta_hostflow_lookup(R.hf, &s->key);
+		tomb = pre ? NULL : ta_hostflow_tomb(R.hf, &s->key);
 		pre_pending = pre && pre->verdict == TA_V_PENDING;
 		start_isn = p->seq;
 		if (!udp && c2s && (p->flags & SYN) && !(p->flags & (ACK | FIN | RST)))
@@ -1020,6 +1021,11 @@ static void judge(struct pkt *p, const __u8 *pay)
 			s->alt_isn = p->seq;
 			s->has_alt = 1;
 		} else if (!udp && c2s && (p->flags & SYN) && !(p->flags & ACK) && !synfin_new &&
+			   tomb && !((tomb->flags & TA_F_SYN_SEEN) && tomb->isn == p->seq)) {
+			/* (on an ended flow's tombstone, too: its end can be forged) */
+			s->alt_isn = p->seq;
+			s->has_alt = 1;
+		} else if (!udp && c2s && (p->flags & SYN) && !(p->flags & ACK) && !synfin_new &&
 			   (!s->has_isn || s->isn != p->seq)) {
 			syn_start = 1;
 		} else if (!udp && !c2s && (p->flags & (SYN | ACK | FIN | RST)) == (SYN | ACK) &&
@@ -1028,6 +1034,10 @@ static void judge(struct pkt *p, const __u8 *pay)
 			   s->last_syn == s->alt_isn) {
 			syn_start = 1;
 			start_isn = s->alt_isn;
+		} else if (!udp && !c2s && (p->flags & (SYN | ACK | FIN | RST)) == (SYN | ACK) &&
+			   tomb && (tomb->flags & TA_F_ALT_SYN) && tomb->alt_isn == s->last_syn) {
+			syn_start = 1;
+			start_isn = tomb->alt_isn;
 		}
 		if (syn_start) {
 			s->has_alt = 0;

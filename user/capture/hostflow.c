@@ -298,6 +298,8 @@ static __always_inline const struct ta_flow_tomb *ta_env_tomb_lookup(struct ta_e
 	out->verdict = st->verdict;
 	out->syn_seen = !!(st->flags & TA_F_SYN_SEEN);
 	out->peek_mask = st->peek_mask;
+	out->alt_isn = st->alt_isn;
+	out->has_alt = !!(st->flags & TA_F_ALT_SYN);
 	memcpy(out->peek, st->peek, sizeof(out->peek));
 	return out;
 }
@@ -322,6 +324,17 @@ static __always_inline void ta_env_tomb_insert(struct ta_env *env, const struct 
 
 	memcpy(st.peek, tomb->peek, sizeof(st.peek));
 	table_insert(&env->hf->tombs, key, &st, 0);
+}
+
+static __always_inline void ta_env_tomb_alt(struct ta_env *env, const struct ta_flow_key *key,
+					    __u32 isn)
+{
+	__u32 ref = find(&env->hf->tombs, key, NULL);
+
+	if (ref) {
+		node_at(&env->hf->tombs, ref)->st.alt_isn = isn;
+		node_at(&env->hf->tombs, ref)->st.flags |= TA_F_ALT_SYN;
+	}
 }
 
 static __always_inline void ta_env_tomb_delete(struct ta_env *env, const struct ta_flow_key *key)
@@ -586,6 +599,14 @@ void ta_hostflow_counters(const struct ta_hostflow *hf, __u64 stats[TA_STAT_MAX]
 		memcpy(stats, hf->stats, sizeof(hf->stats));
 	if (verdicts)
 		memcpy(verdicts, hf->verdicts, sizeof(hf->verdicts));
+}
+
+const struct ta_flow_state *ta_hostflow_tomb(struct ta_hostflow *hf,
+					     const struct ta_flow_key *key)
+{
+	__u32 ref = find(&hf->tombs, key, NULL);
+
+	return ref ? &node_at(&hf->tombs, ref)->st : NULL;
 }
 
 __u64 ta_hostflow_evictions(const struct ta_hostflow *hf)
