@@ -47,6 +47,18 @@ static int feed(struct ta_hostflow *hf, const struct flow_spec *s, int c2s, unsi
 	return ta_hostflow_frame(hf, TA_LINK_ETHERNET, f.b, f.len, f.len, 1000, &captured);
 }
 
+/* The server's SYN-ACK for the client's SYN isn: it acks isn + 1 (IPv4
+ * without options or tags, as spec() makes them). */
+static int feed_synack(struct ta_hostflow *hf, const struct flow_spec *s, unsigned seq,
+		       unsigned isn)
+{
+	struct frame f;
+
+	build(&f, s, 0, seq, SYN | ACK, NULL, 0);
+	put32(f.b + 14 + 20 + 8, isn + 1);
+	return ta_hostflow_frame(hf, TA_LINK_ETHERNET, f.b, f.len, f.len, 1000, &captured);
+}
+
 static struct flow_spec spec(unsigned cport)
 {
 	struct flow_spec s = { .cli = "10.9.0.1", .srv = "10.9.0.2", .sport = 443 };
@@ -238,8 +250,10 @@ static void late_after_reset(void)
 	feed(hf, &s, 1, 101 + sizeof(get) - 1, FIN | ACK | PSH, "bye", 3);
 	TA_CHECK_EQ(n_events, 1);
 	TA_CHECK_EQ(ta_hostflow_live(hf), 0);
-	/* the same 4-tuple reused with a new SYN is a new flow */
+	/* the same 4-tuple reused with a new SYN is a new flow, once the
+	 * server takes it (a close can be forged) */
 	feed(hf, &s, 1, 77777, SYN, NULL, 0);
+	feed_synack(hf, &s, 5000, 77777);
 	feed(hf, &s, 1, 77778, ACK | PSH, "SSH-2.0-x\r\n", 11);
 	TA_CHECK_EQ(n_events, 2);
 	if (n_events == 2)

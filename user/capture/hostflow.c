@@ -601,8 +601,7 @@ void ta_hostflow_counters(const struct ta_hostflow *hf, __u64 stats[TA_STAT_MAX]
 		memcpy(verdicts, hf->verdicts, sizeof(hf->verdicts));
 }
 
-const struct ta_flow_state *ta_hostflow_tomb(struct ta_hostflow *hf,
-					     const struct ta_flow_key *key)
+const struct ta_flow_state *ta_hostflow_tomb(struct ta_hostflow *hf, const struct ta_flow_key *key)
 {
 	__u32 ref = find(&hf->tombs, key, NULL);
 

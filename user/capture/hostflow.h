@@ -79,7 +79,6 @@ const struct ta_flow_state *ta_hostflow_lookup(struct ta_hostflow *hf,
 					       const struct ta_flow_key *key);
 /* The tombstone of an ended flow, or NULL: its state's isn, verdict, and
  * TA_F_ALT_SYN with alt_isn when a new SYN waits for the server's SYN-ACK. */
-const struct ta_flow_state *ta_hostflow_tomb(struct ta_hostflow *hf,
-					     const struct ta_flow_key *key);
+const struct ta_flow_state *ta_hostflow_tomb(struct ta_hostflow *hf, const struct ta_flow_key *key);
 
 #endif /* TA_HOSTFLOW_H */
