@@ -1090,7 +1090,10 @@ rst_mode() {
 	ref) have iptables && ip netns exec "$ns_s" iptables -A INPUT -p tcp --dport 443 \
 		-m string --string "GET /" --algo bm -j REJECT --reject-with tcp-reset ;;
 	host) ta_start "rst-ta-$mode" "$ns_s" --enforce -i s0 ;;
-	gw_xdp) ta_start "rst-ta-$mode" "$NS_GW" --gateway --hook xdp --enforce -i g1 -i g2 ;;
+	# a veth delivers the RST its peer's XDP program sends back (XDP_TX)
+	# only to an end that runs an XDP program itself: a no-op one on c0
+	gw_xdp) ip -n "$NS_GC" link set dev c0 xdp obj "$REPO/$OUT/noop.bpf.o" sec xdp &&
+		ta_start "rst-ta-$mode" "$NS_GW" --gateway --hook xdp --enforce -i g1 -i g2 ;;
 	gw_tc) ta_start "rst-ta-$mode" "$NS_GW" --gateway --hook tc --enforce -i g1 -i g2 ;;
 	esac || {
 		json_obj "$TMP/rst.jsonl" mode="$mode" error="$([ "$mode" = ref ] && echo "iptables REJECT rule failed" ||
