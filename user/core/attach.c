@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
@@ -124,8 +128,28 @@ int ta_iface_attach(struct ta_iface *ifc, int in_fd, int eg_fd)
 	return err;
 }
 
+/* Is the interface a veth? Its driver, as ethtool names it. */
+static int iface_is_veth(const char *name)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+	int fd, veth;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_data = (void *)&info;
+	veth = !ioctl(fd, SIOCETHTOOL, &ifr) && !strcmp(info.driver, "veth");
+	close(fd);
+	return veth;
+}
+
 /* Gateway mode, XDP: a link, so the kernel detaches it when we die. Native
- * mode where the driver has it, generic otherwise, with a notice. */
+ * mode where the driver has it, generic otherwise, with a notice; on a veth
+ * a notice too, since what XDP sends back (the RSTs of --enforce) reaches
+ * the other end only if that end runs an XDP program itself. */
 int ta_iface_attach_xdp(struct ta_iface *ifc, struct bpf_program *prog)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -143,6 +167,12 @@ int ta_iface_attach_xdp(struct ta_iface *ifc, struct bpf_program *prog)
 		fprintf(stderr,
 			"tlsaudit: %s: no native XDP in this driver, using generic mode "
 			"(slower)\n",
+			ifc->name);
+	else if (iface_is_veth(ifc->name))
+		fprintf(stderr,
+			"tlsaudit: %s: a veth: the RSTs --enforce sends back reach its peer only "
+			"if the peer runs an XDP program, and XDP here defeats GRO; --hook tc has "
+			"neither limit\n",
 			ifc->name);
 	return 0;
 }
