@@ -135,6 +135,10 @@ struct ta_allow_key {
  * the map's name in the BPF object and the file name of its pin. */
 #define TA_PIN_DIR "/sys/fs/bpf/tlsaudit"
 #define TA_PIN_MAPS(X) X(stats) X(verdict_counters) X(series)
+/* --enforce: the links and the maps the held programs share with the next
+ * run, pinned per network namespace (user/core/hold.h) */
+#define TA_HOLD_DIR TA_PIN_DIR "/hold"
+#define TA_HOLD_MAPS(X) X(flows) X(tombs) X(events)
 
 /*
  * Flow counts by bounded owner labels, kept by userspace in the pinned map

@@ -69,6 +69,16 @@ int ta_loader_load(struct ta_loader *l, const struct ta_loader_config *cfg)
 		if (cfg->ports[p >> 3] & (1u << (p & 7)))
 			skel->rodata->ta_ports[p >> 3] |= 1u << (p & 7);
 	skel->rodata->ta_enforce = cfg->enforce;
+	err = bpf_map__set_max_entries(skel->maps.flows, cfg->max_flows);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.tombs, ta_tombs_for(cfg->max_flows));
+	if (!err && cfg->ringbuf_bytes)
+		err = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
+	if (err) {
+		fprintf(stderr, "tlsaudit: cannot size the flow table: %s\n", strerror(-err));
+		return err;
+	}
+	/* after sizing: a pin is reused only by a map of the same size */
 	if (cfg->pin) {
 		err = ta_pins_prepare();
 		if (!err)
@@ -78,14 +88,13 @@ int ta_loader_load(struct ta_loader *l, const struct ta_loader_config *cfg)
 			return err;
 		}
 	}
-	err = bpf_map__set_max_entries(skel->maps.flows, cfg->max_flows);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.tombs, ta_tombs_for(cfg->max_flows));
-	if (!err && cfg->ringbuf_bytes)
-		err = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
-	if (err) {
-		fprintf(stderr, "tlsaudit: cannot size the flow table: %s\n", strerror(-err));
-		return err;
+	if (cfg->hold) {
+		err = ta_pins_hold(skel->obj);
+		if (err) {
+			fprintf(stderr, "tlsaudit: cannot pin the flow table for --enforce: %s\n",
+				strerror(-err));
+			return err;
+		}
 	}
 	err = tlsaudit__load(skel);
 	if (err) {

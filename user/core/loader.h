@@ -19,7 +19,8 @@ struct ta_loader_config {
 	const __u8 *ports; /* TA_PORT_BITMAP_LEN bytes */
 	int enforce;
 	__u32 max_flows;
-	int pin; /* pin the counters (TA_PIN_MAPS) */
+	int pin;  /* pin the counters (TA_PIN_MAPS) */
+	int hold; /* --enforce: pin the flow table and ring (TA_HOLD_MAPS) */
 	const struct ta_allow_key *allow;
 	int n_allow;
 	__u32 ringbuf_bytes; /* the events ring's size, a power of 2 pages; 0: the default */
