@@ -402,7 +402,7 @@ static void attach(void)
 	}
 	TA_CHECK_EQ(ta_cgroup2_mount(mnt, sizeof(mnt)), 0);
 	TA_CHECK_EQ(ta_hooks_attach(&hooks, l.skel, mnt, 0), 0);
-	TA_CHECK_EQ(ta_ifaces_attach(&ifs, l.skel, TA_HOOK_TC_HOST, names, 1, 1), 0);
+	TA_CHECK_EQ(ta_ifaces_attach(&ifs, l.skel, TA_HOOK_TC_HOST, 0, names, 1, 1), 0);
 	TA_CHECK_EQ(ta_ifaces_status(&ifs, st, 2, &failures), 1);
 	TA_CHECK(st[0].monitored && !failures, "lo not monitored");
 	rb = ring_buffer__new(bpf_map__fd(l.skel->maps.events), on_event, NULL, NULL);
@@ -417,7 +417,7 @@ static void attach(void)
 				 !strcmp((const char *)got.owner.comm, TEST_COMM),
 			 "owner %u %s", got.owner.tgid, got.owner.comm);
 	}
-	ta_ifaces_detach(&ifs);
+	ta_ifaces_detach(&ifs, 0);
 	ta_hooks_detach(&hooks);
 	n_got = 0;
 	TA_CHECK_EQ(talk(), 0);

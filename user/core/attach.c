@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include "core/attach.h"
+#include "core/hold.h"
 
 /* Debian's uapi headers and libbpf 1.1 predate tcx (Linux 6.6). */
 #define TA_BPF_TCX_INGRESS 46
@@ -51,65 +52,106 @@ int ta_ifaces_up(char names[][IF_NAMESIZE], int max)
 	return n;
 }
 
+/* One tcx link: the held one of an earlier run taken over (its program
+ * swapped in one step), else a new one; pinned when this run holds. A run
+ * that does not hold but took a held link over ends that hold: the link
+ * lives on only through this run's fd. */
+static int tcx_link(struct ta_iface *ifc, enum ta_hold_point point, int prog_fd)
+{
+	int fd, err;
+
+	fd = ta_hold_take(ifc->ifindex, point, prog_fd);
+	if (fd >= 0) {
+		ifc->took_over |= 1u << point;
+		if (!ifc->hold)
+			ta_hold_unpin(ifc->ifindex, point);
+		return fd;
+	}
+	if (fd != -ENOENT)
+		return fd;
+	fd = bpf_link_create(prog_fd, ifc->ifindex,
+			     (enum bpf_attach_type)(point == TA_HOLD_INGRESS ? TA_BPF_TCX_INGRESS
+									     : TA_BPF_TCX_EGRESS),
+			     NULL);
+	if (fd < 0)
+		return -errno;
+	if (ifc->hold) {
+		err = ta_hold_pin(ifc->ifindex, point, fd);
+		if (err) {
+			close(fd);
+			return err;
+		}
+	}
+	return fd;
+}
+
 static int tcx_attach(struct ta_iface *ifc, int in_fd, int eg_fd)
 {
-	ifc->ingress_fd = bpf_link_create(in_fd, ifc->ifindex,
-					  (enum bpf_attach_type)TA_BPF_TCX_INGRESS, NULL);
+	int err;
+
+	ifc->ingress_fd = tcx_link(ifc, TA_HOLD_INGRESS, in_fd);
 	if (ifc->ingress_fd < 0) {
-		int err = -errno;
+		err = ifc->ingress_fd;
 		ifc->ingress_fd = -1;
 		return err;
 	}
-	if (eg_fd < 0) {
-		ifc->mode = TA_ATTACH_TCX;
+	ifc->mode = TA_ATTACH_TCX;
+	if (eg_fd < 0)
 		return 0;
-	}
-	ifc->egress_fd =
-		bpf_link_create(eg_fd, ifc->ifindex, (enum bpf_attach_type)TA_BPF_TCX_EGRESS, NULL);
+	ifc->egress_fd = tcx_link(ifc, TA_HOLD_EGRESS, eg_fd);
 	if (ifc->egress_fd < 0) {
-		int err = -errno;
-		close(ifc->ingress_fd);
-		ifc->ingress_fd = ifc->egress_fd = -1;
+		err = ifc->egress_fd;
+		ifc->egress_fd = -1;
+		ta_iface_detach(ifc, 0);
 		return err;
 	}
-	ifc->mode = TA_ATTACH_TCX;
 	return 0;
 }
 
-static void clsact_detach_point(int ifindex, enum bpf_tc_attach_point pt)
+static int clsact_detach_point(int ifindex, enum bpf_tc_attach_point pt)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = pt);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TA_TC_HANDLE, .priority = TA_TC_PRIO);
 
-	bpf_tc_detach(&hook, &opts);
+	return bpf_tc_detach(&hook, &opts);
 }
 
+int ta_clsact_remove_ours(int ifindex)
+{
+	return !clsact_detach_point(ifindex, BPF_TC_INGRESS) +
+	       !clsact_detach_point(ifindex, BPF_TC_EGRESS);
+}
+
+/* Our filter at a fixed handle and priority, replaced in place when one is
+ * there (held by an earlier run, or left by a crash): the kernel swaps the
+ * program without a moment in which none runs. */
 static int clsact_attach(struct ta_iface *ifc, int in_fd, int eg_fd)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, in_opts, .handle = TA_TC_HANDLE, .priority = TA_TC_PRIO,
-			    .prog_fd = in_fd);
+			    .prog_fd = in_fd, .flags = BPF_TC_F_REPLACE);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, eg_opts, .handle = TA_TC_HANDLE, .priority = TA_TC_PRIO,
-			    .prog_fd = eg_fd);
+			    .prog_fd = eg_fd, .flags = BPF_TC_F_REPLACE);
 	int err;
 
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST)
 		return err;
 	ifc->created_qdisc = !err;
-	/* a crashed earlier run may have left our filters behind */
-	clsact_detach_point(ifc->ifindex, BPF_TC_INGRESS);
-	clsact_detach_point(ifc->ifindex, BPF_TC_EGRESS);
 	hook.attach_point = BPF_TC_INGRESS;
 	err = bpf_tc_attach(&hook, &in_opts);
 	if (!err && eg_fd >= 0) {
 		hook.attach_point = BPF_TC_EGRESS;
 		err = bpf_tc_attach(&hook, &eg_opts);
+	} else if (!err) {
+		/* gateway mode judges at ingress only: an egress filter of a host
+		 * mode run before would judge every packet twice */
+		clsact_detach_point(ifc->ifindex, BPF_TC_EGRESS);
 	}
 	ifc->mode = TA_ATTACH_CLSACT;
 	if (err)
-		ta_iface_detach(ifc);
+		ta_iface_detach(ifc, 0);
 	return err;
 }
 
@@ -146,22 +188,37 @@ static int iface_is_veth(const char *name)
 	return veth;
 }
 
-/* Gateway mode, XDP: a link, so the kernel detaches it when we die. Native
- * mode where the driver has it, generic otherwise, with a notice; on a veth
- * a notice too, since what XDP sends back (the RSTs of --enforce) reaches
- * the other end only if that end runs an XDP program itself. */
-int ta_iface_attach_xdp(struct ta_iface *ifc, struct bpf_program *prog)
+/* Gateway mode, XDP: a link, taken over from a held one like tcx_link's, so
+ * that without a hold the kernel detaches it when we die. Native mode where
+ * the driver has it (the kernel's choice with no mode flag), generic
+ * otherwise, with a notice; on a veth a notice too, since what XDP sends
+ * back (the RSTs of --enforce) reaches the other end only if that end runs
+ * an XDP program itself. */
+int ta_iface_attach_xdp(struct ta_iface *ifc, int prog_fd)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct bpf_link *l;
+	int fd, err;
 
 	ifc->ingress_fd = ifc->egress_fd = -1;
-	l = bpf_program__attach_xdp(prog, ifc->ifindex);
-	if (!l) {
-		ifc->attach_failures++;
-		return -errno;
+	fd = ta_hold_take(ifc->ifindex, TA_HOLD_XDP, prog_fd);
+	if (fd >= 0) {
+		ifc->took_over |= 1u << TA_HOLD_XDP;
+		if (!ifc->hold)
+			ta_hold_unpin(ifc->ifindex, TA_HOLD_XDP);
+	} else if (fd == -ENOENT) {
+		fd = bpf_link_create(prog_fd, ifc->ifindex, BPF_XDP, NULL);
+		if (fd < 0)
+			fd = -errno;
+		else if (ifc->hold && (err = ta_hold_pin(ifc->ifindex, TA_HOLD_XDP, fd))) {
+			close(fd);
+			fd = err;
+		}
 	}
-	ifc->xdp_link = l;
+	if (fd < 0) {
+		ifc->attach_failures++;
+		return fd;
+	}
+	ifc->ingress_fd = fd;
 	ifc->mode = TA_ATTACH_XDP;
 	if (!bpf_xdp_query(ifc->ifindex, 0, &q) && q.attach_mode == XDP_ATTACHED_SKB)
 		fprintf(stderr,
@@ -177,19 +234,28 @@ int ta_iface_attach_xdp(struct ta_iface *ifc, struct bpf_program *prog)
 	return 0;
 }
 
-void ta_iface_detach(struct ta_iface *ifc)
+/* Closing a link's last fd detaches it, unless it is pinned (held). */
+static void close_link(struct ta_iface *ifc, int *fd, enum ta_hold_point point, int keep)
 {
+	if (*fd < 0)
+		return;
+	if (!keep)
+		ta_hold_unpin(ifc->ifindex, point);
+	close(*fd);
+	*fd = -1;
+}
+
+void ta_iface_detach(struct ta_iface *ifc, int keep_hold)
+{
+	int keep = keep_hold && ifc->hold;
+
 	if (ifc->mode == TA_ATTACH_XDP) {
-		bpf_link__destroy(ifc->xdp_link);
-		ifc->xdp_link = NULL;
+		close_link(ifc, &ifc->ingress_fd, TA_HOLD_XDP, keep);
 	} else if (ifc->mode == TA_ATTACH_TCX) {
-		if (ifc->ingress_fd >= 0)
-			close(ifc->ingress_fd);
-		if (ifc->egress_fd >= 0)
-			close(ifc->egress_fd);
-	} else if (ifc->mode == TA_ATTACH_CLSACT) {
-		clsact_detach_point(ifc->ifindex, BPF_TC_INGRESS);
-		clsact_detach_point(ifc->ifindex, BPF_TC_EGRESS);
+		close_link(ifc, &ifc->ingress_fd, TA_HOLD_INGRESS, keep);
+		close_link(ifc, &ifc->egress_fd, TA_HOLD_EGRESS, keep);
+	} else if (ifc->mode == TA_ATTACH_CLSACT && !keep) {
+		ta_clsact_remove_ours(ifc->ifindex);
 		if (ifc->created_qdisc) {
 			DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
 					    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);

@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include "core/ifaces.h"
 #include "core/linkwatch.h"
+#include "tlsaudit.h"
 #include "tlsaudit.skel.h"
 
 static int attach_one(struct ta_ifaces *s, const char *name, int ifindex)
@@ -27,11 +28,12 @@ static int attach_one(struct ta_ifaces *s, const char *name, int ifindex)
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
 	ifc->ifindex = ifindex;
 	ifc->ingress_fd = ifc->egress_fd = -1;
+	ifc->hold = s->hold;
 	if (!ifindex) {
 		err = -ENODEV;
 		ifc->attach_failures++;
 	} else if (s->kind == TA_HOOK_XDP_GATEWAY) {
-		err = ta_iface_attach_xdp(ifc, s->skel->progs.ta_xdp_gateway);
+		err = ta_iface_attach_xdp(ifc, bpf_program__fd(s->skel->progs.ta_xdp_gateway));
 	} else if (s->kind == TA_HOOK_TC_GATEWAY) {
 		/* forwarded traffic: each direction is some interface's ingress */
 		err = ta_iface_attach(ifc, bpf_program__fd(s->skel->progs.ta_tc_gateway), -1);
@@ -41,10 +43,15 @@ static int attach_one(struct ta_ifaces *s, const char *name, int ifindex)
 	}
 	if (err)
 		fprintf(stderr, "tlsaudit: cannot attach to %s: %s\n", name, strerror(-err));
+	else if (ifc->took_over)
+		fprintf(stderr, "tlsaudit: %s: took over the enforcement an earlier run held%s\n",
+			name,
+			ifc->hold ? " (its programs replaced in one step: no packet went unjudged)"
+				  : "; this run does not enforce, so it ends now");
 	return err;
 }
 
-int ta_ifaces_attach(struct ta_ifaces *s, struct tlsaudit *skel, enum ta_hook_kind kind,
+int ta_ifaces_attach(struct ta_ifaces *s, struct tlsaudit *skel, enum ta_hook_kind kind, int hold,
 		     const char (*names)[IF_NAMESIZE], int n, int explicit)
 {
 	int i, ok = 0;
@@ -52,6 +59,7 @@ int ta_ifaces_attach(struct ta_ifaces *s, struct tlsaudit *skel, enum ta_hook_ki
 	memset(s, 0, sizeof(*s));
 	s->skel = skel;
 	s->kind = kind;
+	s->hold = hold;
 	s->follow_fd = -1;
 	for (i = 0; i < n; i++) {
 		if (attach_one(s, names[i], ta_iface_index(names[i]))) {
@@ -86,7 +94,7 @@ static void on_link(struct ta_ifaces *s, const struct ta_link_event *e)
 		if (ifc->ifindex != e->ifindex || ifc->mode == TA_ATTACH_NONE)
 			continue;
 		if (e->gone) {
-			ta_iface_detach(ifc);
+			ta_iface_detach(ifc, 0);
 			fprintf(stderr, "tlsaudit: interface %s is gone\n", ifc->name);
 			*ifc = s->ifc[--s->n];
 		}
@@ -148,12 +156,28 @@ int ta_ifaces_need_net_admin(const struct ta_ifaces *s)
 	return s->follow_fd >= 0;
 }
 
-void ta_ifaces_detach(struct ta_ifaces *s)
+void ta_ifaces_detach(struct ta_ifaces *s, int failed)
 {
+	char held[TA_MAX_IFACES * (IF_NAMESIZE + 1)];
+	size_t len = 0;
 	int i;
 
-	for (i = 0; i < s->n; i++)
-		ta_iface_detach(&s->ifc[i]);
+	held[0] = '\0';
+	for (i = 0; i < s->n; i++) {
+		/* a run that failed to start leaves nothing of its own attached,
+		 * but what an earlier run held stays held */
+		int keep = s->hold && (!failed || s->ifc[i].took_over);
+
+		if (keep && s->ifc[i].mode != TA_ATTACH_NONE && len < sizeof(held))
+			len += snprintf(held + len, sizeof(held) - len, "%s%s", len ? " " : "",
+					s->ifc[i].name);
+		ta_iface_detach(&s->ifc[i], keep);
+	}
+	if (held[0])
+		fprintf(stderr,
+			"tlsaudit: enforcement stays on for %s (held in %s): the next tlsaudit "
+			"--enforce takes it over; tlsaudit --release ends it\n",
+			held, TA_HOLD_DIR);
 	s->n = 0;
 	if (s->follow_fd >= 0)
 		close(s->follow_fd);

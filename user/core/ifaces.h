@@ -25,12 +25,14 @@ struct ta_ifaces {
 	int n;
 	enum ta_hook_kind kind;
 	struct tlsaudit *skel;
+	int hold;      /* --enforce: the links outlive the run (core/hold.h) */
 	int follow_fd; /* rtnetlink, when following every interface; else -1 */
 };
 
-/* Attach to names (all must work when explicit, at least one otherwise).
- * 0, or -errno with the reason said; what was attached stays for detach. */
-int ta_ifaces_attach(struct ta_ifaces *s, struct tlsaudit *skel, enum ta_hook_kind kind,
+/* Attach to names (all must work when explicit, at least one otherwise),
+ * holding the links when hold. 0, or -errno with the reason said; what was
+ * attached stays for detach. */
+int ta_ifaces_attach(struct ta_ifaces *s, struct tlsaudit *skel, enum ta_hook_kind kind, int hold,
 		     const char (*names)[IF_NAMESIZE], int n, int explicit);
 /* Follow interfaces as they come and go; 0 or -errno. */
 int ta_ifaces_follow(struct ta_ifaces *s);
@@ -44,6 +46,8 @@ int ta_ifaces_status(const struct ta_ifaces *s, struct ta_iface_status *out, int
 /* Some interface is attached the legacy way (clsact): removing its filters
  * at exit needs CAP_NET_ADMIN. */
 int ta_ifaces_need_net_admin(const struct ta_ifaces *s);
-void ta_ifaces_detach(struct ta_ifaces *s);
+/* Detach all, keeping (and saying so) what this run holds; after a failed
+ * start only what it took over from an earlier run. */
+void ta_ifaces_detach(struct ta_ifaces *s, int failed);
 
 #endif
