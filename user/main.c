@@ -2,12 +2,13 @@
 /*
  * tlsaudit - which processes really encrypt their traffic, from the wire.
  *
- * main parses the options, runs one of three things, and maps how it ended
+ * main parses the options, runs one of four things, and maps how it ended
  * to the exit status (0 clean stop, 1 runtime error, 2 bad option):
  *
  *   tlsaudit [options]      a live run (core/live.c)
  *   tlsaudit -r FILE        a capture file (core/replay.c)
  *   tlsaudit --reset        forget the pinned counters (core/pins.c)
+ *   tlsaudit --release      end the enforcement earlier runs hold (core/hold.c)
  *
  * See docs/architecture.md for the stages a flow goes through.
  */
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include "core/hold.h"
 #include "core/live.h"
 #include "core/options.h"
 #include "core/pins.h"
@@ -67,6 +69,8 @@ int main(int argc, char **argv)
 					  : libbpf_print_none);
 	if (opt.reset)
 		return ta_pins_reset();
+	if (opt.release)
+		return ta_hold_release();
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

@@ -111,6 +111,7 @@ static int start(struct live *l)
 				       .enforce = o->enforce,
 				       .max_flows = o->max_flows,
 				       .pin = !!o->textfile[0],
+				       .hold = o->enforce && !o->no_hold,
 				       .allow = o->allow,
 				       .n_allow = o->n_allow };
 	struct ta_sink *summary;
@@ -142,8 +143,8 @@ static int start(struct live *l)
 	kind = !o->gateway   ? TA_HOOK_TC_HOST
 	       : o->hook_xdp ? TA_HOOK_XDP_GATEWAY
 			     : TA_HOOK_TC_GATEWAY;
-	if (ta_ifaces_attach(&l->ifaces, l->loader.skel, kind, o->ifaces, o->n_ifaces,
-			     o->ifaces_explicit))
+	if (ta_ifaces_attach(&l->ifaces, l->loader.skel, kind, o->enforce && !o->no_hold, o->ifaces,
+			     o->n_ifaces, o->ifaces_explicit))
 		return EXIT_RUNTIME;
 	if (!o->ifaces_explicit && (rc = ta_ifaces_follow(&l->ifaces)))
 		fprintf(stderr, "tlsaudit: cannot follow new interfaces: %s\n", strerror(-rc));
@@ -196,7 +197,7 @@ static int loop(struct live *l, volatile sig_atomic_t *stop)
 int ta_live_run(const struct ta_options *opt, volatile sig_atomic_t *stop)
 {
 	struct live l = { .opt = opt, .ifaces = { .follow_fd = -1 }, .hooks = { .cg_fd = -1 } };
-	int rc;
+	int rc, started;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		fprintf(stderr, "tlsaudit: kernel BTF not found at /sys/kernel/btf/vmlinux (needs "
@@ -204,6 +205,7 @@ int ta_live_run(const struct ta_options *opt, volatile sig_atomic_t *stop)
 		return EXIT_RUNTIME;
 	}
 	rc = start(&l);
+	started = !rc;
 	if (!rc) {
 		say_ready(&l);
 		rc = loop(&l, stop);
@@ -216,7 +218,7 @@ int ta_live_run(const struct ta_options *opt, volatile sig_atomic_t *stop)
 		ta_pipeline_counters(l.pipe, &l.counters);
 		ta_sinks_finish(&l.sinks, &l.counters);
 	}
-	ta_ifaces_detach(&l.ifaces);
+	ta_ifaces_detach(&l.ifaces, !started);
 	ta_hooks_detach(&l.hooks);
 	ring_buffer__free(l.rb);
 	ta_pipeline_free(l.pipe);

@@ -52,6 +52,8 @@ enum {
 	OPT_INTERVAL,
 	OPT_MAX_SERIES_OWNERS,
 	OPT_RESET,
+	OPT_NO_HOLD,
+	OPT_RELEASE,
 };
 
 static const struct argp_option options[] = {
@@ -91,7 +93,16 @@ static const struct argp_option options[] = {
 	{ "enforce", OPT_ENFORCE, NULL, 0,
 	  "Block flows on watched ports whose first client bytes are not TLS (QUIC for UDP): "
 	  "their packets are dropped from that payload on, and a TCP sender is answered "
-	  "with an RST so that it fails at once. Default: audit only",
+	  "with an RST so that it fails at once. Enforcement outlives the run: a stop, a crash "
+	  "or a restart leaves it on (pinned in " TA_HOLD_DIR
+	  ") until the next --enforce run takes it over without a gap, or --release ends it. "
+	  "Default: audit only",
+	  3 },
+	{ "release", OPT_RELEASE, NULL, 0,
+	  "End the enforcement that earlier --enforce runs left on, and exit", 3 },
+	{ "no-hold", OPT_NO_HOLD, NULL, 0,
+	  "With --enforce: end enforcement when this run exits (for trials; a restart then lets "
+	  "traffic through unjudged until the new run is up)",
 	  3 },
 	{ "allow", OPT_ALLOW, "CIDR", 0, "Exempt servers in CIDR from --enforce (repeatable)", 3 },
 	{ NULL, 0, NULL, 0, "Prometheus (node_exporter textfile collector):", 4 },
@@ -289,6 +300,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_ENFORCE:
 		opt->enforce = 1;
 		break;
+	case OPT_NO_HOLD:
+		opt->no_hold = 1;
+		break;
+	case OPT_RELEASE:
+		opt->release = 1;
+		break;
 	case OPT_ALLOW:
 		if (opt->n_allow >= (int)(sizeof(opt->allow) / sizeof(opt->allow[0])))
 			argp_failure(state, TA_EXIT_USAGE, 0, "too many --allow prefixes");
@@ -305,6 +322,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (opt->hook_set && !opt->gateway)
 			argp_failure(state, TA_EXIT_USAGE, 0, "--hook only applies with --gateway");
+		if (opt->no_hold && !opt->enforce)
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "--no-hold only applies with --enforce");
+		if (opt->release && (opt->enforce || opt->reset || opt->read_file[0]))
+			argp_failure(state, TA_EXIT_USAGE, 0,
+				     "--release ends held enforcement and exits: it takes no "
+				     "--enforce, --reset or -r");
 		if (opt->n_allow && !opt->enforce)
 			argp_failure(state, TA_EXIT_USAGE, 0,
 				     "--allow only applies with --enforce");
@@ -376,7 +400,7 @@ int ta_parse_options(int argc, char **argv, struct ta_options *opt)
 	argp_err_exit_status = TA_EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, 0, NULL, opt))
 		return TA_EXIT_USAGE;
-	if (opt->reset || opt->read_file[0])
+	if (opt->reset || opt->release || opt->read_file[0])
 		return 0;
 	if (!opt->n_ifaces) {
 		n = ta_ifaces_up(opt->ifaces, TA_MAX_IFACES);

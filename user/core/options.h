@@ -36,6 +36,8 @@ struct ta_options {
 	int hook_xdp; /* --gateway --hook xdp (default) rather than tc */
 	int hook_set;
 	int enforce;
+	int no_hold; /* --no-hold: enforcement ends with the run */
+	int release; /* --release: end held enforcement and exit */
 	struct ta_allow_key allow[64];
 	int n_allow;
 	/* Prometheus textfile export */
