@@ -1089,12 +1089,12 @@ rst_mode() {
 	# sees when a RST does come, and that the stage measures it
 	ref) have iptables && ip netns exec "$ns_s" iptables -A INPUT -p tcp --dport 443 \
 		-m string --string "GET /" --algo bm -j REJECT --reject-with tcp-reset ;;
-	host) ta_start "rst-ta-$mode" "$ns_s" --enforce -i s0 ;;
+	host) ta_start "rst-ta-$mode" "$ns_s" --enforce --no-hold -i s0 ;;
 	# a veth delivers the RST its peer's XDP program sends back (XDP_TX)
 	# only to an end that runs an XDP program itself: a no-op one on c0
 	gw_xdp) ip -n "$NS_GC" link set dev c0 xdp obj "$REPO/$OUT/noop.bpf.o" sec xdp &&
-		ta_start "rst-ta-$mode" "$NS_GW" --gateway --hook xdp --enforce -i g1 -i g2 ;;
-	gw_tc) ta_start "rst-ta-$mode" "$NS_GW" --gateway --hook tc --enforce -i g1 -i g2 ;;
+		ta_start "rst-ta-$mode" "$NS_GW" --gateway --hook xdp --enforce --no-hold -i g1 -i g2 ;;
+	gw_tc) ta_start "rst-ta-$mode" "$NS_GW" --gateway --hook tc --enforce --no-hold -i g1 -i g2 ;;
 	esac || {
 		json_obj "$TMP/rst.jsonl" mode="$mode" error="$([ "$mode" = ref ] && echo "iptables REJECT rule failed" ||
 			echo "tlsaudit did not start: $(tail -n 1 "$TMP/rst-ta-$mode.err")")"
@@ -1205,7 +1205,7 @@ stage_synflood() {
 	bg flood-srv "$NS_GS" "$ENFBENCH" server "$G_SRV" 443
 	srv_pid=$BG_PID
 	if ! wait_listen "$NS_GS" "$G_SRV" 443 10 "$srv_pid" ||
-		! ta_start flood-ta "$NS_GW" --gateway --hook xdp --enforce --max-flows "$FLOOD_MAX_FLOWS" -i g1 -i g2; then
+		! ta_start flood-ta "$NS_GW" --gateway --hook xdp --enforce --no-hold --max-flows "$FLOOD_MAX_FLOWS" -i g1 -i g2; then
 		say "server or tlsaudit did not start: $(tail -n 1 "$TMP/flood-srv.err") $(tail -n 1 "$TMP/flood-ta.err" 2>/dev/null)"
 		row synflood "setup" "failed" "-" "n/a"
 		rst_teardown

@@ -24,8 +24,15 @@ tlsaudit's events and in the server's log.
   udp SERVER PORT KIND    one socket (one 4-tuple): KIND fakequic (a 6-byte
                           QUIC long header) or hello ("hello\\n"), then three
                           plaintext datagrams.
+  plain-loop SERVER STOP SRC  a plaintext client that retries, from address
+                          SRC (its own, so no other client shares its ports): a new connection,
+                          a GET, up to 1 s for the reply, a RST close; again,
+                          until the file STOP exists. One "attempt N lport=P
+                          RESULT" line on stdout each (RESULT: reply, reset,
+                          timeout, refused...). Exit 0.
   mark SERVER PORT PROTO TEXT  "MARK TEXT" over tcp or udp (the test's sync)
 """
+import os
 import errno
 import select
 import socket
@@ -186,6 +193,30 @@ def udp(srv, port, kind):
     return 0
 
 
+def plain_loop(srv, stop, src):
+    n = 0
+    while not os.path.exists(stop):
+        n += 1
+        LAST_ERR[0] = None
+        try:
+            s = socket.create_connection((srv, 443), timeout=1, source_address=(src, 0))
+        except OSError as e:
+            print("attempt %d lport=0 %s" % (n, errno.errorcode.get(e.errno, "connect")),
+                  flush=True)
+            continue
+        port = s.getsockname()[1]
+        try:
+            s.sendall(REQ)
+            data = read_reply(s, timeout=1)
+        except OSError as e:
+            data, LAST_ERR[0] = b"", errno.errorcode.get(e.errno, str(e))
+        res = "reply" if data else {"ECONNRESET": "reset", "timeout": "timeout"}.get(
+            LAST_ERR[0], LAST_ERR[0] or "eof")
+        print("attempt %d lport=%d %s" % (n, port, res), flush=True)
+        rst_close(s)
+    return 0
+
+
 def mark(srv, port, proto, text):
     msg = b"MARK " + text.encode() + b"\n"
     if proto == "udp":
@@ -200,7 +231,7 @@ def mark(srv, port, proto, text):
 
 MODES = {"tfo-plain": (tfo_plain, 1), "tfo-tls": (tfo_tls, 1), "tls-hold": (tls_hold, 2),
          "plain-reset": (plain_reset, 1), "silent": (silent, 2), "udp": (udp, 3),
-         "mark": (mark, 4)}
+         "plain-loop": (plain_loop, 3), "mark": (mark, 4)}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in MODES or len(sys.argv) != MODES[sys.argv[1]][1] + 2:

@@ -12,6 +12,7 @@
 #   ta-ac-$$ (client)            ta-ag-$$ (gateway)              ta-as-$$ (server)
 #   c0 10.207.1.1 real clients   g1 10.207.1.254  g2 10.207.2.254   s0 10.207.2.2 plain :443 :8080 tcp+udp
 #      10.207.1.2 scapy only        fd00:207:1::fe   fd00:207:2::fe     10.207.2.3 TLS :443 (fastopen)
+#      10.207.1.3 retrying client (restart)
 #      fd00:207:1::1/::2                                                10.207.2.4 banner :443 :8080
 #                                                                       fd00:207:2::2 plain :443 :8080
 #
@@ -53,7 +54,18 @@
 #                    (v6_exthdr5, v6_exthdr6: the same behind 5 and 6, TA_MAX_EXTHDR)
 #   reset_curl       curl http://SERVER:443/ --max-time 10 fails with a reset (exit 56), not a timeout
 #   reset_python     a plaintext python client sees ECONNRESET
-# Per mode: stats (no ring-buffer drops), exit on SIGINT, no residue.
+#   restart_*        enforcement outlives the run (a stop, a restart, a crash):
+#                    a plaintext client retries in a loop from its own address
+#                    while the run is stopped (SIGINT), a second takes the held
+#                    links over and is stopped, a third is killed (SIGKILL);
+#                    the server gets none of its bytes, every attempt up to
+#                    the takeover has a blocked flow event from one run or
+#                    the other, a TLS connection judged before the restart
+#                    still works after it, and `tlsaudit --release` ends
+#                    the hold (the loop's plaintext then arrives: the proof
+#                    that the hold was what blocked it)
+# Per mode: stats (no ring-buffer drops), exit on SIGINT, no residue after
+# --release.
 #
 # Control phase first (PASS/FAIL control:NAME), with no tlsaudit at all:
 # each attack must deliver its plaintext to the server (the banner to the
@@ -66,6 +78,7 @@
 #   TA_ATK_CONTROL=0             skip the control phase (below)
 #   TA_ATK_NO_ENFORCE=1          run tlsaudit without --enforce: the sanity
 #                                check that the attacks do reach the server then
+#   TA_ATK_NO_HOLD=1             --enforce --no-hold: the restart_* checks fail
 #   TLSAUDIT=path, TA_E2E_KEEP=1, TA_E2E_VERBOSE=1, TA_WAIT: see lib.sh
 
 set -u
@@ -78,10 +91,12 @@ ta_e2e_init "$T" ip nsenter ss jq curl openssl bpftool tcpdump socat iptables ip
 MODES=${TA_ATK_MODES:-xdp tc host}
 ENFORCE=(--enforce)
 [ "${TA_ATK_NO_ENFORCE:-0}" = 1 ] && ENFORCE=()
+[ "${TA_ATK_NO_HOLD:-0}" = 1 ] && ENFORCE+=(--no-hold)
 
 C=ta-ac-$$ G=ta-ag-$$ S=ta-as-$$
 C4=10.207.1.1 C6=fd00:207:1::1          # real clients
 R4=10.207.1.2 R6=fd00:207:1::2          # scapy
+L4=10.207.1.3                           # the retrying plaintext client (restart)
 G1_4=10.207.1.254 G1_6=fd00:207:1::fe
 G2_4=10.207.2.254 G2_6=fd00:207:2::fe
 SRV4=10.207.2.2 SRV6=fd00:207:2::2      # plaintext logging server
@@ -109,7 +124,7 @@ atk_drop_rsts() {
 atk_undrop_rsts() { atk_rst_rule -D 2>/dev/null; return 0; }
 
 atk_setup() {
-	ta_setup_routed "$C" "$G" "$S" "$C4/24 $C6/64 $R4/24 $R6/64" "$G1_4/24 $G1_6/64" \
+	ta_setup_routed "$C" "$G" "$S" "$C4/24 $C6/64 $R4/24 $R6/64 $L4/24" "$G1_4/24 $G1_6/64" \
 		"$G2_4/24 $G2_6/64" "$SRV4/24 $TLS4/24 $BAN4/24 $SRV6/64"
 	# what the devices carry before any tlsaudit (the topology's no-op XDP
 	# on the outer veth ends): what each mode must leave behind
@@ -372,7 +387,7 @@ atk_reset_finish() {
 # ---------------------------------------------------------------- tlsaudit
 
 atk_start() {
-	local mode=$1
+	local mode=$1 run=${2:-}
 	if [ "$mode" = host ]; then
 		DEVS=("$S:s0")
 		ta_start_tlsaudit_ns "$S" -i s0 "${ENFORCE[@]}" -j
@@ -381,8 +396,123 @@ atk_start() {
 		ta_start_tlsaudit_ns "$G" --gateway -i g1 -i g2 --hook "$mode" "${ENFORCE[@]}" -j
 	fi || { fail "$PFX:ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"; return 1; }
 	pass "$PFX:ready"
-	OURS=$TA_TMP/ours.$PFX
+	OURS=$TA_TMP/ours.$PFX$run
 	ta_bpf_snapshot "$TA_PID" "$BASE" "$OURS"
+}
+
+# ---------------------------------------------------------------- restart
+
+# atk_loop_start: a plaintext client retrying in a loop (attack_clients.py
+# plain-loop), one "attempt N lport=P RESULT" line per connection
+atk_loop_start() {
+	LOOP_OUT=$TA_TMP/loop.$PFX.out LOOP_STOP=$TA_TMP/loop.$PFX.stop
+	rm -f "$LOOP_STOP"
+	LOOP_LOG_FROM=$(($(wc -l <"$SRV_LOG") + 1))
+	ta_bg "$C" "$LOOP_OUT" "$LOOP_OUT.err" "${PY_CLI[@]}" plain-loop "$SRV4" "$LOOP_STOP" "$L4"
+	LOOP_PID=$TA_BG_PID
+}
+loop_attempts() { grep -c '^attempt ' "$LOOP_OUT" 2>/dev/null; }
+# atk_loop_more N: until the loop made N more attempts than now
+atk_loop_more() {
+	local want=$(($(loop_attempts) + $1))
+	ta_wait_count "$LOOP_OUT" '^attempt ' "$want" 60 "$LOOP_PID" 2>/dev/null
+}
+atk_loop_stop() {
+	: >"$LOOP_STOP"
+	ta_reap "$LOOP_PID" 20
+}
+# loop_leaks: the server's log lines of bytes from the loop's connections
+# (logged since the loop started: an earlier phase's may share a port)
+loop_leaks() {
+	tail -n +"$LOOP_LOG_FROM" "$SRV_LOG" |
+		awk -v c="$L4" -v s="$SRV4:443" 'NR == FNR { if (sub(/^lport=/, "", $3)) p[$3] = 1; next }
+		$1 == "data" && $2 == "tcp" && $3 == s && $4 == c && ($5 in p)' "$LOOP_OUT" -
+}
+# loop_unreported FILE...: loop ports (up to the loop's last attempt before
+# $1 was cut) with no blocked plaintext flow event in any of the files
+loop_unreported() {
+	local ports
+	ports=$(cat "$@" | ta_valid_json /dev/stdin |
+		jq -r --arg c "$L4" 'select(.event == "flow" and .client == $c and .server_port == 443
+			and .action == "blocked") | .client_port' | sort -u)
+	awk '{ sub(/^lport=/, "", $3); if ($3 != 0) print $3 }' "$LOOP_CUT" | sort -u |
+		comm -23 - <(printf '%s\n' "$ports")
+}
+
+# atk_restart_begin: before the run is stopped, a TLS connection it judged
+# (held open for a request after the restart) and the retrying plaintext client
+atk_restart_begin() {
+	HOLD_FIFO=$TA_TMP/go.$PFX.restart HOLD_ERR=$TA_TMP/client.restart_tls.$PFX.err
+	mkfifo "$HOLD_FIFO"
+	ta_bg "$C" "$TA_TMP/client.restart_tls.$PFX.out" "$HOLD_ERR" "${PY_CLI[@]}" tls-hold "$TLS4" "$HOLD_FIFO"
+	HOLD_PID=$TA_BG_PID
+	wait_for_line "$HOLD_ERR" '^first_ok=' 20 "$HOLD_PID" 2>/dev/null ||
+		fail "$PFX:restart_tls" "the first request was not answered" "$(cat "$HOLD_ERR")"
+	atk_loop_start
+	atk_loop_more 3 || fail "$PFX:restart_loop" "the plaintext loop made no attempts" "$(cat "$LOOP_OUT.err")"
+}
+
+# atk_restart_finish: the run was stopped (SIGINT). Enforcement is held:
+# the loop gets nothing through in the gap, nor while the next run takes the
+# links over; that run reports the gap's flows (stopped by SIGINT, so that
+# what it read is all printed), and the TLS connection judged before the
+# restart still works. A third run takes over and is killed (SIGKILL):
+# still held. Then --release: nothing is left, and the loop's plaintext
+# gets through again (what proves that the hold was what blocked it).
+atk_restart_finish() {
+	local why="" out1=$TA_OUT rc leaks0
+	grep -q '^tlsaudit: enforcement stays on for ' "$TA_ERR" ||
+		why="$why no 'enforcement stays on' line at exit;"
+	[ -n "$(ta_held)" ] || why="$why no link is held;"
+	atk_loop_more 10 || why="$why the loop stalled in the gap;"
+	check "$PFX:restart_held_after_sigint" "$why" "$(tail -n 3 "$TA_ERR")" "$(tail -n 3 "$LOOP_OUT")"
+	atk_start "$MODE" .2 || return
+	cat "$OURS" >>"$OURS_ALL"
+	why=""
+	grep -q 'took over the enforcement an earlier run held' "$TA_ERR" ||
+		why="$why no takeover said:"$'\n'"$(cat "$TA_ERR");"
+	atk_loop_more 10 || why="$why the loop stalled after the restart;"
+	LOOP_CUT=$TA_TMP/loop.$PFX.cut
+	cp "$LOOP_OUT" "$LOOP_CUT"
+	check "$PFX:restart_takeover" "$why"
+	# the TLS connection judged before the restart
+	# shellcheck disable=SC2016 # $1 is the inner shell's
+	timeout 10 sh -c 'echo go >"$1"' sh "$HOLD_FIFO"
+	ta_reap "$HOLD_PID" 20
+	rc=$?
+	check "$PFX:restart_tls" "$([ "$rc" -eq 0 ] || echo "the request after the restart failed (exit $rc)")" \
+		"$(cat "$HOLD_ERR")"
+	stop_tlsaudit
+	rc=$?
+	check "$PFX:restart_exit_on_sigint" "$([ "$rc" -eq 0 ] || echo "exit status $rc")" "$(tail -n 5 "$TA_ERR")"
+	check "$PFX:restart_gap_reported" "$(loop_unreported "$out1" "$TA_OUT" | head -n 5 | paste -sd' ' -)" \
+		"ports of the loop without a blocked flow event from either run"
+	# a crash of the run that took over: still held
+	atk_start "$MODE" .3 || return
+	cat "$OURS" >>"$OURS_ALL"
+	ta_kill_tlsaudit || fail "$PFX:restart_sigkill" "pid $TA_KILLED_PID still alive after SIGKILL"
+	why=""
+	[ -n "$(ta_held)" ] || why="$why no link is held after SIGKILL;"
+	atk_loop_more 10 || why="$why the loop stalled after SIGKILL;"
+	check "$PFX:restart_held_after_sigkill" "$why"
+	atk_mark
+	check "$PFX:restart_no_plaintext" "$(loop_leaks | head -n 5)" \
+		"$(loop_attempts) attempts: $(awk '{ print $4 }' "$LOOP_OUT" | sort | uniq -c | paste -sd, -)"
+	# --release ends it
+	why=""
+	ta_tlsaudit_fg "${DEVS[0]%%:*}" --release >"$TA_TMP/release.$PFX.out" 2>&1 ||
+		why="$why --release failed;"
+	grep -q '^tlsaudit: enforcement released: [1-9]' "$TA_TMP/release.$PFX.out" ||
+		why="$why --release said: $(cat "$TA_TMP/release.$PFX.out");"
+	[ -z "$(ta_held)" ] || why="$why links still held: $(ta_held | paste -sd' ' -);"
+	leaks0=$(loop_leaks | grep -c .)
+	atk_loop_more 5 || why="$why the loop stalled after --release;"
+	atk_loop_stop
+	atk_mark
+	[ "$(loop_leaks | grep -c .)" -gt "$leaks0" ] ||
+		why="$why after --release the loop's plaintext still did not reach the server;"
+	check "$PFX:restart_release" "$why" "$(cat "$TA_TMP/release.$PFX.out")" "$(tail -n 3 "$LOOP_OUT")"
+	OURS=$OURS_ALL
 }
 
 # the flow events against $EXPECT, and the stats line
@@ -424,7 +554,7 @@ atk_check_events() {
 
 phase() {
 	local mode=$1
-	PFX=$mode
+	PFX=$mode MODE=$mode
 	EXPECT=$TA_TMP/expect.$PFX
 	: >"$EXPECT"
 	atk_start "$mode" || return
@@ -450,13 +580,17 @@ phase() {
 	atk_raw v6-exthdr v6_exthdr 6
 	atk_reset_finish
 	local rc
+	DEV_BASE_RUN=$DEV_BASE_G
+	[ "${DEVS[0]}" = "$S:s0" ] && DEV_BASE_RUN=$DEV_BASE_S0
+	OURS_ALL=$TA_TMP/ours.$PFX.all
+	cp "$OURS" "$OURS_ALL"
+	atk_restart_begin
 	stop_tlsaudit
 	rc=$?
 	check "$PFX:exit_on_sigint" "$([ "$rc" -eq 0 ] || echo "exit status $rc")" "$(tail -n 5 "$TA_ERR")"
 	atk_check_events
-	local base=$DEV_BASE_G
-	[ "${DEVS[0]}" = "$S:s0" ] && base=$DEV_BASE_S0
-	ta_check_no_residue "$PFX:no_residue" --ours "$OURS" --devs "$base" "${DEVS[@]}"
+	atk_restart_finish
+	ta_check_no_residue "$PFX:no_residue" --ours "$OURS" --devs "$DEV_BASE_RUN" "${DEVS[@]}"
 }
 
 # control: the same attacks with no tlsaudit at all; each must get its
@@ -481,6 +615,14 @@ phase_control() {
 	atk_raw v6-exthdr5 v6_exthdr5 6
 	atk_raw v6-exthdr6 v6_exthdr6 6
 	atk_raw v6-exthdr v6_exthdr 6
+	atk_loop_start
+	atk_loop_more 3
+	atk_loop_stop
+	atk_mark
+	if [ "$(loop_leaks | grep -c .)" -gt 0 ]; then pass "$PFX:restart_loop"; else
+		fail "$PFX:restart_loop" "without tlsaudit the retrying client's plaintext never reached the server" \
+			"$(tail -n 3 "$LOOP_OUT")"
+	fi
 	CONTROL=0
 }
 
@@ -499,5 +641,16 @@ BASE=$TA_TMP/base_progs
 ta_bpf_named >"$BASE"
 for mode in $MODES; do
 	phase "$mode"
+done
+# options of the hold that make no sense: exit 2, one line, nothing held
+for a in "-i s0 --no-hold" "--release --enforce" "--enforce -i s0 -i ta-nosuch"; do
+	# shellcheck disable=SC2086  # the options, split on purpose
+	ta_tlsaudit_fg "$S" $a </dev/null >"$TA_TMP/bad.out" 2>"$TA_TMP/bad.err"
+	rc=$?
+	why=""
+	[ "$rc" -eq 2 ] || why="exit $rc (want 2);"
+	[ "$(wc -l <"$TA_TMP/bad.err")" -eq 1 ] || why="$why $(wc -l <"$TA_TMP/bad.err") stderr lines (want 1);"
+	[ -z "$(ta_held)" ] || why="$why links held: $(ta_held | paste -sd' ' -);"
+	check "options:${a// /=}" "$why" "$(head -n 5 "$TA_TMP/bad.err")"
 done
 ta_finish "$T"

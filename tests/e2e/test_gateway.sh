@@ -56,8 +56,10 @@
 #             links), the exact ready line; SIGINT -> exit 0 and nothing
 #             left: no object tlsaudit held, no link nobody holds running one
 #             of its programs, g1/g2 attachments as before (the VLAN
-#             emulation's filters only).
-#   teardown  the same check after SIGKILL.
+#             emulation's filters only). Under --enforce the links are
+#             held at exit (pinned, in a bpffs private to this test) and
+#             the check follows `tlsaudit --release`, which must end them.
+#   teardown  --enforce killed (SIGKILL): held, then released, then the same check.
 #
 # Usage (root):  tests/e2e/test_gateway.sh
 #   TA_GW_HOOKS="xdp tc"         hooks to test (default both)
@@ -383,7 +385,8 @@ gw_start() {
 	local hook=$1 want why=""
 	shift
 	want="tlsaudit: ready: watching g1 g2; ports 443; gateway ($hook)"
-	case " $* " in *" --enforce "*) want="$want; enforcing" ;; esac
+	GW_ENFORCING=0
+	case " $* " in *" --enforce "*) want="$want; enforcing" GW_ENFORCING=1 ;; esac
 	if ! ta_start_tlsaudit_ns "$GW_G" --gateway -i g1 -i g2 --hook "$hook" "$@" -j; then
 		fail "$PFX:ready" "$TA_READY_WHY" "$(tail -n 20 "$TA_ERR")"
 		return 1
@@ -409,7 +412,17 @@ gw_start() {
 	return 0
 }
 
-# gw_stop: SIGINT, exit 0, nothing left behind
+# gw_release: an --enforce run's links outlive it (held): they must be
+# there, and `tlsaudit --release` must end them
+gw_release() {
+	local why=""
+	[ -n "$(ta_held)" ] || why="no link is held after the run ended;"
+	ta_tlsaudit_fg "$GW_G" --release >"$TA_TMP/release.$TA_RUN_SEQ" 2>&1 || why="$why --release failed;"
+	[ -z "$(ta_held)" ] || why="$why links still held after --release;"
+	check "$PFX:held_then_released" "$why" "$(cat "$TA_TMP/release.$TA_RUN_SEQ")"
+}
+
+# gw_stop: SIGINT, exit 0, nothing left behind (under --enforce: once released)
 gw_stop() {
 	local rc
 	stop_tlsaudit
@@ -417,6 +430,7 @@ gw_stop() {
 	if [ "$rc" -eq 0 ]; then pass "$PFX:exit_on_sigint"; else
 		fail "$PFX:exit_on_sigint" "exit status $rc, want 0" "$(tail -n 20 "$TA_ERR")"
 	fi
+	[ "$GW_ENFORCING" = 1 ] && gw_release
 	gw_check_no_residue "$PFX:no_residue_after_sigint" "$OURS"
 }
 
@@ -603,6 +617,7 @@ phase_teardown() {
 	PFX=$hook:sigkill
 	gw_start "$hook" --enforce "${ALLOW_ARGS[@]}" || return
 	if ta_kill_tlsaudit; then
+		gw_release
 		gw_check_no_residue "$PFX:no_residue" "$OURS"
 	else
 		fail "$PFX:no_residue" "pid $TA_KILLED_PID still alive after SIGKILL"
@@ -611,6 +626,8 @@ phase_teardown() {
 
 # ---------------------------------------------------------------- main
 
+# --enforce pins what it holds: in a bpffs of this test's own
+ta_private_bpffs
 gw_setup
 start_tls_server
 gw_start_plain_server

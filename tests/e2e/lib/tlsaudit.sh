@@ -89,6 +89,22 @@ ta_spawn_tlsaudit() {
 	TA_PID=$TA_BG_PID
 }
 
+# ta_tlsaudit_fg NS ARGS...: `$TLSAUDIT ARGS` in netns NS (and the holder's
+# mount namespace, if any), in the foreground: for the commands that do a
+# thing and exit (--release, --reset). One nsenter opens both namespaces
+# before entering either: the holder's mount namespace may not see
+# /run/netns/NS.
+ta_tlsaudit_fg() {
+	local ns=$1 mnt
+	shift
+	mapfile -t mnt < <(ta_mnt_opts)
+	nsenter "${mnt[@]}" --net="/run/netns/$ns" "$TLSAUDIT" "$@"
+}
+
+# ta_held: the names of the links --enforce holds (pinned in the hold
+# directory, as the holder's mount namespace sees it), one per line
+ta_held() { ta_in_mnt sh -c 'ls /sys/fs/bpf/tlsaudit/hold 2>/dev/null' | grep -- '-if'; }
+
 # ta_wait_ready: until the tlsaudit just spawned says "tlsaudit: ready" at the
 # start of a stderr line: bounded by $TA_WAIT, and over as soon as it exits.
 # Loading and verifying the BPF programs is CPU work that a busy machine
