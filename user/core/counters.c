@@ -48,6 +48,9 @@ void ta_counters_base(struct ta_loader *l, struct ta_counters_base *b)
 {
 	b->inserts = stat_of(l, TA_STAT_FLOW_INSERTS);
 	b->deletes = stat_of(l, TA_STAT_FLOWS_DELETED);
+	/* A flows map taken over from an earlier run starts full: its entries
+	 * count as inserted here, or their later eviction would go unseen. */
+	b->live = ta_loader_live_flows(l);
 }
 
 __u64 ta_evictions(__u64 inserts, __u64 live, __u64 deletes)
@@ -62,7 +65,7 @@ void ta_counters_read(struct ta_loader *l, const struct ta_counters_base *b, __u
 	int v;
 
 	sum_percpu(bpf_map__fd(l->skel->maps.stats), TA_STAT_MAX, sizeof(__u64), 1, c->stats);
-	inserts = c->stats[TA_STAT_FLOW_INSERTS] - b->inserts + seeded;
+	inserts = c->stats[TA_STAT_FLOW_INSERTS] - b->inserts + b->live + seeded;
 	live = ta_loader_live_flows(l);
 	deletes = stat_of(l, TA_STAT_FLOWS_DELETED) - b->deletes;
 	c->evictions = ta_evictions(inserts, live, deletes);

@@ -16,6 +16,7 @@ struct ta_loader;
 struct ta_counters_base {
 	__u64 inserts;
 	__u64 deletes;
+	__u64 live; /* entries already in a reused (pinned or held) flows map */
 };
 
 void ta_counters_base(struct ta_loader *l, struct ta_counters_base *b);
