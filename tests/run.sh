@@ -12,9 +12,12 @@
 #   TA_TESTS=unit tests/run.sh    one layer (style, unit, fuzz, packet, compat, e2e), or a
 #                                 space list; compat boots Debian 12's 6.1 kernel under
 #                                 qemu and runs the packet, core and live checks there
-# The fuzz layer is a short libFuzzer smoke run (FUZZ_SECONDS, default 10 s
-# per harness) of the userspace parsers and the flow machine; `make fuzz`
-# runs longer (the flow machine 10M executions).
+# The fuzz layer is a short libFuzzer smoke run of the userspace parsers
+# (FUZZ_SECONDS, default 10 s each) and the flow machine (FUZZ_FLOW_RUNS,
+# default 150000 executions), from a fixed seed (FUZZ_SEED, default 1;
+# FUZZ_SEED= draws one), so the same tree passes or fails the same way on
+# every machine; `make fuzz` is the campaign that explores (random seed, the
+# flow machine 10M executions).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 layers=${TA_TESTS:-style unit fuzz packet compat e2e}
@@ -41,7 +44,7 @@ for layer in $layers; do
 		run_one style bash tests/style/stack_budget.sh build/tlsaudit.bpf.o ;;
 	unit)   for t in build/tests/unit/test_*; do [ -x "$t" ] && run_one unit "$t"; done ;;
 	fuzz)   run_one fuzz make -s --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
-			FUZZ_FLOW_RUNS="${FUZZ_FLOW_RUNS:-0}" ;;
+			FUZZ_FLOW_RUNS="${FUZZ_FLOW_RUNS:-150000}" FUZZ_SEED="${FUZZ_SEED-1}" ;;
 	packet) for t in build/tests/packet/test_*; do [ -x "$t" ] && run_one packet "$t"; done ;;
 	compat) if [ "$(id -u)" -eq 0 ]; then run_one compat env TA_COMPAT_NO_BUILD=1 tests/compat/run.sh
 		else echo "SKIP: compat: needs root (qemu, the guest's BPF)" | tee -a "$log"; fi ;;

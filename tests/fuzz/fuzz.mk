@@ -5,9 +5,13 @@
 #
 #   make fuzz                  build, then run each parser harness FUZZ_SECONDS (60) s
 #                              and the flow harness FUZZ_FLOW_RUNS (10M) executions
-#   make fuzz-smoke            the same, 10 s each (CI)
+#   make fuzz-smoke            the same, 10 s each
 #   make fuzz FUZZ_SECONDS=600 longer runs; FUZZ_MAX_LEN (20000) bounds the input,
 #                              big enough to cross the 16 KiB reassembly cap
+#   make fuzz FUZZ_SEED=N      libFuzzer's random seed; empty (the default) draws one.
+#                              The test suite's smoke run (tests/run.sh) fixes it, so a
+#                              test run is repeatable and a red CI is reproducible: a
+#                              campaign explores, a test checks
 #
 # The harnesses are built from the parser sources directly, not libta.a, so
 # the sanitizers and coverage instrumentation cover exactly the code under
@@ -17,6 +21,8 @@
 
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 20000
+FUZZ_SEED    ?=
+FUZZ_SEED_OPT = $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED))
 FUZZ_CC      ?= clang
 FUZZ_DIR     := $(OUT)/fuzz
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -45,14 +51,14 @@ fuzz: $(FUZZ_BINS) $(FLOW_BINS)
 		corpus=$(FUZZ_DIR)/corpus-$$n; log=$(FUZZ_DIR)/$$n.log; \
 		mkdir -p $$corpus; \
 		cp tests/fixtures/tls/*.$$(echo $$n | tr -d _).bin $$corpus/; \
-		if $(FUZZ_DIR)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+		if $(FUZZ_DIR)/fuzz_$$n $(FUZZ_SEED_OPT) -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
 			-print_final_stats=1 -dict=tests/fuzz/tls.dict \
 			-artifact_prefix=$(FUZZ_DIR)/crash-$$n- $$corpus >$$log 2>&1; then \
 			execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
 			echo "PASS: fuzz $$n: $${execs:-?} execs clean"; \
 		else \
 			echo "FAIL: fuzz $$n: see $$log"; \
-			grep -m3 -E 'ERROR|SUMMARY|Test unit written' $$log | sed 's/^/      /'; \
+			grep -m4 -E 'INFO: Seed:|ERROR|SUMMARY|Test unit written' $$log | sed 's/^/      /'; \
 			fail=1; \
 		fi; \
 	done; \
@@ -146,7 +152,7 @@ fuzz-flow-run: fuzz-flow-seeds
 			rm -f $$corpus/seed-$$n; fail=1; \
 		fi; \
 	done; \
-	if TA_FUZZ_OFF=$(FUZZ_FLOW_OFF) $(FUZZ_DIR)/fuzz_flow $(FLOW_BUDGET) \
+	if TA_FUZZ_OFF=$(FUZZ_FLOW_OFF) $(FUZZ_DIR)/fuzz_flow $(FUZZ_SEED_OPT) $(FLOW_BUDGET) \
 		-max_len=$(FLOW_MAX_LEN) -print_final_stats=1 \
 		-artifact_prefix=$(FUZZ_DIR)/flow- $$corpus >$$log 2>&1; then \
 		execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
@@ -155,8 +161,14 @@ fuzz-flow-run: fuzz-flow-seeds
 	else \
 		echo "FAIL: fuzz flow: see $$log"; \
 		grep -m1 -E '^fuzz_flow: invariant|^SUMMARY: ' $$log | sed 's/^/      /'; \
+		grep -m1 'INFO: Seed:' $$log | sed 's/^/      /'; \
 		grep -m1 'Test unit written' $$log | sed 's/^/      /'; \
 		echo "      minimise and print: make fuzz-flow-min CRASH=<that file>"; \
+		crash=$$(sed -n 's/.*Test unit written to \(.*\)$$/\1/p' $$log | head -1); \
+		if [ -f "$$crash" ]; then \
+			echo "      the input, as a packet list (build/fuzz/flow_decode -e reads it back):"; \
+			$(FUZZ_DIR)/flow_decode $$crash 2>&1 | head -n 200 | sed 's/^/      | /'; \
+		fi; \
 		fail=1; \
 	fi; exit $$fail
 
