@@ -40,24 +40,94 @@ static __always_inline int ta_env_port_watched(struct ta_env *env, __u16 port)
 	return ta_port_watched(port);
 }
 
+/* One of the flow tables (TA_TABLE_*), through the array of maps. */
+static __always_inline void *ta_table(__u32 which)
+{
+	return bpf_map_lookup_elem(&flow_tables, &which);
+}
+
+/* A TCP flow's entry, proven or not (ta_new_flows_for in tlsaudit.h). */
 static __always_inline struct ta_flow_state *ta_env_flow_lookup(struct ta_env *env,
 								const struct ta_flow_key *key)
 {
+	struct ta_flow_state *st = NULL;
+	void *t;
+
 	(void)env;
-	return bpf_map_lookup_elem(&flows, key);
+	t = ta_table(TA_TABLE_PROVEN);
+	if (t)
+		st = bpf_map_lookup_elem(t, key);
+	if (!st) {
+		t = ta_table(TA_TABLE_NEW);
+		st = t ? bpf_map_lookup_elem(t, key) : NULL;
+	}
+	return st;
 }
 
+/* An unproven entry: a UDP flow's (never proven), or one just inserted. */
+static __always_inline struct ta_flow_state *ta_env_flow_lookup_new(struct ta_env *env,
+								    const struct ta_flow_key *key)
+{
+	void *t = ta_table(TA_TABLE_NEW);
+
+	(void)env;
+	return t ? bpf_map_lookup_elem(t, key) : NULL;
+}
+
+/* A new flow starts unproven. Over what the key held (a new connection on a
+ * reused port, !noexist): a proven entry goes too. */
 static __always_inline int ta_env_flow_insert(struct ta_env *env, const struct ta_flow_key *key,
 					      const struct ta_flow_state *st, int noexist)
 {
+	void *t;
+
 	(void)env;
-	return bpf_map_update_elem(&flows, key, st, noexist ? BPF_NOEXIST : BPF_ANY);
+	if (!noexist) {
+		t = ta_table(TA_TABLE_PROVEN);
+		if (t)
+			bpf_map_delete_elem(t, key);
+	}
+	t = ta_table(TA_TABLE_NEW);
+	if (!t)
+		return -1;
+	return bpf_map_update_elem(t, key, st, noexist ? BPF_NOEXIST : BPF_ANY);
 }
 
 static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct ta_flow_key *key)
 {
+	void *t = ta_table(TA_TABLE_PROVEN);
+
 	(void)env;
-	return bpf_map_delete_elem(&flows, key);
+	if (t && !bpf_map_delete_elem(t, key))
+		return 0;
+	t = ta_table(TA_TABLE_NEW);
+	return t ? bpf_map_delete_elem(t, key) : -1;
+}
+
+/* The handshake completed: the entry moves to the proven table. Its new
+ * place, or the old one when the proven table refused it. */
+static __always_inline struct ta_flow_state *
+ta_env_flow_promote(struct ta_env *env, const struct ta_flow_key *key, struct ta_flow_state *st)
+{
+	struct ta_flow_state *moved;
+	void *proven = ta_table(TA_TABLE_PROVEN), *fresh = ta_table(TA_TABLE_NEW);
+
+	(void)env;
+	if (!proven || !fresh)
+		return st;
+	__sync_fetch_and_or(&st->flags, TA_F_PROVEN);
+	if (bpf_map_update_elem(proven, key, st, BPF_ANY)) {
+		__sync_fetch_and_and(&st->flags, ~TA_F_PROVEN);
+		return st;
+	}
+	moved = bpf_map_lookup_elem(proven, key);
+	if (!moved) { /* evicted at once by another CPU's insert: keep the old */
+		__sync_fetch_and_and(&st->flags, ~TA_F_PROVEN);
+		return st;
+	}
+	bpf_map_delete_elem(fresh, key);
+	ta_stat_inc(TA_STAT_FLOWS_PROVEN);
+	return moved;
 }
 
 static __always_inline struct ta_flow_state *ta_env_scratch(struct ta_env *env)

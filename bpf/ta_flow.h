@@ -46,9 +46,16 @@ static __always_inline int ta_env_port_watched(struct ta_env *env, __u16 port);
  * the table refused); delete (0 when the entry was there) */
 static __always_inline struct ta_flow_state *ta_env_flow_lookup(struct ta_env *env,
 								const struct ta_flow_key *key);
+/* the same in the table of unproven flows only: UDP, or an entry just inserted */
+static __always_inline struct ta_flow_state *ta_env_flow_lookup_new(struct ta_env *env,
+								    const struct ta_flow_key *key);
 static __always_inline int ta_env_flow_insert(struct ta_env *env, const struct ta_flow_key *key,
 					      const struct ta_flow_state *st, int noexist);
 static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct ta_flow_key *key);
+/* the handshake of st's flow completed: move it to the proven flows, which
+ * a SYN flood cannot evict; where it is now (st, when it could not move) */
+static __always_inline struct ta_flow_state *
+ta_env_flow_promote(struct ta_env *env, const struct ta_flow_key *key, struct ta_flow_state *st);
 /* room for a new flow's state, to fill and insert from (per CPU in the
  * kernel: the stack is too small for two of them); NULL when there is none */
 static __always_inline struct ta_flow_state *ta_env_scratch(struct ta_env *env);
@@ -583,7 +590,7 @@ static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow
 		return TA_PASS;
 	}
 	ta_env_stat(env, TA_STAT_FLOW_INSERTS);
-	st = ta_env_flow_lookup(env, key);
+	st = ta_env_flow_lookup_new(env, key);
 	if (!st)
 		return TA_PASS;
 	ta_env_stat(env, TA_STAT_MIDSTREAM);
@@ -880,7 +887,7 @@ static __always_inline int ta_new_flow(struct ta_env *env, const struct ta_flow_
 		ta_env_count(env, TA_V_PENDING, 0);
 		return TA_PASS;
 	}
-	st = ta_env_flow_lookup(env, key);
+	st = ta_env_flow_lookup_new(env, key);
 	return st ? ta_pending(env, key, st, pkt, 1, hook) : TA_PASS;
 }
 
@@ -906,6 +913,49 @@ static __always_inline int ta_late(struct ta_env *env, const struct ta_flow_key 
 	return TA_PASS;
 }
 
+/* A flow is proven once its handshake completes before our eyes: the
+ * server's SYN-ACK takes the client's ISN, then the client acknowledges the
+ * server's ISN. A spoofed SYN gets no further (its SYN-ACK goes to the
+ * address it forged), so a SYN flood fills only the table of unproven flows
+ * and evicts none of the connections judged, or blocked, before it. (Who can
+ * forge both ends of a gateway can forge a handshake too.) The entry, where
+ * it is now. */
+static __always_inline struct ta_flow_state *ta_prove(struct ta_env *env,
+						      const struct ta_flow_key *key,
+						      struct ta_flow_state *st,
+						      const struct ta_pkt *pkt, int c2s)
+{
+	__u8 fl = pkt->tcp_flags;
+
+	if ((st->flags & (TA_F_SYN_SEEN | TA_F_PROVEN)) != TA_F_SYN_SEEN)
+		return st;
+	if (!c2s) {
+		if (ta_syn_ack(fl) && pkt->ack_seq == st->isn + 1) {
+			st->srv_isn = pkt->seq;
+			__sync_fetch_and_or(&st->flags, TA_F_SYNACK);
+		}
+		return st;
+	}
+	if (!(st->flags & TA_F_SYNACK) ||
+	    (fl & (TA_TCP_ACK | TA_TCP_SYN | TA_TCP_RST)) != TA_TCP_ACK ||
+	    pkt->ack_seq != st->srv_isn + 1 || (__s32)(pkt->seq - (st->isn + 1)) < 0)
+		return st;
+	return ta_env_flow_promote(env, key, st);
+}
+
+/* The server took a new connection's SYN, and the state was opened on its
+ * SYN-ACK: that is the server's ISN. */
+static __always_inline void ta_opened_by_syn_ack(struct ta_env *env, const struct ta_flow_key *key,
+						 const struct ta_pkt *pkt)
+{
+	struct ta_flow_state *st = ta_env_flow_lookup_new(env, key);
+
+	if (!st)
+		return;
+	st->srv_isn = pkt->seq;
+	__sync_fetch_and_or(&st->flags, TA_F_SYNACK);
+}
+
 static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *pkt, int c2s,
 				       const int hook)
 {
@@ -917,8 +967,10 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 
 	ta_make_key(&key, pkt, c2s);
 	st = ta_env_flow_lookup(env, &key);
+	if (st && !(st->flags & TA_F_PROVEN))
+		st = ta_prove(env, &key, st, pkt, c2s);
 
-	/* Fast path: a decided flow costs this lookup and one counter. */
+	/* Fast path: a decided, proven flow costs one lookup and one counter. */
 	if (st && st->verdict != TA_V_PENDING) {
 		ta_env_count(env, st->verdict, pkt->payload_len);
 		if (st->flags & (TA_F_CAPTURING | TA_F_AWAIT_SERVER | TA_F_UNREPORTED)) {
@@ -945,7 +997,8 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		/* the server took that SYN: its old connection is gone */
 		if (__builtin_expect(!c2s && (st->flags & TA_F_ALT_SYN), 0) && ta_syn_ack(fl) &&
 		    pkt->ack_seq == st->alt_isn + 1) {
-			ta_open(env, &key, st->alt_isn, 0, hook);
+			if (!ta_open(env, &key, st->alt_isn, 0, hook))
+				ta_opened_by_syn_ack(env, &key, pkt);
 			return TA_PASS;
 		}
 		if (__builtin_expect(c2s && act == TA_PASS && ta_resends_start(st, pkt), 0) &&
@@ -978,8 +1031,10 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 	 * the ended one left is no guide to it any more */
 	if (!st && !c2s && ta_syn_ack(fl) && (tomb = ta_env_tomb_lookup(env, &key)) &&
 	    tomb->has_alt && pkt->ack_seq == tomb->alt_isn + 1) {
-		if (!ta_open(env, &key, tomb->alt_isn, 0, hook))
+		if (!ta_open(env, &key, tomb->alt_isn, 0, hook)) {
 			ta_env_stat(env, TA_STAT_FLOW_INSERTS);
+			ta_opened_by_syn_ack(env, &key, pkt);
+		}
 		ta_env_tomb_delete(env, &key);
 		return TA_PASS;
 	}
@@ -1009,7 +1064,7 @@ static __always_inline int ta_flow_udp(struct ta_env *env, const struct ta_pkt *
 	__u32 n;
 
 	ta_make_key(&key, pkt, c2s);
-	st = ta_env_flow_lookup(env, &key);
+	st = ta_env_flow_lookup_new(env, &key);
 	if (st) {
 		ta_env_count(env, st->verdict, pkt->payload_len);
 		return ta_blocked_pkt(env, st, pkt) & TA_DROP; /* no RST for UDP */
@@ -1032,7 +1087,7 @@ static __always_inline int ta_flow_udp(struct ta_env *env, const struct ta_pkt *
 		return TA_PASS;
 	}
 	ta_env_stat(env, TA_STAT_FLOW_INSERTS);
-	st = ta_env_flow_lookup(env, &key);
+	st = ta_env_flow_lookup_new(env, &key);
 	if (!st)
 		return TA_PASS;
 	ta_env_count(env, verdict, pkt->payload_len);

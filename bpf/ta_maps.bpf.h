@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * ta_maps.bpf.h - the BPF object's maps and load-time configuration. Pinned
- * maps are named by TA_PIN_* in tlsaudit.h; the loader sizes `flows`
- * (--max-flows) and fills `allow` (--allow) and the rodata between open and
+ * maps are named by TA_PIN_* in tlsaudit.h; the loader sizes `flows` and
+ * `new_flows` (--max-flows) and fills `allow` (--allow) and the rodata between open and
  * load.
  */
 #ifndef TA_MAPS_BPF_H
@@ -26,12 +26,32 @@ struct {
 	__type(value, __u8);
 } allow SEC(".maps");
 
-struct {
+/* The flow tables: one type, so that the verifier sees the same kind of
+ * pointer whichever table an entry came from (two map types would double
+ * every path after a lookup). Sized by the loader (--max-flows). */
+struct ta_flow_table {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 262144); /* resized by the loader (--max-flows) */
+	__uint(max_entries, 262144);
 	__type(key, struct ta_flow_key);
 	__type(value, struct ta_flow_state);
-} flows SEC(".maps");
+};
+
+/* Proven TCP flows: their handshake was seen to complete (TA_F_PROVEN). */
+struct ta_flow_table flows SEC(".maps");
+/* Every other flow: new, UDP, midstream. A SYN flood evicts only these
+ * (ta_new_flows_for in tlsaudit.h). */
+struct ta_flow_table new_flows SEC(".maps");
+
+#define TA_TABLE_PROVEN 0
+#define TA_TABLE_NEW 1
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct ta_flow_table);
+} flow_tables SEC(".maps") = {
+	.values = { [TA_TABLE_PROVEN] = &flows, [TA_TABLE_NEW] = &new_flows },
+};
 
 /* Flows that ended, so their late packets are not taken for new ones. */
 struct {

@@ -109,7 +109,11 @@ enum ta_role {
 	X(UNPARSED, "unparsed", "tlsaudit_unparsed_packets_total",                                 \
 	  "Packets whose TCP or UDP header the parser could not see though the receiver's stack "  \
 	  "will (TCP in IP fragments, more than 6 IPv6 extension headers or 2 VLAN tags): "        \
-	  "dropped under --enforce.")
+	  "dropped under --enforce.")                                                              \
+	X(FLOWS_PROVEN, "flows_proven", "tlsaudit_flows_proven_total",                             \
+	  "TCP flows whose handshake was seen to complete (the server's SYN-ACK took the "         \
+	  "client's ISN, the client acknowledged the server's), moved to the table of proven "     \
+	  "flows that a SYN flood cannot evict.")
 
 #define TA_STAT_ENUM(id, name, family, help) TA_STAT_##id,
 enum ta_stat {
@@ -138,7 +142,7 @@ struct ta_allow_key {
 /* --enforce: the links and the maps the held programs share with the next
  * run, pinned per network namespace (user/core/hold.h) */
 #define TA_HOLD_DIR TA_PIN_DIR "/hold"
-#define TA_HOLD_MAPS(X) X(flows) X(tombs) X(events)
+#define TA_HOLD_MAPS(X) X(flows) X(new_flows) X(tombs) X(events)
 
 /*
  * Flow counts by bounded owner labels, kept by userspace in the pinned map
@@ -201,6 +205,8 @@ struct ta_flow_key {
 #define TA_F_UNREPORTED (1u << 16) /* the verdict event found the ring full: sent again later */
 #define TA_F_ENDED (1u << 17)	   /* a kept entry (blocked, or enforcing) whose flow ended */
 #define TA_F_ALT_SYN (1u << 18)	   /* alt_isn holds a new connection's SYN, not yet taken */
+#define TA_F_SYNACK (1u << 19)	   /* the server's SYN-ACK took isn: srv_isn is valid */
+#define TA_F_PROVEN (1u << 20)	   /* the handshake completed: the entry is in "flows" */
 
 /* A flow that ended (map "tombs", an LRU): its late packets are known, and
  * so are the first bytes it was judged on, which a late copy must repeat. */
@@ -222,6 +228,19 @@ static inline __u32 ta_tombs_for(__u32 max_flows)
 	return max_flows / 4 > 1024 ? max_flows / 4 : 1024;
 }
 
+/* Two flow tables, so that a SYN flood cannot evict judged connections:
+ * "new_flows" takes every flow as it starts (and UDP, and TCP seen only
+ * midstream or in one direction); a TCP flow moves to "flows" once its
+ * handshake is seen to complete, which a spoofed SYN never does. The table
+ * of unproven flows is half the size of the proven one (--max-flows): a
+ * handshake spends milliseconds there. */
+static inline __u32 ta_new_flows_for(__u32 max_flows)
+{
+	if (max_flows <= 1024)
+		return max_flows;
+	return max_flows / 2 > 1024 ? max_flows / 2 : 1024;
+}
+
 struct ta_flow_state {
 	__u64 first_ns;	  /* bpf_ktime_get_boot_ns() when the flow was created */
 	__u64 cookie;	  /* socket cookie of the local socket, 0 if none seen */
@@ -238,7 +257,7 @@ struct ta_flow_state {
 	__u16 pad2;
 	__u8 peek[TA_PEEK_LEN];
 	__u32 alt_isn; /* TA_F_ALT_SYN: a client SYN's ISN the server has not taken yet */
-	__u32 pad3;
+	__u32 srv_isn; /* TA_F_SYNACK: the server's initial sequence number */
 };
 
 /* ClientHello capture: up to TA_CAP_MAX client bytes (the first record's

@@ -175,7 +175,8 @@ static int bpf_lookup(void *p, const struct ta_flow_key *k, struct ta_flow_state
 {
 	struct bpf_inst *in = p;
 
-	return bpf_map_lookup_elem(bpf_map__fd(in->skel->maps.flows), k, st) == 0;
+	return bpf_map_lookup_elem(bpf_map__fd(in->skel->maps.flows), k, st) == 0 ||
+	       bpf_map_lookup_elem(bpf_map__fd(in->skel->maps.new_flows), k, st) == 0;
 }
 
 /* per-CPU maps, summed as userspace does */

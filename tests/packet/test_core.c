@@ -452,6 +452,91 @@ static __u64 stat_now(struct ta_loader *l, const struct ta_counters_base *base, 
 	return c.stats[id];
 }
 
+/* One frame with an acknowledgement number (IPv4, no VLAN, no options: the
+ * TCP header at 34), through ta_tc_egress (client) or ta_tc_ingress. */
+static void frame_ack(struct ta_loader *l, const struct flow_spec *s, int c2s, unsigned seq,
+		      unsigned ack, unsigned char flags, const char *data)
+{
+	struct frame f;
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	struct bpf_program *prog = c2s ? l->skel->progs.ta_tc_egress : l->skel->progs.ta_tc_ingress;
+
+	build(&f, s, c2s, seq, flags, data, data ? strlen(data) : 0);
+	put32(f.b + 34 + 8, ack);
+	o.data_in = f.b;
+	o.data_size_in = f.len;
+	o.repeat = 1;
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &o))
+		TA_CHECK(0, "test_run: %s", strerror(errno));
+}
+
+static int flow_entry(struct ta_loader *l, const struct flow_spec *s, struct ta_flow_state *st)
+{
+	struct ta_flow_key k;
+
+	make_key(&k, s);
+	return !bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.flows), &k, st) ||
+	       !bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.new_flows), &k, st);
+}
+
+/*
+ * A SYN flood must not evict what was judged: 20 flows complete their
+ * handshake (SYN, the server's SYN-ACK of ISN+1, the client's ACK of the
+ * server's ISN+1, with data) and are judged; 20 more send the same data
+ * without a handshake seen; then 5000 SYNs that never complete, each sent
+ * twice, flood a table of 1024. The 20 proven flows keep their entries and verdicts; the
+ * flood takes the unproven ones (so it was a flood), and every eviction is
+ * counted.
+ */
+static void syn_flood(void)
+{
+	struct ta_counters_base base;
+	struct ta_counters c;
+	struct ta_loader l;
+	struct ta_flow_state st;
+	unsigned i, kept = 0, unproven_kept = 0;
+	__u64 live;
+
+	ta_case_begin("core: a SYN flood evicts no flow whose handshake was seen, and is counted");
+	TA_CHECK_EQ(load(&l, 1024, 0), 0);
+	ta_counters_base(&l, &base);
+	for (i = 0; i < 40; i++) {
+		struct flow_spec s = spec(100000 + i);
+
+		frame_ack(&l, &s, 1, 1000, 0, SYN, NULL);
+		if (i < 20)
+			frame_ack(&l, &s, 0, 7000, 1001, SYN | ACK, NULL);
+		frame_ack(&l, &s, 1, 1001, 7001, ACK | PSH, "GET / HTTP/1.1\r\n\r\n");
+	}
+	TA_CHECK_EQ(stat_now(&l, &base, TA_STAT_FLOWS_PROVEN), 20);
+	/* each SYN twice, as a retransmission: a looked-up entry is one the LRU
+	 * keeps longer, so a flood of single SYNs would evict only itself */
+	for (i = 0; i < 5000; i++) {
+		struct flow_spec s = spec(i);
+
+		frame_ack(&l, &s, 1, 1000, 0, SYN, NULL);
+		frame_ack(&l, &s, 1, 1000, 0, SYN, NULL);
+	}
+	for (i = 0; i < 40; i++) {
+		struct flow_spec s = spec(100000 + i);
+		int there = flow_entry(&l, &s, &st);
+
+		if (i < 20 && there && st.verdict == TA_V_PLAINTEXT_HTTP && (st.flags & TA_F_PROVEN))
+			kept++;
+		if (i >= 20 && there)
+			unproven_kept++;
+	}
+	TA_CHECK(kept == 20, "%u of 20 proven flows kept through the flood", kept);
+	TA_CHECK(unproven_kept < 20, "the flood evicted none of the unproven flows: no flood");
+	memset(&c, 0, sizeof(c));
+	ta_counters_read(&l, &base, 0, &c);
+	live = ta_loader_live_flows(&l);
+	TA_CHECK_EQ(c.stats[TA_STAT_FLOW_INSERTS], 5040);
+	TA_CHECK_EQ(c.evictions, 5040 - live);
+	ta_loader_close(&l);
+	ta_case_end();
+}
+
 /* New plaintext flows, not read, until the ring refuses one's verdict: the
  * index of that flow. */
 static unsigned fill_ring(struct ta_loader *l, const struct ta_counters_base *base, unsigned from)
@@ -551,6 +636,7 @@ int main(void)
 	eviction_race(1);
 	preexisting();
 	ring_full();
+	syn_flood();
 	attach();
 	TA_TEST_EXIT();
 }

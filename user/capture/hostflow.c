@@ -39,8 +39,9 @@ struct table {
 };
 
 struct ta_hostflow {
-	struct table flows;
-	struct table tombs; /* flows that ended; their states' isn and verdict */
+	struct table flows;	/* proven TCP flows (TA_F_PROVEN) */
+	struct table new_flows; /* every other: new, UDP, midstream */
+	struct table tombs;	/* flows that ended; their states' isn and verdict */
 	__u8 ports[TA_PORT_BITMAP_LEN];
 	int enforce;
 	struct ta_allow_key *allow;
@@ -262,21 +263,47 @@ static __always_inline int ta_env_port_watched(struct ta_env *env, __u16 port)
 	return env->hf->ports[port >> 3] & (1u << (port & 7));
 }
 
+/* as in bpf/ta_env.bpf.h: two tables, so that a SYN flood evicts no proven flow */
 static __always_inline struct ta_flow_state *ta_env_flow_lookup(struct ta_env *env,
 								const struct ta_flow_key *key)
 {
-	return table_lookup(&env->hf->flows, key);
+	struct ta_flow_state *st = table_lookup(&env->hf->flows, key);
+
+	return st ? st : table_lookup(&env->hf->new_flows, key);
+}
+
+static __always_inline struct ta_flow_state *ta_env_flow_lookup_new(struct ta_env *env,
+								    const struct ta_flow_key *key)
+{
+	return table_lookup(&env->hf->new_flows, key);
 }
 
 static __always_inline int ta_env_flow_insert(struct ta_env *env, const struct ta_flow_key *key,
 					      const struct ta_flow_state *st, int noexist)
 {
-	return table_insert(&env->hf->flows, key, st, noexist);
+	if (!noexist)
+		table_delete(&env->hf->flows, key);
+	return table_insert(&env->hf->new_flows, key, st, noexist);
 }
 
 static __always_inline int ta_env_flow_delete(struct ta_env *env, const struct ta_flow_key *key)
 {
-	return table_delete(&env->hf->flows, key);
+	if (!table_delete(&env->hf->flows, key))
+		return 0;
+	return table_delete(&env->hf->new_flows, key);
+}
+
+static __always_inline struct ta_flow_state *
+ta_env_flow_promote(struct ta_env *env, const struct ta_flow_key *key, struct ta_flow_state *st)
+{
+	st->flags |= TA_F_PROVEN;
+	if (table_insert(&env->hf->flows, key, st, 0)) {
+		st->flags &= ~TA_F_PROVEN;
+		return st;
+	}
+	table_delete(&env->hf->new_flows, key);
+	env->hf->stats[TA_STAT_FLOWS_PROVEN]++;
+	return table_lookup(&env->hf->flows, key);
 }
 
 static __always_inline struct ta_flow_state *ta_env_scratch(struct ta_env *env)
@@ -437,6 +464,7 @@ struct ta_hostflow *ta_hostflow_new(const struct ta_hostflow_config *cfg, ta_rec
 	if (!hf)
 		return NULL;
 	if (table_init(&hf->flows, cfg->max_flows) ||
+	    table_init(&hf->new_flows, ta_new_flows_for(cfg->max_flows)) ||
 	    table_init(&hf->tombs, ta_tombs_for(cfg->max_flows)))
 		goto fail;
 	memcpy(hf->ports, cfg->ports, sizeof(hf->ports));
@@ -462,6 +490,7 @@ void ta_hostflow_free(struct ta_hostflow *hf)
 	if (!hf)
 		return;
 	table_free(&hf->flows);
+	table_free(&hf->new_flows);
 	table_free(&hf->tombs);
 	free(hf->allow);
 	free(hf->realigned);
@@ -610,12 +639,12 @@ const struct ta_flow_state *ta_hostflow_tomb(struct ta_hostflow *hf, const struc
 
 __u64 ta_hostflow_evictions(const struct ta_hostflow *hf)
 {
-	return hf->flows.evictions;
+	return hf->flows.evictions + hf->new_flows.evictions;
 }
 
 __u32 ta_hostflow_live(const struct ta_hostflow *hf)
 {
-	return hf->flows.live;
+	return hf->flows.live + hf->new_flows.live;
 }
 
 const struct ta_flow_state *ta_hostflow_lookup(struct ta_hostflow *hf,
@@ -623,5 +652,8 @@ const struct ta_flow_state *ta_hostflow_lookup(struct ta_hostflow *hf,
 {
 	__u32 ref = find(&hf->flows, key, NULL);
 
-	return ref ? &node_at(&hf->flows, ref)->st : NULL;
+	if (ref)
+		return &node_at(&hf->flows, ref)->st;
+	ref = find(&hf->new_flows, key, NULL);
+	return ref ? &node_at(&hf->new_flows, ref)->st : NULL;
 }

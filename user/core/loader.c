@@ -32,15 +32,17 @@ static void say_load_error(int err, int pinned)
  * the flow table is walked instead. */
 static void load_counter(struct ta_loader *l)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	struct bpf_map_info info = {}, info2 = {};
+	__u32 len = sizeof(info), len2 = sizeof(info2);
 
-	if (bpf_obj_get_info_by_fd(bpf_map__fd(l->skel->maps.flows), &info, &len))
+	if (bpf_obj_get_info_by_fd(bpf_map__fd(l->skel->maps.flows), &info, &len) ||
+	    bpf_obj_get_info_by_fd(bpf_map__fd(l->skel->maps.new_flows), &info2, &len2))
 		return;
 	l->count = ta_count__open();
 	if (!l->count)
 		return;
 	l->count->bss->target_id = info.id;
+	l->count->bss->target_id2 = info2.id;
 	if (ta_count__load(l->count))
 		goto fail;
 	l->count_link = bpf_program__attach_iter(l->count->progs.ta_count_map, NULL);
@@ -70,6 +72,9 @@ int ta_loader_load(struct ta_loader *l, const struct ta_loader_config *cfg)
 			skel->rodata->ta_ports[p >> 3] |= 1u << (p & 7);
 	skel->rodata->ta_enforce = cfg->enforce;
 	err = bpf_map__set_max_entries(skel->maps.flows, cfg->max_flows);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.new_flows,
+					       ta_new_flows_for(cfg->max_flows));
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.tombs, ta_tombs_for(cfg->max_flows));
 	if (!err && cfg->ringbuf_bytes)
@@ -146,12 +151,14 @@ __u64 ta_loader_live_flows(struct ta_loader *l)
 		fd = bpf_iter_create(bpf_link__fd(l->count_link));
 		if (fd >= 0) {
 			l->count->bss->found = 0;
+			l->count->bss->elems = 0;
 			while (read(fd, buf, sizeof(buf)) > 0)
 				;
 			close(fd);
-			if (l->count->bss->found && l->count->bss->elems >= 0)
+			if (l->count->bss->found == 2 && l->count->bss->elems >= 0)
 				return (__u64)l->count->bss->elems;
 		}
 	}
-	return walk_count(bpf_map__fd(l->skel->maps.flows));
+	return walk_count(bpf_map__fd(l->skel->maps.flows)) +
+	       walk_count(bpf_map__fd(l->skel->maps.new_flows));
 }

@@ -35,7 +35,8 @@ struct ta_loader {
 /* 0, or -errno with the reason said in one line. */
 int ta_loader_load(struct ta_loader *l, const struct ta_loader_config *cfg);
 void ta_loader_close(struct ta_loader *l);
-/* Entries in the flow table now: the kernel's own count, or a walk. */
+/* Entries in the flow tables (proven and new) now: the kernel's own count,
+ * or a walk. */
 __u64 ta_loader_live_flows(struct ta_loader *l);
 
 #endif

@@ -69,7 +69,11 @@ static const struct argp_option options[] = {
 	  0 },
 	{ "duration", 'd', "SEC", 0, "Stop after SEC seconds (default: run until SIGINT/SIGTERM)",
 	  0 },
-	{ "max-flows", OPT_MAX_FLOWS, "N", 0, "Size of the kernel flow table (default 262144)", 0 },
+	{ "max-flows", OPT_MAX_FLOWS, "N", 0,
+	  "Size of the kernel's table of proven TCP flows (handshake seen; default 262144); "
+	  "unproven flows (new, UDP, midstream) get a table of half that size, so a SYN flood "
+	  "cannot evict a proven one",
+	  0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf messages (twice: debug, with verifier logs)", 0 },
 	{ NULL, 0, NULL, 0, "Filters (flows whose owner does not match are not reported):", 1 },
 	{ "pid", OPT_PID, "PID", 0, "Only flows of process PID", 1 },

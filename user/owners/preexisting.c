@@ -93,7 +93,9 @@ static void fill_owner(struct ta_owner *o, const struct ta_sockinfo *si, __u32 p
 int ta_preexisting_scan(const __u8 *ports, int flows_fd, const char *cg_mount, __u64 now_boot_ns,
 			struct ta_preexisting *out)
 {
-	struct ta_flow_state st = { .verdict = TA_V_MIDSTREAM, .flags = TA_F_REPORTED };
+	/* established sockets: the kernel saw their handshakes, so they are proven */
+	struct ta_flow_state st = { .verdict = TA_V_MIDSTREAM,
+				    .flags = TA_F_REPORTED | TA_F_PROVEN };
 	struct ta_socklist l = { 0 };
 	__u32 *pid = NULL;
 	size_t i;
