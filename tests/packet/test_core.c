@@ -521,7 +521,8 @@ static void syn_flood(void)
 		struct flow_spec s = spec(100000 + i);
 		int there = flow_entry(&l, &s, &st);
 
-		if (i < 20 && there && st.verdict == TA_V_PLAINTEXT_HTTP && (st.flags & TA_F_PROVEN))
+		if (i < 20 && there && st.verdict == TA_V_PLAINTEXT_HTTP &&
+		    (st.flags & TA_F_PROVEN))
 			kept++;
 		if (i >= 20 && there)
 			unproven_kept++;
