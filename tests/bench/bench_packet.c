@@ -14,11 +14,17 @@
  *   continuation a flow whose first segment was a lone 5-byte TLS record
  *                header (pending); the next segment decides it
  *
+ * Every flow completes its handshake (the client's SYN, the server's SYN-ACK,
+ * then segments that acknowledge it), as on a host that sees both
+ * directions: the classified flow is a proven one, and the new_flow and
+ * continuation paths include the move to the proven table.
+ *
  * A flow is new only once, so the last two are timed with repeat=1 over many
  * distinct flows, each next to a repeat=1 run of the no-op program on the
  * same frame: the kernel's own timer brackets only the program runs, so both
- * carry the same timer overhead. The SYN before and the RST after each such
- * flow run untimed (the RST removes the flow entry, as a real close does).
+ * carry the same timer overhead. The SYN and SYN-ACK before and the RST
+ * after each such flow run untimed (the RST removes the flow entry, as a
+ * real close does).
  *
  * Per trial: the steady-state paths' ns is the kernel's mean over R runs, the
  * no-op's is the mean of a run before and a run after them; the repeat=1
@@ -127,6 +133,28 @@ static void build(struct frame *f, unsigned id, unsigned dport, unsigned seq, un
 #define F_RST 0x04
 #define F_PSH 0x08
 #define F_ACK 0x10
+
+/* The server's SYN-ACK to flow id's SYN of isn: the ISN the client's
+ * segments acknowledge (build's 0x12000034, less one), so the flow's
+ * handshake completes and its entry is proven, as on a host that sees both
+ * directions. */
+static void build_syn_ack(struct frame *f, unsigned id, unsigned isn)
+{
+	unsigned char *ip = f->b + 14, *tcp = ip + 20, t[4];
+
+	build(f, id, SERVER_PORT, 0x12000033u, F_SYN | F_ACK, NULL, 0);
+	memcpy(t, ip + 12, 4);
+	memcpy(ip + 12, ip + 16, 4);
+	memcpy(ip + 16, t, 4);
+	memcpy(t, tcp, 2);
+	memcpy(tcp, tcp + 2, 2);
+	memcpy(tcp + 2, t, 2);
+	isn++;
+	tcp[8] = isn >> 24;
+	tcp[9] = isn >> 16;
+	tcp[10] = isn >> 8;
+	tcp[11] = isn;
+}
 
 static double run_ns(int fd, const struct frame *f, int repeat)
 {
@@ -339,6 +367,8 @@ static void bench_hook(struct hook_res *r, int prog, int noop, struct ring_buffe
 	/* one decided flow for the classified path */
 	build(&f, cls_id, SERVER_PORT, 1000, F_SYN, NULL, 0);
 	run_ns(prog, &f, 1);
+	build_syn_ack(&f, cls_id, 1000);
+	run_ns(prog, &f, 1);
 	build(&f, cls_id, SERVER_PORT, 1001, F_PSH | F_ACK, hello, hello_len);
 	run_ns(prog, &f, 1);
 	ring_buffer__consume(rb);
@@ -365,6 +395,8 @@ static void bench_hook(struct hook_res *r, int prog, int noop, struct ring_buffe
 			/* new flow: SYN, then the whole ClientHello decides it */
 			build(&f, id, SERVER_PORT, isn, F_SYN, NULL, 0);
 			smp[S_SYN][n[S_SYN]++] = run_ns(prog, &f, 1);
+			build_syn_ack(&f, id, isn);
+			run_ns(prog, &f, 1);
 			build(&f, id, SERVER_PORT, isn + 1, F_PSH | F_ACK, hello, hello_len);
 			y = run_ns(noop, &f, 1);
 			x = run_ns(prog, &f, 1);
@@ -383,6 +415,8 @@ static void bench_hook(struct hook_res *r, int prog, int noop, struct ring_buffe
 			id = next_id++;
 			isn = 0x20000000u + id * 7919u;
 			build(&f, id, SERVER_PORT, isn, F_SYN, NULL, 0);
+			run_ns(prog, &f, 1);
+			build_syn_ack(&f, id, isn);
 			run_ns(prog, &f, 1);
 			build(&f, id, SERVER_PORT, isn + 1, F_PSH | F_ACK, hello, 5);
 			smp[S_HDR][n[S_HDR]++] = run_ns(prog, &f, 1);
@@ -514,9 +548,13 @@ static void bench_enforce(struct enf_res *r, const int prog[2], int noop, struct
 	for (j = 0; j < 2; j++) {
 		build(&f, cls_id, SERVER_PORT, 1000, F_SYN, NULL, 0);
 		run_ns(prog[j], &f, 1);
+		build_syn_ack(&f, cls_id, 1000);
+		run_ns(prog[j], &f, 1);
 		build(&f, cls_id, SERVER_PORT, 1001, F_PSH | F_ACK, hello, hello_len);
 		run_ns(prog[j], &f, 1);
 		build(&f, blk_id, SERVER_PORT, 7000, F_SYN, NULL, 0);
+		run_ns(prog[j], &f, 1);
+		build_syn_ack(&f, blk_id, 7000);
 		run_ns(prog[j], &f, 1);
 		build(&f, blk_id, SERVER_PORT, 7001, F_PSH | F_ACK, plain_req,
 		      sizeof(plain_req) - 1);
@@ -556,6 +594,9 @@ static void bench_enforce(struct enf_res *r, const int prog[2], int noop, struct
 			build(&f, id, SERVER_PORT, isn, F_SYN, NULL, 0);
 			for (j = 0; j < 2; j++)
 				run_ns(prog[j], &f, 1);
+			build_syn_ack(&f, id, isn);
+			for (j = 0; j < 2; j++)
+				run_ns(prog[j], &f, 1);
 			build(&f, id, SERVER_PORT, isn + 1, F_PSH | F_ACK, hello, hello_len);
 			y = run_ns(noop, &f, 1);
 			for (k = 0; k < 2; k++) {
@@ -576,6 +617,9 @@ static void bench_enforce(struct enf_res *r, const int prog[2], int noop, struct
 			id = next_id++;
 			isn = 0x50000000u + id * 7919u;
 			build(&f, id, SERVER_PORT, isn, F_SYN, NULL, 0);
+			for (j = 0; j < 2; j++)
+				run_ns(prog[j], &f, 1);
+			build_syn_ack(&f, id, isn);
 			for (j = 0; j < 2; j++)
 				run_ns(prog[j], &f, 1);
 			build(&f, id, SERVER_PORT, isn + 1, F_PSH | F_ACK, hello, 5);

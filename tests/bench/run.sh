@@ -1259,7 +1259,7 @@ stage_synflood() {
 	# got no byte of it
 	held=$(jq -r --argjson s "${srvlog:-{\}}" '[.plain[]? | select(.state == 1 and .retrans_since_push > 0) | .port as $p
 		| ($s.conns // [] | map(select(.port == $p) | .bytes) | add // 0) | select(. == 0)] | length' <<<"${after:-{\}}")
-	local st_keys=(flow_evictions flow_insert_failures flows_new flow_inserts flows_closed midstream blocked blocked_packets ringbuf_drops)
+	local st_keys=(flow_evictions flow_insert_failures flows_new flow_inserts flows_proven flows_closed midstream blocked blocked_packets ringbuf_drops)
 	local kv=() key
 	for key in "${st_keys[@]}"; do
 		kv+=("tlsaudit_$key=$(ta_stats "$TMP/flood-ta.out" "$key" | grep . || echo null)")
@@ -1283,7 +1283,7 @@ stage_synflood() {
 	say "after the flood:  $tls_after of $k TLS connections answered (request and echo end to end, 3 s bound); $held of $k plaintext connections still got no byte to the server, after a continuation and a retransmission ($retr of $k retransmitted within 5 s; only those count)"
 	say "(midstream: flows tlsaudit saw again after their entry was evicted; enforce blocks them, whatever they were before)"
 	say "tlsaudit stats: $(jq -r '[to_entries[] | select(.key | startswith("tlsaudit_")) | "\(.key | ltrimstr("tlsaudit_")) \(.value)"] | join(", ")' "$TMP/synflood.json")"
-	say "flow table: --max-flows $FLOOD_MAX_FLOWS (the default), one LRU for pending and decided flows"
+	say "flow table: --max-flows $FLOOD_MAX_FLOWS (the default), proven TCP flows (handshake seen) in flows, $((FLOOD_MAX_FLOWS / 2)) unproven ones in new_flows: the flood evicts only those"
 	row synflood "$FLOOD_N spoofed SYNs via the gateway (--hook xdp): rate" "$(jq -r '"\(.per_second) pkt/s (\(.seconds) s; g1 got \(.g1_rx_packets))"' "$TMP/synflood.json")" "-" "info"
 	row synflood "decided TLS flows still flowing after the flood" "$tls_after of $k (before: $tls_before)" "all $k" \
 		"$([ "$tls_after" = "$k" ] && echo ok || echo MISSED)"
