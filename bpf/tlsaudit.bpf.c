@@ -60,27 +60,21 @@ static __noinline int ta_unseen(void)
 	return TA_DROP;
 }
 
-/* Parse and handle one frame. Returns TA_PARSE_SHORT when the headers were
- * not all in reach, else TA_PARSE_OK with the flow machine's action in *act. */
-static __always_inline int ta_handle(struct ta_env *env, void *data, void *data_end,
-				     __u32 frame_len, int xdp, int *act)
+/* Hand one parsed frame (rc from ta_parse_frame) to the flow machine: its
+ * action. One call site per program: a static subprogram is verified once
+ * per call site, and the flow machine is most of what the verifier walks. */
+static __always_inline int ta_handle(struct ta_env *env, const struct ta_pkt *pkt, int rc, int xdp)
 {
-	struct ta_pkt pkt;
-	int rc, c2s;
+	int c2s;
 
-	*act = TA_PASS;
-	rc = ta_parse_frame(data, data_end, frame_len, &pkt);
-	if (rc == TA_PARSE_BLIND) {
-		*act = ta_unseen();
-		return TA_PARSE_OK;
-	}
+	if (rc == TA_PARSE_BLIND)
+		return ta_unseen();
 	if (rc != TA_PARSE_OK)
-		return TA_PARSE_SHORT;
-	c2s = ta_flow_direction(env, &pkt);
+		return TA_PASS;
+	c2s = ta_flow_direction(env, pkt);
 	if (c2s < 0)
-		return TA_PARSE_OK;
-	*act = xdp ? ta_l4_xdp(env, &pkt, c2s) : ta_l4_skb(env, &pkt, c2s);
-	return TA_PARSE_OK;
+		return TA_PASS;
+	return xdp ? ta_l4_xdp(env, pkt, c2s) : ta_l4_skb(env, pkt, c2s);
 }
 
 static __always_inline int ta_tc(struct __sk_buff *skb, int is_egress, int gateway)
@@ -89,17 +83,18 @@ static __always_inline int ta_tc(struct __sk_buff *skb, int is_egress, int gatew
 		.hook = { .ifindex = skb->ifindex, .is_egress = is_egress, .gateway = gateway },
 		.ctx = skb
 	};
+	struct ta_pkt pkt;
 	int rc, act;
 
-	rc = ta_handle(&env, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, 0,
-		       &act);
-	/* Headers outside the linear area: pull just the headers and retry. */
+	rc = ta_parse_frame((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &pkt);
+	/* Headers outside the linear area: pull just the headers and parse again. */
 	if (rc == TA_PARSE_SHORT && skb->data_end - skb->data < skb->len) {
 		if (bpf_skb_pull_data(skb, skb->len < 128 ? skb->len : 128))
 			return TC_ACT_UNSPEC;
-		ta_handle(&env, (void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, 0,
-			  &act);
+		rc = ta_parse_frame((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len,
+				    &pkt);
 	}
+	act = ta_handle(&env, &pkt, rc, 0);
 	if (act == TA_RESET)
 		return ta_reset_skb(skb, is_egress);
 	return act & TA_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;
@@ -132,9 +127,10 @@ int ta_xdp_gateway(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct ta_env env = { .hook = { .ifindex = ctx->ingress_ifindex, .gateway = 1 },
 			      .ctx = ctx };
+	struct ta_pkt pkt;
 	int act;
 
-	ta_handle(&env, data, data_end, data_end - data, 1, &act);
+	act = ta_handle(&env, &pkt, ta_parse_frame(data, data_end, data_end - data, &pkt), 1);
 	if (act == TA_RESET)
 		return ta_reset_xdp(ctx);
 	return act & TA_DROP ? XDP_DROP : XDP_PASS;

@@ -615,6 +615,70 @@ static void ring_full(void)
 	ta_case_end();
 }
 
+/*
+ * The flow machine is inlined into each packet program, and the verifier
+ * walks every path of it: the programs must stay well inside its budget of
+ * 1M instructions processed, or the next change fails to load on some
+ * kernel. Each packet program, audit and --enforce, must verify in under
+ * 80% of it; the figures are printed, for the closing notes of changes to
+ * bpf/.
+ */
+#define VERIFIER_BUDGET 1000000
+#define VERIFIER_LOG (1u << 20)
+
+static void verifier_headroom(void)
+{
+	static char logs[4][VERIFIER_LOG];
+	int enforce;
+
+	ta_case_begin("core: every packet program verifies in under 80% of the verifier's "
+		      "1M-instruction budget, audit and --enforce");
+	for (enforce = 0; enforce < 2; enforce++) {
+		struct tlsaudit *skel = tlsaudit__open();
+		struct bpf_program *prog;
+		int n = 0, err;
+
+		TA_CHECK(skel != NULL, "open: %s", strerror(errno));
+		if (!skel)
+			break;
+		skel->rodata->ta_enforce = enforce;
+		skel->rodata->ta_ports[443 >> 3] |= 1u << (443 & 7);
+		bpf_object__for_each_program (prog, skel->obj) {
+			const char *name = bpf_program__name(prog);
+
+			if (strncmp(name, "ta_tc_", 6) && strncmp(name, "ta_xdp_", 7)) {
+				bpf_program__set_autoload(prog, false);
+				continue;
+			}
+			if (n < 4) {
+				logs[n][0] = '\0';
+				bpf_program__set_log_buf(prog, logs[n++], VERIFIER_LOG);
+				bpf_program__set_log_level(prog, 4); /* statistics only */
+			}
+		}
+		err = tlsaudit__load(skel);
+		TA_CHECK(!err, "load (%s): %s", enforce ? "--enforce" : "audit", strerror(-err));
+		bpf_object__for_each_program (prog, skel->obj) {
+			size_t size;
+			const char *log = bpf_program__log_buf(prog, &size), *at;
+			unsigned long done = 0;
+
+			if (!bpf_program__autoload(prog))
+				continue;
+			at = log ? strstr(log, "processed ") : NULL;
+			TA_CHECK(at && sscanf(at, "processed %lu insns", &done) == 1,
+				 "%s: no verifier statistics", bpf_program__name(prog));
+			printf("      verifier: %s%s: %lu insns processed (%.0f%% of the budget)\n",
+			       bpf_program__name(prog), enforce ? " --enforce" : "", done,
+			       100.0 * done / VERIFIER_BUDGET);
+			TA_CHECK(done < VERIFIER_BUDGET * 8 / 10, "%s%s: %lu insns processed",
+				 bpf_program__name(prog), enforce ? " --enforce" : "", done);
+		}
+		tlsaudit__destroy(skel);
+	}
+	ta_case_end();
+}
+
 int main(void)
 {
 	int err;
@@ -631,6 +695,7 @@ int main(void)
 	}
 	prctl(PR_SET_NAME, TEST_COMM);
 	ports[443 >> 3] |= 1u << (443 & 7);
+	verifier_headroom();
 	pins();
 	evictions();
 	eviction_race(0);
