@@ -529,14 +529,65 @@ static __always_inline void ta_delete(struct ta_env *env, const struct ta_flow_k
 /* A flow ends with an RST, or once both sides sent FIN: a server's FIN alone
  * is a half-close after which the client may still send (close_notify, an
  * upload), and those bytes belong to this flow, not to a new unknown one. */
-static __always_inline int ta_flow_ended(struct ta_flow_state *st, __u8 fl, int c2s)
+/* Where a segment's sender goes on from: its bytes, and a FIN's one. */
+static __always_inline __u32 ta_seg_end(const struct ta_pkt *pkt)
+{
+	return pkt->seq + pkt->payload_len + !!(pkt->tcp_flags & TA_TCP_FIN);
+}
+
+/* Each side's stream, followed in order as its peer's stack takes it: a
+ * segment moves it on only when it starts at or before where it stands (a
+ * segment further on waits in the peer's queue, and a blind guess must land
+ * inside the bytes it carries). Not a SYN's: ISNs come from the handshake.
+ * First seen mid-stream, a side starts where its first segment ends. */
+static __always_inline void ta_track_nxt(struct ta_flow_state *st, const struct ta_pkt *pkt,
+					 int c2s)
+{
+	__u32 known = c2s ? TA_F_CLI_NXT : TA_F_SRV_NXT, end = ta_seg_end(pkt);
+	__u32 *nxt = c2s ? &st->cli_nxt : &st->srv_nxt;
+
+	if (pkt->tcp_flags & (TA_TCP_RST | TA_TCP_SYN))
+		return;
+	if (!(st->flags & known)) {
+		*nxt = end;
+		__sync_fetch_and_or(&st->flags, known);
+		return;
+	}
+	if ((__s32)(pkt->seq - *nxt) <= 0 && (__s32)(end - *nxt) > 0)
+		*nxt = end;
+}
+
+/* Would the peer's stack take this RST or FIN (the ideas of RFC 5961)? An
+ * RST only at the sequence number where its sender's stream stands (a stack
+ * sends its own next one); a FIN only at the end of the stream so far (its
+ * segment moved it there, or repeats it). Not known where the side stands
+ * (seen mid-stream from the other side only): taken, as before. A close a
+ * stack would not take is counted and ends nothing. */
+static __always_inline int ta_close_in_window(struct ta_env *env, const struct ta_flow_state *st,
+					      const struct ta_pkt *pkt, int c2s)
+{
+	__u32 known = c2s ? TA_F_CLI_NXT : TA_F_SRV_NXT;
+	__u32 nxt = c2s ? st->cli_nxt : st->srv_nxt;
+	__u32 at = pkt->tcp_flags & TA_TCP_RST ? pkt->seq : ta_seg_end(pkt);
+
+	if (!(st->flags & known) || at == nxt)
+		return 1;
+	ta_env_stat(env, TA_STAT_CLOSES_IGNORED);
+	return 0;
+}
+
+static __always_inline int ta_flow_ended(struct ta_env *env, struct ta_flow_state *st,
+					 const struct ta_pkt *pkt, int c2s)
 {
 	__u32 mine, other, was;
+	__u8 fl = pkt->tcp_flags;
 
+	if (!(fl & TA_TCP_RST) && !ta_fin(fl))
+		return 0;
+	if (!ta_close_in_window(env, st, pkt, c2s))
+		return 0;
 	if (fl & TA_TCP_RST)
 		return 1;
-	if (!ta_fin(fl))
-		return 0;
 	mine = c2s ? TA_F_CLIENT_FIN : TA_F_SERVER_FIN;
 	other = c2s ? TA_F_SERVER_FIN : TA_F_CLIENT_FIN;
 	was = __sync_fetch_and_or(&st->flags, mine);
@@ -576,7 +627,6 @@ static __always_inline struct ta_flow_state *ta_fresh(struct ta_env *env, const 
 static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow_key *key,
 					const struct ta_pkt *pkt, const int hook)
 {
-	__u8 fl = pkt->tcp_flags;
 	struct ta_flow_state *fresh = ta_fresh(env, hook), *st;
 	int act;
 
@@ -595,7 +645,8 @@ static __always_inline int ta_midstream(struct ta_env *env, const struct ta_flow
 		return TA_PASS;
 	ta_env_stat(env, TA_STAT_MIDSTREAM);
 	act = ta_decide(env, key, st, TA_V_MIDSTREAM);
-	if (ta_flow_ended(st, fl, 1))
+	ta_track_nxt(st, pkt, 1);
+	if (ta_flow_ended(env, st, pkt, 1))
 		ta_end(env, key, st);
 	return act == TA_DROP ? ta_reject(env, pkt) : act;
 }
@@ -794,7 +845,7 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 				      const int hook)
 {
 	__u8 fl = pkt->tcp_flags;
-	int verdict, act, got;
+	int verdict, act, got, closing;
 
 	ta_env_count(env, TA_V_PENDING, pkt->payload_len);
 	ta_take_cookie(env, st, c2s, hook);
@@ -817,10 +868,12 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 			return act == TA_DROP ? ta_reject(env, pkt) : act;
 		}
 	}
+	closing = ((fl & TA_TCP_RST) || ta_fin(fl)) && ta_close_in_window(env, st, pkt, c2s);
 	if (!c2s && ta_fin(fl) && !(fl & TA_TCP_RST)) {
 		/* a server half-close: the client may still send its first bytes */
-		__sync_fetch_and_or(&st->flags, TA_F_SERVER_FIN);
-	} else if (((fl & TA_TCP_RST) || ta_fin(fl)) && (!c2s || ta_closes_stream(st, pkt))) {
+		if (closing)
+			__sync_fetch_and_or(&st->flags, TA_F_SERVER_FIN);
+	} else if (closing && (!c2s || ta_closes_stream(st, pkt))) {
 		if (ta_judge_at_end(env, key, st) < 0)
 			ta_env_stat(env, TA_STAT_FLOWS_NO_PAYLOAD);
 		/* a blocked flow stays known, so its retransmissions stay blocked;
@@ -837,6 +890,10 @@ static __always_inline int ta_pending(struct ta_env *env, const struct ta_flow_k
 			return ta_reject(env, pkt);
 		return ta_client_data(pkt) ? TA_PASS : ta_unjudged_gate(env, key, pkt, c2s);
 	}
+	/* an RST a stack would not take (off its sender's sequence): its bytes
+	 * are no stream's, as an RST's never are */
+	if (fl & TA_TCP_RST)
+		return ta_unjudged_gate(env, key, pkt, c2s);
 	/* Enforcing: undecided client bytes wait at the gate (not for an
 	 * allowed server). The client will retransmit them, with more, and the
 	 * verdict is taken then. A server that speaks first is no TLS server:
@@ -861,7 +918,8 @@ static __always_inline int ta_open(struct ta_env *env, const struct ta_flow_key 
 		fresh->cookie_role = TA_ROLE_NONE;
 	}
 	fresh->isn = isn;
-	fresh->flags = TA_F_SYN_SEEN;
+	fresh->cli_nxt = isn + 1;
+	fresh->flags = TA_F_SYN_SEEN | TA_F_CLI_NXT;
 	if (ta_env_flow_insert(env, key, fresh, 0)) {
 		ta_env_stat(env, TA_STAT_FLOW_INSERT_FAIL);
 		return -1;
@@ -932,7 +990,8 @@ static __always_inline struct ta_flow_state *ta_prove(struct ta_env *env,
 	if (!c2s) {
 		if (ta_syn_ack(fl) && pkt->ack_seq == st->isn + 1) {
 			st->srv_isn = pkt->seq;
-			__sync_fetch_and_or(&st->flags, TA_F_SYNACK);
+			st->srv_nxt = pkt->seq + 1;
+			__sync_fetch_and_or(&st->flags, TA_F_SYNACK | TA_F_SRV_NXT);
 		}
 		return st;
 	}
@@ -953,7 +1012,8 @@ static __always_inline void ta_opened_by_syn_ack(struct ta_env *env, const struc
 	if (!st)
 		return;
 	st->srv_isn = pkt->seq;
-	__sync_fetch_and_or(&st->flags, TA_F_SYNACK);
+	st->srv_nxt = pkt->seq + 1;
+	__sync_fetch_and_or(&st->flags, TA_F_SYNACK | TA_F_SRV_NXT);
 }
 
 static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *pkt, int c2s,
@@ -969,6 +1029,8 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 	st = ta_env_flow_lookup(env, &key);
 	if (st && !(st->flags & TA_F_PROVEN))
 		st = ta_prove(env, &key, st, pkt, c2s);
+	if (st)
+		ta_track_nxt(st, pkt, c2s);
 
 	/* Fast path: a decided, proven flow costs one lookup and one counter. */
 	if (st && st->verdict != TA_V_PENDING) {
@@ -1005,7 +1067,7 @@ static __always_inline int ta_flow_tcp(struct ta_env *env, const struct ta_pkt *
 		    ta_conflicts(env, st, pkt, hook) && ta_env_enforce(env) &&
 		    !ta_env_allowed(env, &key))
 			return ta_block_decided(env, st, pkt);
-		if (!(fl & TA_TCP_SYN) && ta_flow_ended(st, fl, c2s))
+		if (!(fl & TA_TCP_SYN) && ta_flow_ended(env, st, pkt, c2s))
 			ta_end(env, &key, st);
 		return act;
 	}

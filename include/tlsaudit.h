@@ -113,7 +113,11 @@ enum ta_role {
 	X(FLOWS_PROVEN, "flows_proven", "tlsaudit_flows_proven_total",                             \
 	  "TCP flows whose handshake was seen to complete (the server's SYN-ACK took the "         \
 	  "client's ISN, the client acknowledged the server's), moved to the table of proven "     \
-	  "flows that a SYN flood cannot evict.")
+	  "flows that a SYN flood cannot evict.")                                                  \
+	X(CLOSES_IGNORED, "closes_ignored", "tlsaudit_closes_ignored_total",                       \
+	  "RSTs and FINs not at the sequence number where their sender's stream stands: a TCP "    \
+	  "stack would not take them (RFC 5961), so the flow goes on. Forged, or sent after "      \
+	  "segments this hook did not see.")
 
 #define TA_STAT_ENUM(id, name, family, help) TA_STAT_##id,
 enum ta_stat {
@@ -207,6 +211,8 @@ struct ta_flow_key {
 #define TA_F_ALT_SYN (1u << 18)	   /* alt_isn holds a new connection's SYN, not yet taken */
 #define TA_F_SYNACK (1u << 19)	   /* the server's SYN-ACK took isn: srv_isn is valid */
 #define TA_F_PROVEN (1u << 20)	   /* the handshake completed: the entry is in "flows" */
+#define TA_F_CLI_NXT (1u << 21)	   /* cli_nxt is known */
+#define TA_F_SRV_NXT (1u << 22)	   /* srv_nxt is known */
 
 /* A flow that ended (map "tombs", an LRU): its late packets are known, and
  * so are the first bytes it was judged on, which a late copy must repeat. */
@@ -258,6 +264,10 @@ struct ta_flow_state {
 	__u8 peek[TA_PEEK_LEN];
 	__u32 alt_isn; /* TA_F_ALT_SYN: a client SYN's ISN the server has not taken yet */
 	__u32 srv_isn; /* TA_F_SYNACK: the server's initial sequence number */
+	/* where each side's stream has got to, in order (TA_F_CLI_NXT,
+	 * TA_F_SRV_NXT): an RST or FIN elsewhere is one a stack would not take */
+	__u32 cli_nxt;
+	__u32 srv_nxt;
 };
 
 /* ClientHello capture: up to TA_CAP_MAX client bytes (the first record's

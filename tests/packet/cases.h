@@ -602,15 +602,30 @@ static const struct pc_case pc_cases[] = {
 		 * judged as the flow's first, since a close can be forged */
 		.name = "RST or FIN before the first payload opens no bypass",
 		.flow = { { .isn = 2150 }, { .isn = 2160, .spec.v6 = 1 } },
-		.steps = STEPS(OPEN(0), SEND(CLI, RST, AT(1000000)), NO_FLOW_IN(M_AUDIT, 0),
+		.steps = STEPS(OPEN(0), SEND(CLI, RST, AT(0)), NO_FLOW_IN(M_AUDIT, 0),
 			       FLOW_IN(M_ENF, 0, VERDICT(TA_V_PENDING)),
 			       SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF), EVENTS_IN(M_AUDIT),
 			       EVENTS_IN(M_ENF, EV_B(0, TA_V_PLAINTEXT_HTTP)), OPEN(1),
-			       SEND(CLI, FIN | ACK, .flow = 1, AT(1000000)),
+			       SEND(CLI, FIN | ACK, .flow = 1, AT(0)),
 			       SEND(CLI, ACK | PSH, .flow = 1, AT(0), GET, BLOCK_ENF),
 			       EVENTS_IN(M_AUDIT), EVENTS_IN(M_ENF, EV_B(1, TA_V_PLAINTEXT_HTTP)),
 			       STAT(FLOWS_NO_PAYLOAD, 2), STAT(MIDSTREAM, 0),
 			       STAT2(LATE_PKTS, 2, 0)),
+	},
+	{
+		/* RFC 5961: a stack takes an RST only at its sender's next sequence
+		 * number, a FIN only in order; anything else is forged or stale */
+		.name = "an RST or FIN off its sender's sequence ends nothing; one on it does",
+		.flow = { { .isn = 2170 }, { .isn = 2180, .spec.v6 = 1 } },
+		.steps = STEPS(OPEN(0), SEND(CLI, RST, AT(1000000)), SEND(SRV, RST | ACK, AT(7)),
+			       SEND(CLI, FIN | ACK, AT(100000)), SEND(SRV, FIN | ACK, AT(100000)),
+			       FLOW(0, VERDICT(TA_V_PENDING)), STAT(CLOSES_IGNORED, 4),
+			       SEND(CLI, ACK | PSH, AT(0), GET, BLOCK_ENF),
+			       EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)), OPEN(1),
+			       SEND(CLI, ACK | PSH, .flow = 1, HELLO), EVENTS(EV(1, TA_V_TLS)),
+			       SEND(CLI, RST | ACK, .flow = 1, AT(3)), FLOW(1, VERDICT(TA_V_TLS)),
+			       SEND(SRV, RST, .flow = 1), NO_FLOW(1), STAT(CLOSES_IGNORED, 5),
+			       STAT(FLOWS_DELETED, 1)),
 	},
 	{
 		.name = "ClientHello then application data: all passes, never blocked",
