@@ -287,7 +287,7 @@ static __always_inline int ta_env_emit_flow(struct ta_env *env, const struct ta_
 		ev->has_server_owner = 1;
 	}
 submit:
-	bpf_ringbuf_submit(ev, ta_wakeup_flags());
+	bpf_ringbuf_submit(ev, ta_wakeup_flags(&events));
 	ta_stat_inc(TA_STAT_EVENTS);
 	return 0;
 }
@@ -311,8 +311,8 @@ static __always_inline int ta_env_chunk(struct ta_env *env, const struct ta_flow
 	asm volatile("" : "+r"(size));
 	if (size > sizeof(*ev))
 		size = sizeof(*ev);
-	if (bpf_ringbuf_output(&events, ev, size, ta_wakeup_flags())) {
-		ta_stat_inc(TA_STAT_RINGBUF_DROPS);
+	if (bpf_ringbuf_output(&captures, ev, size, ta_wakeup_flags(&captures))) {
+		ta_stat_inc(TA_STAT_CAPTURES_LOST);
 		return -1;
 	}
 	return 0;

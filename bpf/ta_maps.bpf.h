@@ -94,6 +94,14 @@ struct {
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
 
+/* The handshake captures (ClientHello and the server's first bytes), in a
+ * ring of their own: a burst of big handshakes can fill it, and lose
+ * captures (counted), but never a verdict. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} captures SEC(".maps");
+
 /* Per-CPU room for a new flow's state, and for a tombstone, before they are
  * inserted: the programs' stack has none to spare (6.1 allows 512 bytes for
  * a whole call chain). */
@@ -153,10 +161,10 @@ static __always_inline void ta_stat_inc(__u32 idx)
 
 /* Waking the reader costs microseconds; it polls every 100 ms anyway, so only
  * wake it early when a good part of the ring is waiting. */
-static __always_inline __u64 ta_wakeup_flags(void)
+static __always_inline __u64 ta_wakeup_flags(void *ring)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > (4 << 20) ? BPF_RB_FORCE_WAKEUP
-									 : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) > (4 << 20) ? BPF_RB_FORCE_WAKEUP
+								      : BPF_RB_NO_WAKEUP;
 }
 
 #endif /* TA_MAPS_BPF_H */

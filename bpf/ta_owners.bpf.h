@@ -236,7 +236,7 @@ static __always_inline int ta_accepted(struct ta_sys_exit *ctx)
 	ev->ts_ns = bpf_ktime_get_boot_ns();
 	__builtin_memcpy(&ev->key, &key, sizeof(key));
 	__builtin_memcpy(&ev->owner, &own, sizeof(own));
-	bpf_ringbuf_submit(ev, ta_wakeup_flags());
+	bpf_ringbuf_submit(ev, ta_wakeup_flags(&events));
 	return 0;
 }
 

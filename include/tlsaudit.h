@@ -117,7 +117,10 @@ enum ta_role {
 	X(CLOSES_IGNORED, "closes_ignored", "tlsaudit_closes_ignored_total",                       \
 	  "RSTs and FINs not at the sequence number where their sender's stream stands: a TCP "    \
 	  "stack would not take them (RFC 5961), so the flow goes on. Forged, or sent after "      \
-	  "segments this hook did not see.")
+	  "segments this hook did not see.")                                                       \
+	X(CAPTURES_LOST, "captures_lost", "tlsaudit_captures_lost_total",                          \
+	  "Handshake capture records lost because their ring buffer was full: the flows keep "     \
+	  "their verdicts (verdicts have a ring of their own), some lose their TLS details.")
 
 #define TA_STAT_ENUM(id, name, family, help) TA_STAT_##id,
 enum ta_stat {
@@ -146,7 +149,7 @@ struct ta_allow_key {
 /* --enforce: the links and the maps the held programs share with the next
  * run, pinned per network namespace (user/core/hold.h) */
 #define TA_HOLD_DIR TA_PIN_DIR "/hold"
-#define TA_HOLD_MAPS(X) X(flows) X(new_flows) X(tombs) X(events)
+#define TA_HOLD_MAPS(X) X(flows) X(new_flows) X(tombs) X(events) X(captures)
 
 /*
  * Flow counts by bounded owner labels, kept by userspace in the pinned map

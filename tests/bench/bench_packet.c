@@ -889,7 +889,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_packet: cannot load tlsaudit's BPF object\n");
 		return 1;
 	}
+	/* verdicts and captures, each ring drained as the loader does */
 	rb = ring_buffer__new(bpf_map__fd(ta->maps.events), drain_cb, NULL, NULL);
+	if (rb && ring_buffer__add(rb, bpf_map__fd(ta->maps.captures), drain_cb, NULL)) {
+		ring_buffer__free(rb);
+		rb = NULL;
+	}
 	if (!rb) {
 		fprintf(stderr, "bench_packet: ring buffer: %s\n", strerror(errno));
 		return 1;
@@ -912,6 +917,11 @@ int main(int argc, char **argv)
 			}
 			erb[h] = ring_buffer__new(bpf_map__fd(ei[h]->maps.events), enf_drain_cb,
 						  (void *)(long)h, NULL);
+			if (erb[h] && ring_buffer__add(erb[h], bpf_map__fd(ei[h]->maps.captures),
+						       enf_drain_cb, (void *)(long)h)) {
+				ring_buffer__free(erb[h]);
+				erb[h] = NULL;
+			}
 			if (!erb[h]) {
 				fprintf(stderr, "bench_packet: ring buffer: %s\n", strerror(errno));
 				return 1;

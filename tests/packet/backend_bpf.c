@@ -31,7 +31,8 @@
 struct bpf_inst {
 	const struct pc_backend *b;
 	struct tlsaudit *skel;
-	struct ring_buffer *rb;
+	struct ring_buffer *rb;	      /* verdicts */
+	struct ring_buffer *captures; /* handshake captures */
 	struct pc_log *log;
 };
 
@@ -39,6 +40,16 @@ static int on_record(void *ctx, void *data, size_t len)
 {
 	struct bpf_inst *in = ctx;
 
+	pc_log_add(in->log, data, len);
+	return 0;
+}
+
+/* as the loader does: a capture goes after the verdicts already sent */
+static int on_capture(void *ctx, void *data, size_t len)
+{
+	struct bpf_inst *in = ctx;
+
+	ring_buffer__consume(in->rb);
 	pc_log_add(in->log, data, len);
 	return 0;
 }
@@ -63,6 +74,7 @@ static void bpf_close(void *p)
 
 	if (!in)
 		return;
+	ring_buffer__free(in->captures);
 	ring_buffer__free(in->rb);
 	tlsaudit__destroy(in->skel);
 	free(in);
@@ -104,7 +116,10 @@ static void *bpf_open(const struct pc_backend *b, const struct pc_config *cfg, s
 			goto fail;
 		}
 	in->rb = ring_buffer__new(bpf_map__fd(in->skel->maps.events), on_record, in, NULL);
-	if (!in->rb) {
+	if (in->rb)
+		in->captures = ring_buffer__new(bpf_map__fd(in->skel->maps.captures), on_capture,
+						in, NULL);
+	if (!in->rb || !in->captures) {
 		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
 		goto fail;
 	}
@@ -141,6 +156,7 @@ static int bpf_frame(void *p, const struct frame *f, int c2s, int *drop, int *un
 	rc = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
 	/* what it emitted, tagged by the runner with this packet's direction */
 	ring_buffer__consume(in->rb);
+	ring_buffer__consume(in->captures);
 	if (rc) {
 		snprintf(err, errlen, "test_run %s: %s", bpf_program__name(prog), strerror(errno));
 		return -1;

@@ -615,6 +615,90 @@ static void ring_full(void)
 	ta_case_end();
 }
 
+/* A client's packet with binary payload, through ta_tc_egress. */
+static void egress_bytes(struct ta_loader *l, const struct flow_spec *s, unsigned seq,
+			 unsigned char flags, const void *data, size_t len)
+{
+	struct frame f;
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+
+	build(&f, s, 1, seq, flags, data, len);
+	o.data_in = f.b;
+	o.data_size_in = f.len;
+	o.repeat = 1;
+	if (bpf_prog_test_run_opts(bpf_program__fd(l->skel->progs.ta_tc_egress), &o))
+		TA_CHECK(0, "test_run: %s", strerror(errno));
+}
+
+static int n_flow_events;
+
+static int count_flow_events(void *ctx, void *data, size_t len)
+{
+	const struct ta_flow_event *ev = data;
+
+	(void)ctx;
+	if (len >= sizeof(*ev) && ev->type == TA_EV_FLOW)
+		n_flow_events++;
+	return on_key_event(ctx, data, len);
+}
+
+/*
+ * Verdicts cannot be drowned by handshakes: 40 TLS flows send a real
+ * ClientHello into a 4 KiB capture ring that nobody reads, so most of their
+ * captures are lost (and counted); every verdict, and a plaintext flow's
+ * after them, still arrives on the events ring, with no event lost.
+ */
+static void capture_flood(void)
+{
+	struct ta_loader_config c = { .ports = ports, .max_flows = 1024, .captures_bytes = 4096 };
+	static __u8 hello[2048];
+	struct ta_counters_base base;
+	struct ring_buffer *rb;
+	struct ta_loader l;
+	struct flow_spec s;
+	size_t n = 0;
+	FILE *f;
+	unsigned i;
+
+	ta_case_begin("core: a burst of handshakes that fills the capture ring loses no verdict");
+	f = fopen("tests/fixtures/tls/curl-tls13.clienthello.bin", "rb");
+	if (f) {
+		n = fread(hello, 1, sizeof(hello), f);
+		fclose(f);
+	}
+	TA_CHECK(n > 100, "tests/fixtures/tls/curl-tls13.clienthello.bin: %s",
+		 f ? "short" : strerror(errno));
+	if (ta_loader_load(&l, &c)) {
+		TA_CHECK(0, "load with a 4 KiB capture ring");
+		ta_case_end();
+		return;
+	}
+	ta_counters_base(&l, &base);
+	rb = ring_buffer__new(bpf_map__fd(l.skel->maps.events), count_flow_events, NULL, NULL);
+	TA_CHECK(rb != NULL, "ring buffer");
+	for (i = 0; i < 40; i++) {
+		s = spec(200000 + i);
+		egress(&l, &s, 1000, SYN);
+		egress_bytes(&l, &s, 1001, ACK | PSH, hello, n);
+	}
+	s = spec(200100);
+	make_key(&want_key, &s);
+	egress(&l, &s, 1000, SYN);
+	egress_data(&l, &s, 1001, ACK | PSH, "GET / HTTP/1.1\r\n\r\n");
+	n_flow_events = n_key_events = 0;
+	if (rb)
+		ring_buffer__consume(rb);
+	TA_CHECK(stat_now(&l, &base, TA_STAT_CAPTURES_LOST) > 0,
+		 "no capture lost: the 4 KiB ring did not fill");
+	TA_CHECK_EQ(n_flow_events, 41);
+	TA_CHECK_EQ(n_key_events, 1);
+	TA_CHECK_EQ(stat_now(&l, &base, TA_STAT_RINGBUF_DROPS), 0);
+	TA_CHECK_EQ(stat_now(&l, &base, TA_STAT_VERDICTS_LOST), 0);
+	ring_buffer__free(rb);
+	ta_loader_close(&l);
+	ta_case_end();
+}
+
 /*
  * The flow machine is inlined into each packet program, and the verifier
  * walks every path of it: the programs must stay well inside its budget of
@@ -702,6 +786,7 @@ int main(void)
 	eviction_race(1);
 	preexisting();
 	ring_full();
+	capture_flood();
 	syn_flood();
 	attach();
 	TA_TEST_EXIT();

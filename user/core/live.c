@@ -37,7 +37,8 @@ struct live {
 	struct ta_ifaces ifaces;
 	struct ta_sinks sinks;
 	struct ta_pipeline *pipe;
-	struct ring_buffer *rb;
+	struct ring_buffer *rb;	      /* verdicts and owners: the events ring */
+	struct ring_buffer *captures; /* handshake captures: a ring of their own */
 	struct ta_counters_base base;
 	__u64 seeded; /* flow entries userspace put in the table (pre-existing) */
 	struct ta_iface_status status[TA_MAX_IFACES];
@@ -56,8 +57,29 @@ static __u64 clock_ns(clockid_t id)
 /* the ring buffer -> the pipeline, stamped with when it arrived */
 static int on_record(void *ctx, void *data, size_t len)
 {
-	ta_pipeline_record(ctx, data, len, clock_ns(CLOCK_BOOTTIME));
+	struct live *l = ctx;
+
+	ta_pipeline_record(l->pipe, data, len, clock_ns(CLOCK_BOOTTIME));
 	return 0;
+}
+
+/* A capture record follows its flow's verdict, which the kernel sent first
+ * but to the other ring: whatever verdicts are there go first (reading a
+ * ring is a look at its positions, no system call). */
+static int on_capture(void *ctx, void *data, size_t len)
+{
+	struct live *l = ctx;
+
+	ring_buffer__consume(l->rb);
+	ta_pipeline_record(l->pipe, data, len, clock_ns(CLOCK_BOOTTIME));
+	return 0;
+}
+
+/* Everything both rings hold now, verdicts first. */
+static void drain(struct live *l)
+{
+	ring_buffer__consume(l->rb);
+	ring_buffer__consume(l->captures);
 }
 
 static void read_counters(struct live *l)
@@ -148,9 +170,11 @@ static int start(struct live *l)
 		return EXIT_RUNTIME;
 	if (!o->ifaces_explicit && (rc = ta_ifaces_follow(&l->ifaces)))
 		fprintf(stderr, "tlsaudit: cannot follow new interfaces: %s\n", strerror(-rc));
-	l->rb = ring_buffer__new(bpf_map__fd(l->loader.skel->maps.events), on_record, l->pipe,
-				 NULL);
-	if (!l->rb) {
+	l->rb = ring_buffer__new(bpf_map__fd(l->loader.skel->maps.events), on_record, l, NULL);
+	if (l->rb)
+		l->captures = ring_buffer__new(bpf_map__fd(l->loader.skel->maps.captures),
+					       on_capture, l, NULL);
+	if (!l->rb || !l->captures) {
 		fprintf(stderr, "tlsaudit: cannot open the ring buffer: %s\n", strerror(errno));
 		return EXIT_RUNTIME;
 	}
@@ -178,7 +202,7 @@ static int loop(struct live *l, volatile sig_atomic_t *stop)
 		}
 		/* the kernel rarely wakes us (it saves microseconds per event):
 		 * whatever arrived since the last round is read here */
-		ring_buffer__consume(l->rb);
+		drain(l);
 		ta_ifaces_poll(&l->ifaces);
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now >= next_count) {
@@ -212,7 +236,7 @@ int ta_live_run(const struct ta_options *opt, volatile sig_atomic_t *stop)
 	}
 	if (!rc) {
 		/* everything the kernel already decided is reported before we stop */
-		ring_buffer__consume(l.rb);
+		drain(&l);
 		read_counters(&l);
 		ta_pipeline_tick(l.pipe, clock_ns(CLOCK_BOOTTIME), 1);
 		ta_pipeline_counters(l.pipe, &l.counters);
@@ -220,6 +244,7 @@ int ta_live_run(const struct ta_options *opt, volatile sig_atomic_t *stop)
 	}
 	ta_ifaces_detach(&l.ifaces, !started);
 	ta_hooks_detach(&l.hooks);
+	ring_buffer__free(l.captures);
 	ring_buffer__free(l.rb);
 	ta_pipeline_free(l.pipe);
 	ta_sinks_free(&l.sinks);

@@ -79,6 +79,8 @@ int ta_loader_load(struct ta_loader *l, const struct ta_loader_config *cfg)
 		err = bpf_map__set_max_entries(skel->maps.tombs, ta_tombs_for(cfg->max_flows));
 	if (!err && cfg->ringbuf_bytes)
 		err = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
+	if (!err && cfg->captures_bytes)
+		err = bpf_map__set_max_entries(skel->maps.captures, cfg->captures_bytes);
 	if (err) {
 		fprintf(stderr, "tlsaudit: cannot size the flow table: %s\n", strerror(-err));
 		return err;

@@ -23,7 +23,8 @@ struct ta_loader_config {
 	int hold; /* --enforce: pin the flow table and ring (TA_HOLD_MAPS) */
 	const struct ta_allow_key *allow;
 	int n_allow;
-	__u32 ringbuf_bytes; /* the events ring's size, a power of 2 pages; 0: the default */
+	__u32 ringbuf_bytes;  /* the events ring's size, a power of 2 pages; 0: the default */
+	__u32 captures_bytes; /* the captures ring's, the same way */
 };
 
 struct ta_loader {

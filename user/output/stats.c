@@ -51,6 +51,11 @@ static void stats_finish(struct ta_sink *s, const struct ta_counters *c)
 	if (c->stats[TA_STAT_RINGBUF_DROPS])
 		fprintf(stderr, "tlsaudit: %llu flow events were lost (ring buffer full)\n",
 			(unsigned long long)c->stats[TA_STAT_RINGBUF_DROPS]);
+	if (c->stats[TA_STAT_CAPTURES_LOST])
+		fprintf(stderr,
+			"tlsaudit: %llu handshake capture records were lost (their ring buffer was "
+			"full): some TLS flows lack their SNI and JA4\n",
+			(unsigned long long)c->stats[TA_STAT_CAPTURES_LOST]);
 }
 
 static void stats_free(struct ta_sink *s)
