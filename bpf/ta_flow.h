@@ -526,9 +526,6 @@ static __always_inline void ta_delete(struct ta_env *env, const struct ta_flow_k
 		ta_env_unstat(env, TA_STAT_FLOWS_DELETED);
 }
 
-/* A flow ends with an RST, or once both sides sent FIN: a server's FIN alone
- * is a half-close after which the client may still send (close_notify, an
- * upload), and those bytes belong to this flow, not to a new unknown one. */
 /* Where a segment's sender goes on from: its bytes, and a FIN's one. */
 static __always_inline __u32 ta_seg_end(const struct ta_pkt *pkt)
 {
@@ -576,6 +573,9 @@ static __always_inline int ta_close_in_window(struct ta_env *env, const struct t
 	return 0;
 }
 
+/* A flow ends with an RST, or once both sides sent FIN: a server's FIN alone
+ * is a half-close after which the client may still send (close_notify, an
+ * upload), and those bytes belong to this flow, not to a new unknown one. */
 static __always_inline int ta_flow_ended(struct ta_env *env, struct ta_flow_state *st,
 					 const struct ta_pkt *pkt, int c2s)
 {
@@ -946,7 +946,11 @@ static __always_inline int ta_new_flow(struct ta_env *env, const struct ta_flow_
 		return TA_PASS;
 	}
 	st = ta_env_flow_lookup_new(env, key);
-	return st ? ta_pending(env, key, st, pkt, 1, hook) : TA_PASS;
+	if (!st)
+		return TA_PASS;
+	/* (TCP Fast Open: the SYN's data is the stream's start, in order) */
+	st->cli_nxt = pkt->seq + 1 + pkt->payload_len;
+	return ta_pending(env, key, st, pkt, 1, hook);
 }
 
 /* A client packet of a flow that ended (its tombstone): late, counted, and

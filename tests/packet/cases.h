@@ -260,10 +260,14 @@ static const struct pc_case pc_cases[] = {
 		/* TCP Fast Open: a SYN's data starts the stream at ISN + 1 */
 		.name = "fuzz: data in the SYN is judged like any first payload",
 		.flow = { { .isn = 6000 }, { .isn = 6010, .spec.v6 = 1 } },
-		.steps = STEPS(SEND(CLI, SYN, GET, BLOCK_ENF), EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
-			       FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP), ISN, HAS(TA_F_SYN_SEEN)),
-			       SEND(CLI, SYN, .flow = 1, HELLO), EVENTS(EV(1, TA_V_TLS)),
-			       RECORDS(REC_HELLO(1)), STAT2(BLOCKED_PKTS, 0, 1)),
+		.steps =
+			STEPS(SEND(CLI, SYN, GET, BLOCK_ENF), EVENTS(EV_B(0, TA_V_PLAINTEXT_HTTP)),
+			      FLOW(0, VERDICT(TA_V_PLAINTEXT_HTTP), ISN, HAS(TA_F_SYN_SEEN)),
+			      SEND(CLI, SYN, .flow = 1, HELLO), EVENTS(EV(1, TA_V_TLS)),
+			      RECORDS(REC_HELLO(1)), STAT2(BLOCKED_PKTS, 0, 1),
+			      /* its close is in order after the SYN's data */
+			      SEND(SRV, SYN | ACK, .flow = 1), SEND(CLI, FIN | ACK, .flow = 1),
+			      SEND(SRV, FIN | ACK, .flow = 1), NO_FLOW(1), STAT(CLOSES_IGNORED, 0)),
 	},
 	{
 		/* a stack drops a SYN with FIN: it starts no connection */
