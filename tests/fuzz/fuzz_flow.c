@@ -1190,9 +1190,10 @@ static void judge(struct pkt *p, const __u8 *pay)
 	live = ta_hostflow_live(R.hf);
 	for (touched = 0, k = 0; k < n_slots; k++)
 		touched += R.s[k].touched;
-	if (live > touched || live > R.max_flows)
-		violation(INV_4, "%u entries live, %u keys seen, table of %u", live, touched,
-			  R.max_flows);
+	/* (two tables: the proven flows', max_flows, and the new flows') */
+	if (live > touched || live > R.max_flows + ta_new_flows_for(R.max_flows))
+		violation(INV_4, "%u entries live, %u keys seen, tables of %u", live, touched,
+			  R.max_flows + ta_new_flows_for(R.max_flows));
 }
 
 /* ---- one input ---- */
