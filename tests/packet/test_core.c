@@ -89,19 +89,25 @@ static int kernel_counts_elements(void)
 	       (major > 6 || (major == 6 && minor >= 6));
 }
 
-/* One frame through ta_tc_egress, as a local client's packet. */
-static void egress(struct ta_loader *l, const struct flow_spec *s, unsigned seq,
-		   unsigned char flags)
+/* A local client's packet, with len bytes of data, through ta_tc_egress. */
+static void egress_bytes(struct ta_loader *l, const struct flow_spec *s, unsigned seq,
+			 unsigned char flags, const void *data, size_t len)
 {
 	struct frame f;
 	LIBBPF_OPTS(bpf_test_run_opts, o);
 
-	build(&f, s, 1, seq, flags, NULL, 0);
+	build(&f, s, 1, seq, flags, data, len);
 	o.data_in = f.b;
 	o.data_size_in = f.len;
 	o.repeat = 1;
 	if (bpf_prog_test_run_opts(bpf_program__fd(l->skel->progs.ta_tc_egress), &o))
 		TA_CHECK(0, "test_run: %s", strerror(errno));
+}
+
+static void egress(struct ta_loader *l, const struct flow_spec *s, unsigned seq,
+		   unsigned char flags)
+{
+	egress_bytes(l, s, seq, flags, NULL, 0);
 }
 
 static struct flow_spec spec(unsigned id)
@@ -428,19 +434,11 @@ static void attach(void)
 	ta_case_end();
 }
 
-/* A client's packet with a payload, through ta_tc_egress. */
+/* A client's packet with a text payload. */
 static void egress_data(struct ta_loader *l, const struct flow_spec *s, unsigned seq,
 			unsigned char flags, const char *data)
 {
-	struct frame f;
-	LIBBPF_OPTS(bpf_test_run_opts, o);
-
-	build(&f, s, 1, seq, flags, data, strlen(data));
-	o.data_in = f.b;
-	o.data_size_in = f.len;
-	o.repeat = 1;
-	if (bpf_prog_test_run_opts(bpf_program__fd(l->skel->progs.ta_tc_egress), &o))
-		TA_CHECK(0, "test_run: %s", strerror(errno));
+	egress_bytes(l, s, seq, flags, data, strlen(data));
 }
 
 static __u64 stat_now(struct ta_loader *l, const struct ta_counters_base *base, int id)
@@ -613,21 +611,6 @@ static void ring_full(void)
 	ring_buffer__free(rb);
 	ta_loader_close(&l);
 	ta_case_end();
-}
-
-/* A client's packet with binary payload, through ta_tc_egress. */
-static void egress_bytes(struct ta_loader *l, const struct flow_spec *s, unsigned seq,
-			 unsigned char flags, const void *data, size_t len)
-{
-	struct frame f;
-	LIBBPF_OPTS(bpf_test_run_opts, o);
-
-	build(&f, s, 1, seq, flags, data, len);
-	o.data_in = f.b;
-	o.data_size_in = f.len;
-	o.repeat = 1;
-	if (bpf_prog_test_run_opts(bpf_program__fd(l->skel->progs.ta_tc_egress), &o))
-		TA_CHECK(0, "test_run: %s", strerror(errno));
 }
 
 static int n_flow_events;
