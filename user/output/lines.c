@@ -71,11 +71,44 @@ static const char *l4_name(__u8 proto)
 	return proto == IPPROTO_UDP ? "udp" : "tcp";
 }
 
-void ta_flow_json(struct strbuf *sb, const struct ta_flow_record *v)
+/* Untrusted string fields are cut at this many input bytes (at a character
+ * boundary), and a cut field is named in "truncated_fields": with every field
+ * bounded, a flow line always fits the sink's buffer. */
+#define TA_JSON_FIELD_MAX 1024
+
+enum json_cut {
+	CUT_IFACE,
+	CUT_CGROUP,
+	CUT_EXE,
+	CUT_CONTAINER,
+	CUT_POD,
+	CUT_REASON,
+	CUT_TLS, /* the tls object was left out: the line would not fit */
+	CUT_MAX,
+};
+
+static const char *const cut_names[CUT_MAX] = {
+	"iface", "cgroup", "exe", "container", "pod", "reason", "tls",
+};
+
+static void json_field(struct strbuf *sb, const char *key, const char *val, unsigned int *cut,
+		       enum json_cut which)
+{
+	size_t n = strlen(val), keep = utf8_prefix_len(val, n, TA_JSON_FIELD_MAX);
+
+	if (keep < n)
+		*cut |= 1u << which;
+	sb_printf(sb, ",\"%s\":", key);
+	sb_json_str(sb, val, keep);
+}
+
+static void flow_json(struct strbuf *sb, const struct ta_flow_record *v, int with_tls)
 {
 	const struct ta_flow_event *ev = &v->ev;
 	char t[40], cli[INET6_ADDRSTRLEN], srv[INET6_ADDRSTRLEN];
 	const char *role = ta_role_name(v->role);
+	unsigned int cut = 0;
+	int i, first = 1;
 
 	ta_format_time(v->realtime_ns, t, sizeof(t));
 	ta_format_addr(ev->key.client, ev->key.family, cli, sizeof(cli));
@@ -84,34 +117,24 @@ void ta_flow_json(struct strbuf *sb, const struct ta_flow_record *v)
 		  ta_verdict_name(ev->verdict), l4_name(ev->key.l4proto));
 	sb_printf(sb, ",\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\",\"server_port\":%u",
 		  cli, ev->key.client_port, srv, ev->key.server_port);
-	if (v->iface) {
-		sb_puts(sb, ",\"iface\":");
-		sb_json_str(sb, v->iface, strlen(v->iface));
-	}
+	if (v->iface)
+		json_field(sb, "iface", v->iface, &cut, CUT_IFACE);
 	if (ev->has_owner) {
 		sb_printf(sb, ",\"pid\":%u,\"comm\":", ev->owner.tgid);
 		sb_json_str(sb, ev->owner.comm, ta_field_len(ev->owner.comm, TA_COMM_LEN));
 		sb_printf(sb, ",\"uid\":%u", ev->owner.uid);
-		if (v->cgroup_path) {
-			sb_puts(sb, ",\"cgroup\":");
-			sb_json_str(sb, v->cgroup_path, strlen(v->cgroup_path));
-		} else {
+		if (v->cgroup_path)
+			json_field(sb, "cgroup", v->cgroup_path, &cut, CUT_CGROUP);
+		else
 			sb_printf(sb, ",\"cgroup_id\":%llu",
 				  (unsigned long long)ev->owner.cgroup_id);
-		}
-		if (v->exe) {
-			sb_puts(sb, ",\"exe\":");
-			sb_json_str(sb, v->exe, strlen(v->exe));
-		}
+		if (v->exe)
+			json_field(sb, "exe", v->exe, &cut, CUT_EXE);
 	}
-	if (v->container) {
-		sb_puts(sb, ",\"container\":");
-		sb_json_str(sb, v->container, strlen(v->container));
-	}
-	if (v->pod) {
-		sb_puts(sb, ",\"pod\":");
-		sb_json_str(sb, v->pod, strlen(v->pod));
-	}
+	if (v->container)
+		json_field(sb, "container", v->container, &cut, CUT_CONTAINER);
+	if (v->pod)
+		json_field(sb, "pod", v->pod, &cut, CUT_POD);
 	if (v->netns_ino)
 		sb_printf(sb, ",\"netns\":%u", v->netns_ino);
 	if (role)
@@ -129,12 +152,46 @@ void ta_flow_json(struct strbuf *sb, const struct ta_flow_record *v)
 	if (ev->flags & TA_F_BLOCKED)
 		sb_puts(sb, ",\"action\":\"blocked\"");
 	if (v->reason)
-		sb_printf(sb, ",\"reason\":\"%s\"", v->reason);
-	if (v->tls) {
+		json_field(sb, "reason", v->reason, &cut, CUT_REASON);
+	if (v->tls && !with_tls)
+		cut |= 1u << CUT_TLS;
+	if (cut) {
+		sb_puts(sb, ",\"truncated_fields\":[");
+		for (i = 0; i < CUT_MAX; i++) {
+			if (!(cut & (1u << i)))
+				continue;
+			sb_printf(sb, "%s\"%s\"", first ? "" : ",", cut_names[i]);
+			first = 0;
+		}
+		sb_putc(sb, ']');
+	}
+	if (v->tls && with_tls) {
 		sb_putc(sb, ',');
 		ta_tls_json(sb, v->ch, v->sh);
 	}
 	sb_putc(sb, '}');
+}
+
+void ta_flow_json(struct strbuf *sb, const struct ta_flow_record *v)
+{
+	size_t start = sb->len;
+
+	/* A line is printed whole or not at all: one that does not fit is
+	 * rendered again without its tls object (named in truncated_fields),
+	 * and one that still does not fit keeps only what says which flow it
+	 * was. Never a line cut in the middle of an escape. */
+	flow_json(sb, v, 1);
+	if (!sb->overflow)
+		return;
+	sb_truncate(sb, start);
+	flow_json(sb, v, 0);
+	if (!sb->overflow)
+		return;
+	sb_truncate(sb, start);
+	sb_printf(sb,
+		  "{\"event\":\"flow\",\"verdict\":\"%s\",\"client_port\":%u,\"server_port\":%u,"
+		  "\"truncated_fields\":[\"line\"]}",
+		  ta_verdict_name(v->ev.verdict), v->ev.key.client_port, v->ev.key.server_port);
 }
 
 void ta_flow_text(struct strbuf *sb, const struct ta_flow_record *v)

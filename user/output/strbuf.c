@@ -50,6 +50,29 @@ void sb_putc(struct strbuf *sb, char c)
 	sb->buf[sb->len] = '\0';
 }
 
+void sb_truncate(struct strbuf *sb, size_t len)
+{
+	if (len >= sb->cap)
+		return;
+	sb->len = len;
+	sb->buf[len] = '\0';
+	sb->overflow = 0;
+}
+
+size_t utf8_prefix_len(const void *s, size_t n, size_t max)
+{
+	const unsigned char *p = s;
+	size_t back = 0;
+
+	if (n <= max)
+		return n;
+	/* p[max] is the first byte left out: while it continues a sequence,
+	 * the sequence started inside the prefix, so leave it out whole */
+	while (back < 3 && back < max && (p[max - back] & 0xc0) == 0x80)
+		back++;
+	return max - back;
+}
+
 void sb_puts(struct strbuf *sb, const char *s)
 {
 	while (*s)
@@ -93,6 +116,28 @@ int utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* The code point of a sequence utf8_seq_len() accepted. */
+static unsigned int utf8_code_point(const unsigned char *s, int len)
+{
+	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	unsigned int cp = s[0] & lead_mask[len];
+	int i;
+
+	for (i = 1; i < len; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+	return cp;
+}
+
+/* Valid characters that must still not reach a reader raw: the C1 controls
+ * (U+009B is a terminal CSI, U+009D an OSC), the line and paragraph
+ * separators that end a line in JavaScript, and the bidirectional overrides
+ * and isolates that make a name display as something else (CVE-2021-42574). */
+static int json_must_escape(unsigned int cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
 void sb_json_str(struct strbuf *sb, const void *s, size_t n)
 {
 	const unsigned char *p = s;
@@ -114,8 +159,15 @@ void sb_json_str(struct strbuf *sb, const void *s, size_t n)
 			sb_putc(sb, c);
 			i++;
 		} else if ((l = utf8_seq_len(p + i, n - i)) > 0) {
-			while (l--)
-				sb_putc(sb, p[i++]);
+			unsigned int cp = utf8_code_point(p + i, l);
+
+			if (json_must_escape(cp)) {
+				sb_printf(sb, "\\u%04x", cp);
+				i += l;
+			} else {
+				while (l--)
+					sb_putc(sb, p[i++]);
+			}
 		} else {
 			sb_puts(sb, "\\ufffd");
 			i++;

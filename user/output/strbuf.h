@@ -23,8 +23,15 @@ void sb_init(struct strbuf *sb, char *buf, size_t cap);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_putc(struct strbuf *sb, char c);
 void sb_puts(struct strbuf *sb, const char *s);
-/* A JSON string literal, quotes included. Invalid UTF-8 becomes U+FFFD,
- * control characters become \uXXXX. */
+/* Back to the first len bytes, overflow cleared: a renderer's second try. */
+void sb_truncate(struct strbuf *sb, size_t len);
+/* The longest prefix of s[0..n) of at most max bytes that does not end
+ * inside a UTF-8 sequence. */
+size_t utf8_prefix_len(const void *s, size_t n, size_t max);
+/* A JSON string literal, quotes included. Invalid UTF-8 becomes U+FFFD;
+ * C0 and C1 controls, DEL, U+2028/U+2029, the bidirectional overrides and
+ * isolates and U+FEFF become \uXXXX, so neither a terminal nor a reader's
+ * eye can be fooled by what a peer sent. */
 void sb_json_str(struct strbuf *sb, const void *s, size_t n);
 /* Printable ASCII for a terminal; everything else as \xNN, backslash doubled. */
 void sb_term_str(struct strbuf *sb, const void *s, size_t n);
