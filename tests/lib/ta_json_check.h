@@ -79,8 +79,9 @@ static int ta_jc_string(struct ta_jc *c)
 				return -1;
 			ch = c->p[1];
 			if (ch == 'u') {
-				if (c->end - c->p < 6 || !ta_jc_hex(c->p[2]) || !ta_jc_hex(c->p[3]) ||
-				    !ta_jc_hex(c->p[4]) || !ta_jc_hex(c->p[5]))
+				if (c->end - c->p < 6 || !ta_jc_hex(c->p[2]) ||
+				    !ta_jc_hex(c->p[3]) || !ta_jc_hex(c->p[4]) ||
+				    !ta_jc_hex(c->p[5]))
 					return -1;
 				c->p += 6;
 				continue;

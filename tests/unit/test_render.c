@@ -29,10 +29,23 @@ static unsigned int rnd(void)
  * overrides, broken sequences, quotes and backslashes, and plain text. */
 static void hostile_bytes(char *out, size_t n)
 {
-	static const char *const pieces[] = { "\xc2\x9b", "\xc2\x9d", "\xe2\x80\xae", "\xe2\x80\xa8",
-					      "\xe2\x81\xa6", "\xef\xbb\xbf", "\x1b[2J", "\"", "\\",
-					      "\n", "\xc3", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a",
-					      "\xe2\x82\xac", "\x7f", "\xff" };
+	static const char *const pieces[] = { "\xc2\x9b",
+					      "\xc2\x9d",
+					      "\xe2\x80\xae",
+					      "\xe2\x80\xa8",
+					      "\xe2\x81\xa6",
+					      "\xef\xbb\xbf",
+					      "\x1b[2J",
+					      "\"",
+					      "\\",
+					      "\n",
+					      "\xc3",
+					      "\xed\xa0\x80",
+					      "\xf4\x90\x80\x80",
+					      "a",
+					      "\xe2\x82\xac",
+					      "\x7f",
+					      "\xff" };
 	size_t i = 0;
 
 	while (i + 4 < n) {
@@ -89,11 +102,11 @@ static int has_raw_c1_or_bidi(const char *s, size_t n)
 
 		if (a == 0xc2 && b >= 0x80 && b <= 0x9f)
 			return 1;
-		if (i + 2 < n && a == 0xe2 && b == 0x80 &&
-		    (unsigned char)s[i + 2] >= 0xa8 && (unsigned char)s[i + 2] <= 0xae)
+		if (i + 2 < n && a == 0xe2 && b == 0x80 && (unsigned char)s[i + 2] >= 0xa8 &&
+		    (unsigned char)s[i + 2] <= 0xae)
 			return 1;
-		if (i + 2 < n && a == 0xe2 && b == 0x81 &&
-		    (unsigned char)s[i + 2] >= 0xa6 && (unsigned char)s[i + 2] <= 0xa9)
+		if (i + 2 < n && a == 0xe2 && b == 0x81 && (unsigned char)s[i + 2] >= 0xa6 &&
+		    (unsigned char)s[i + 2] <= 0xa9)
 			return 1;
 	}
 	return 0;
@@ -161,9 +174,16 @@ static void test_c1_escaped(void)
 		      "escaped in JSON");
 	base_record(&r);
 	memset(&ch, 0, sizeof(ch));
-	memcpy(r.ev.owner.comm, "x\xc2\x9b" "31m", 6);
-	r.exe = "/tmp/\xe2\x80\xae" "txt.exe";
-	memcpy(ch.sni, "a\xc2\x9d" "0;pwned\x07.test\xe2\x80\xa8", 19);
+	memcpy(r.ev.owner.comm,
+	       "x\xc2\x9b"
+	       "31m",
+	       6);
+	r.exe = "/tmp/\xe2\x80\xae"
+		"txt.exe";
+	memcpy(ch.sni,
+	       "a\xc2\x9d"
+	       "0;pwned\x07.test\xe2\x80\xa8",
+	       19);
 	ch.sni_len = 19;
 	r.tls = 1;
 	r.ch = &ch;
@@ -209,7 +229,8 @@ static void test_longest_line(void)
 	TA_CHECK(strstr(o.buf, "\"truncated_fields\":[\"cgroup\",\"exe\",\"container\",\"pod\"]") !=
 			 NULL,
 		 "no truncated_fields naming the cut fields: %.200s", o.buf);
-	TA_CHECK(strstr(o.buf, "\"alpn\":[") != NULL, "the tls object was dropped although it fits");
+	TA_CHECK(strstr(o.buf, "\"alpn\":[") != NULL,
+		 "the tls object was dropped although it fits");
 	ta_case_end();
 }
 
@@ -249,7 +270,8 @@ static void random_record(struct ta_flow_record *r, struct ta_client_hello *ch,
 		ch->n_alpn = rnd() % (TA_TLS_ALPN_MAX + 1);
 		for (i = 0; i < ch->n_alpn; i++) {
 			ch->alpn[i].len = rnd() % 256;
-			memcpy(ch->alpn[i].name, fields[5], ch->alpn[i].len < 60 ? ch->alpn[i].len : 60);
+			memcpy(ch->alpn[i].name, fields[5],
+			       ch->alpn[i].len < 60 ? ch->alpn[i].len : 60);
 		}
 		ch->n_ciphers = rnd() % 8;
 		for (i = 0; i < ch->n_ciphers; i++)
