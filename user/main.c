@@ -13,6 +13,7 @@
  * See docs/architecture.md for the stages a flow goes through.
  */
 #include <signal.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,14 +24,28 @@
 #include "core/pins.h"
 #include "core/replay.h"
 
-/* The one piece of mutable file-scope state: set by SIGINT/SIGTERM, read by
- * the run loops, which stop cleanly at their next round. */
+/* The one piece of mutable file-scope state: set by SIGINT/SIGTERM, and by
+ * SIGPIPE when the reader of our output went away (tlsaudit -j | head), read
+ * by the run loops, which stop cleanly at their next round: detached, exit 0. */
 static volatile sig_atomic_t exiting;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	exiting = 1;
+}
+
+/* A daemon's manager sends SIGHUP to reload; there is nothing to reload yet,
+ * and its default action would kill the run with its filters attached on
+ * kernels without tcx. write(2) only: async-signal-safe. */
+static void on_hangup(int sig)
+{
+	static const char msg[] = "tlsaudit: SIGHUP: nothing to reload, still running\n";
+	ssize_t n;
+
+	(void)sig;
+	n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)n;
 }
 
 /* -v shows libbpf's messages, -vv its debug output (verifier logs) too. */
@@ -57,7 +72,7 @@ static int libbpf_print_none(enum libbpf_print_level level, const char *fmt, va_
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_signal }, hup = { .sa_handler = on_hangup };
 	struct ta_options opt;
 	int err;
 
@@ -75,6 +90,10 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&hup.sa_mask);
+	hup.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &hup, NULL);
 	if (opt.read_file[0])
 		return ta_replay_run(&opt, &exiting);
 	return ta_live_run(&opt, &exiting);
