@@ -87,9 +87,10 @@ int ta_loader_load(struct ta_loader *l, const struct ta_loader_config *cfg)
 	}
 	/* after sizing: a pin is reused only by a map of the same size */
 	if (cfg->pin) {
-		err = ta_pins_prepare();
-		if (!err)
-			err = ta_pins_set(skel->obj);
+		err = ta_pins_prepare(); /* says why itself */
+		if (err)
+			return err;
+		err = ta_pins_set(skel->obj);
 		if (err) {
 			fprintf(stderr, "tlsaudit: cannot pin the counters: %s\n", strerror(-err));
 			return err;

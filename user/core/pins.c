@@ -20,6 +20,41 @@ static const char *const pin_names[] = { TA_PIN_MAPS(TA_PIN_NAME) };
 #undef TA_PIN_NAME
 #define N_PINS (sizeof(pin_names) / sizeof(pin_names[0]))
 
+/* The pin directory holds what --enforce and the exporter trust after a
+ * restart, and --reset unlinks in it: it must be a real directory (not a
+ * symlink), on bpffs, owned by root and open to nobody else. Checked with
+ * lstat before every use; the check holds until we are done because only
+ * root could replace a root-owned entry of a directory that others cannot
+ * write (or that is sticky, as a shared /sys/fs/bpf is). */
+static int pins_dir_check(void)
+{
+	struct statfs sfs;
+	struct stat st, parent;
+	const char *why = NULL;
+
+	if (lstat(TA_PIN_DIR, &st))
+		return -errno;
+	if (stat("/sys/fs/bpf", &parent))
+		return -errno;
+	if (S_ISLNK(st.st_mode))
+		why = "is a symlink";
+	else if (!S_ISDIR(st.st_mode))
+		why = "is not a directory";
+	else if (st.st_uid != 0)
+		why = "is not owned by root";
+	else if (st.st_mode & 077)
+		why = "is open to group or others (want mode 0700)";
+	else if (statfs(TA_PIN_DIR, &sfs) || sfs.f_type != BPF_FS_MAGIC)
+		why = "is not on a bpf filesystem";
+	else if ((parent.st_mode & 022) && !(parent.st_mode & S_ISVTX))
+		why = "has a parent that others can write";
+	if (!why)
+		return 0;
+	fprintf(stderr, "tlsaudit: %s %s: refusing to use it (remove it, or fix it, as root)\n",
+		TA_PIN_DIR, why);
+	return -EPERM;
+}
+
 int ta_pins_prepare(void)
 {
 	struct statfs sfs;
@@ -30,14 +65,14 @@ int ta_pins_prepare(void)
 	 * everybody else's pins) from then on. */
 	if (stat("/sys/fs/bpf", &st) == 0 &&
 	    (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC))
-		mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL); /* checked by mkdir below */
+		mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"); /* checked below */
 	if (mkdir(TA_PIN_DIR, 0700) && errno != EEXIST) {
 		int err = -errno;
 
 		fprintf(stderr, "tlsaudit: cannot create %s: %s\n", TA_PIN_DIR, strerror(-err));
 		return err;
 	}
-	return 0;
+	return pins_dir_check();
 }
 
 /* A hash of a BTF type's layout: kinds, sizes, member names and offsets, down
@@ -176,8 +211,19 @@ int ta_pins_reset(void)
 {
 	char path[256];
 	size_t i;
-	int rc = 0;
+	int rc = 0, err;
 
+	err = pins_dir_check();
+	if (err == -ENOENT) {
+		fprintf(stderr, "tlsaudit: no pinned counters in %s\n", TA_PIN_DIR);
+		return 0;
+	}
+	if (err) {
+		if (err != -EPERM)
+			fprintf(stderr, "tlsaudit: cannot check %s: %s\n", TA_PIN_DIR,
+				strerror(-err));
+		return 1;
+	}
 	for (i = 0; i < N_PINS; i++) {
 		snprintf(path, sizeof(path), "%s/%s", TA_PIN_DIR, pin_names[i]);
 		if (unlink(path) && errno != ENOENT) {
